@@ -1,0 +1,29 @@
+"""lawfit: fit and forecast neural scaling laws, Rust-accelerated.
+
+The flagship predicts a training-loss curve under any learning-rate schedule with the momentum law
+(Tissue et al. 2024) and the multi-power law (Luo et al. 2025).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from lawfit import schedules
+from lawfit._core import LawfitInputError
+from lawfit._validate import LawfitTypeError
+from lawfit.lr_areas import areas
+from lawfit.schedules import Schedule
+
+try:
+    __version__ = version("lawfit")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "LawfitInputError",
+    "LawfitTypeError",
+    "Schedule",
+    "__version__",
+    "areas",
+    "schedules",
+]

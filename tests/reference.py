@@ -1,0 +1,72 @@
+"""Slow, obviously-correct NumPy references that the Rust kernels are tested against.
+
+Each follows the paper's formula literally (loops or closed forms), trading speed for clarity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def effective_lr(lr: np.ndarray, warmup_steps: int, warmup: str) -> tuple[np.ndarray, int]:
+    """The LR the areas see, and the first step index that counts (spec §1 warmup modes)."""
+    lr = np.asarray(lr, dtype=np.float64).copy()
+    w = warmup_steps
+    if warmup == "as_peak" and w > 0:
+        lr[:w] = lr[: w + 1].max()
+        return lr, 0
+    if warmup == "exclude":
+        return lr, w
+    return lr, 0
+
+
+def areas_loop(lr, decay: float, warmup_steps: int = 0, warmup: str = "as_peak"):
+    """S1, S2 by the literal recurrence m_i = λ m_{i−1} + (η_{i−1} − η_i), one step at a time."""
+    eff, start = effective_lr(lr, warmup_steps, warmup)
+    n = len(eff)
+    s1 = np.zeros(n)
+    s2 = np.zeros(n)
+    if start >= n:
+        return s1, s2
+    m = 0.0
+    acc1 = acc2 = 0.0
+    prev = eff[start]
+    for i in range(start, n):
+        m = decay * m + (prev - eff[i])
+        acc1 += eff[i]
+        acc2 += m
+        prev = eff[i]
+        s1[i] = acc1
+        s2[i] = acc2
+    return s1, s2
+
+
+def s2_closed_form(lr, decay: float) -> np.ndarray:
+    """S2(s) = Σ_{k≤s} (η_{k−1} − η_k)·(1 − λ^{s−k+1})/(1 − λ), η_0 := η_1, O(n²)."""
+    lr = np.asarray(lr, dtype=np.float64)
+    drops = np.concatenate([[0.0], lr[:-1] - lr[1:]])
+    n = len(lr)
+    out = np.zeros(n)
+    for s in range(n):
+        k = np.arange(s + 1)
+        weight = np.array([np.sum(decay ** np.arange(s - kk + 1)) for kk in k])
+        out[s] = np.sum(drops[: s + 1] * weight)
+    return out
+
+
+def ds2_ddecay_loop(lr, decay: float, warmup_steps: int = 0, warmup: str = "as_peak"):
+    """dS2/dλ by q_i = m_{i−1} + λ q_{i−1}, Σ q."""
+    eff, start = effective_lr(lr, warmup_steps, warmup)
+    n = len(eff)
+    out = np.zeros(n)
+    if start >= n:
+        return out
+    m = q = acc = 0.0
+    prev = eff[start]
+    for i in range(start, n):
+        q = m + decay * q
+        m = decay * m + (prev - eff[i])
+        prev = eff[i]
+        acc += q
+        out[i] = acc
+    return out
