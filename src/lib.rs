@@ -7,6 +7,7 @@
 
 pub mod areas;
 pub mod error;
+pub mod problem;
 
 #[cfg(feature = "python")]
 mod python;

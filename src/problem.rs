@@ -1,0 +1,194 @@
+//! What the solver optimises.
+//!
+//! A [`Model`] predicts a value and its parameter gradient at each data point; [`DataProblem`]
+//! turns a model plus observed targets into residuals in log or linear space, which is the
+//! [`Problem`] the Levenberg–Marquardt solver ([`crate::lm`]) consumes chunk by chunk.
+
+use crate::error::{Error, Result};
+
+/// A least-squares problem evaluated in chunks of residuals.
+pub trait Problem: Sync {
+    /// Work shared by every chunk of one evaluation (e.g. an O(T) scan along the schedule).
+    type Prepared: Sync + Send;
+
+    /// Number of parameters p.
+    fn n_params(&self) -> usize;
+    /// Number of residuals n.
+    fn n_residuals(&self) -> usize;
+    /// Per-evaluation set-up for parameters `params`; called once before the chunks.
+    fn prepare(&self, params: &[f64]) -> Self::Prepared;
+    /// Fill residuals `start .. start + residuals.len()` and, when asked, their Jacobian rows
+    /// (row-major, `residuals.len() × n_params`).
+    fn eval_chunk(
+        &self,
+        params: &[f64],
+        prepared: &Self::Prepared,
+        start: usize,
+        residuals: &mut [f64],
+        jacobian: Option<&mut [f64]>,
+    );
+    /// Non-negative weight of residual `i` (default 1).
+    fn weight(&self, _i: usize) -> f64 {
+        1.0
+    }
+}
+
+/// A law evaluated at data points: predicted values and ∂value/∂params.
+pub trait Model: Sync {
+    /// Work shared by every chunk of one evaluation.
+    type Prepared: Sync + Send;
+
+    /// Number of parameters p.
+    fn n_params(&self) -> usize;
+    /// Number of data points n.
+    fn n_points(&self) -> usize;
+    /// Per-evaluation set-up for parameters `params`.
+    fn prepare(&self, params: &[f64]) -> Self::Prepared;
+    /// Fill predictions of points `start .. start + values.len()` and, when asked, their
+    /// gradients (row-major, `values.len() × n_params`).
+    fn eval_chunk(
+        &self,
+        params: &[f64],
+        prepared: &Self::Prepared,
+        start: usize,
+        values: &mut [f64],
+        gradients: Option<&mut [f64]>,
+    );
+}
+
+/// Whether residuals compare logs (`log ŷ − log y`, the loss-law default) or values (`ŷ − y`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Space {
+    /// r = log ŷ − log y; needs y > 0; a non-positive prediction gives an infinite residual.
+    Log,
+    /// r = ŷ − y.
+    Linear,
+}
+
+/// Observed targets (and optional weights) for a [`Model`]: the [`Problem`] the solver sees.
+pub struct DataProblem<'a, M: Model> {
+    /// The law at the data points.
+    pub model: M,
+    targets: &'a [f64],
+    log_targets: Option<Vec<f64>>,
+    weights: Option<&'a [f64]>,
+    space: Space,
+}
+
+impl<'a, M: Model> DataProblem<'a, M> {
+    /// Wrap `model` with observed `targets` (length n) and optional non-negative `weights`.
+    pub fn new(model: M, targets: &'a [f64], weights: Option<&'a [f64]>, space: Space) -> Result<Self> {
+        let n = model.n_points();
+        if targets.len() != n {
+            return Err(Error::LengthMismatch {
+                name: "loss",
+                got: targets.len(),
+                expected: n,
+                why: "one target per data point",
+            });
+        }
+        for (i, &y) in targets.iter().enumerate() {
+            if !y.is_finite() {
+                return Err(Error::InvalidValue {
+                    name: "loss",
+                    index: i,
+                    value: y,
+                    reason: "targets must be finite; pass nan_policy=\"omit\" to drop them",
+                });
+            }
+            if space == Space::Log && y <= 0.0 {
+                return Err(Error::InvalidValue {
+                    name: "loss",
+                    index: i,
+                    value: y,
+                    reason: "log-space residuals need positive targets; use space=\"linear\"",
+                });
+            }
+        }
+        if let Some(w) = weights {
+            if w.len() != n {
+                return Err(Error::LengthMismatch {
+                    name: "weights",
+                    got: w.len(),
+                    expected: n,
+                    why: "one weight per data point",
+                });
+            }
+            if let Some((i, &v)) = w.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+                return Err(Error::InvalidValue {
+                    name: "weights",
+                    index: i,
+                    value: v,
+                    reason: "weights must be finite and non-negative",
+                });
+            }
+        }
+        let log_targets = (space == Space::Log).then(|| targets.iter().map(|y| y.ln()).collect());
+        Ok(Self { model, targets, log_targets, weights, space })
+    }
+
+    /// Observed targets.
+    pub fn targets(&self) -> &[f64] {
+        self.targets
+    }
+
+    /// Residual space.
+    pub fn space(&self) -> Space {
+        self.space
+    }
+}
+
+impl<M: Model> Problem for DataProblem<'_, M> {
+    type Prepared = M::Prepared;
+
+    fn n_params(&self) -> usize {
+        self.model.n_params()
+    }
+
+    fn n_residuals(&self) -> usize {
+        self.model.n_points()
+    }
+
+    fn prepare(&self, params: &[f64]) -> M::Prepared {
+        self.model.prepare(params)
+    }
+
+    fn eval_chunk(
+        &self,
+        params: &[f64],
+        prepared: &M::Prepared,
+        start: usize,
+        residuals: &mut [f64],
+        jacobian: Option<&mut [f64]>,
+    ) {
+        let p = self.model.n_params();
+        let len = residuals.len();
+        let mut jacobian = jacobian.map(|j| &mut j[..len * p]);
+        self.model.eval_chunk(params, prepared, start, residuals, jacobian.as_deref_mut());
+        match &self.log_targets {
+            None => {
+                for (r, y) in residuals.iter_mut().zip(&self.targets[start..start + len]) {
+                    *r -= y;
+                }
+            }
+            Some(log_y) => {
+                for (i, (r, ly)) in residuals.iter_mut().zip(&log_y[start..start + len]).enumerate() {
+                    let pred = *r;
+                    // A non-positive prediction has no log: an infinite residual makes the solver
+                    // reject the step rather than produce NaN.
+                    *r = if pred > 0.0 { pred.ln() - ly } else { f64::INFINITY };
+                    if let Some(jac) = jacobian.as_deref_mut() {
+                        let inv = if pred > 0.0 { 1.0 / pred } else { 0.0 };
+                        for g in &mut jac[i * p..(i + 1) * p] {
+                            *g *= inv;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.map_or(1.0, |w| w[i])
+    }
+}
