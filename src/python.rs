@@ -3,9 +3,16 @@
 
 use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use crate::laws::momentum::{self, MomentumConfig, RunSchedule};
+use crate::lm::{LmOptions, MultiStartReport};
+use crate::problem::Space;
+use crate::robust::RobustLoss;
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 pyo3::create_exception!(
     _core,
@@ -54,10 +61,214 @@ fn areas<'py>(
     Ok((s1.into_pyarray(py), s2.into_pyarray(py), d.map(|d| d.into_pyarray(py))))
 }
 
+/// Run `work` off the GIL on a scoped thread while this thread watches for Ctrl-C; the work
+/// polls the returned flag between iterations and stops with [`Error::Interrupted`].
+fn run_interruptible<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, Error> + Send,
+) -> PyResult<T> {
+    let interrupted = AtomicBool::new(false);
+    let result = py.detach(|| {
+        std::thread::scope(|scope| {
+            let handle = scope.spawn(|| work(&|| interrupted.load(Ordering::Relaxed)));
+            while !handle.is_finished() {
+                std::thread::sleep(Duration::from_millis(20));
+                if Python::attach(|py| py.check_signals()).is_err() {
+                    interrupted.store(true, Ordering::Relaxed);
+                }
+            }
+            handle.join()
+        })
+    });
+    match result {
+        Ok(r) => r.map_err(to_py),
+        Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err("lawfit internal error: a worker panicked")),
+    }
+}
+
+fn space_of(name: &str) -> PyResult<Space> {
+    match name {
+        "log" => Ok(Space::Log),
+        "linear" => Ok(Space::Linear),
+        other => Err(LawfitInputError::new_err(format!("space must be 'log' or 'linear', got {other:?}"))),
+    }
+}
+
+fn steps_of(name: &str, arr: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
+    let s = arr
+        .as_slice()
+        .map_err(|_| LawfitInputError::new_err(format!("{name} must be a C-contiguous int64 array")))?;
+    s.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            usize::try_from(v).map_err(|_| {
+                LawfitInputError::new_err(format!("{name}[{i}] is {v}; steps are 1-based positive integers"))
+            })
+        })
+        .collect()
+}
+
+/// Build one [`RunSchedule`] per run from Python lists.
+fn runs_of<'a>(
+    lrs: &'a [PyReadonlyArray1<'_, f64>],
+    steps: &[PyReadonlyArray1<'_, i64>],
+    warmup_steps: &[usize],
+    warmup: &str,
+    decay: f64,
+) -> PyResult<Vec<RunSchedule<'a>>> {
+    if steps.len() != lrs.len() || warmup_steps.len() != lrs.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "got {} LR arrays, {} step arrays and {} warmup lengths; one of each per run",
+            lrs.len(),
+            steps.len(),
+            warmup_steps.len()
+        )));
+    }
+    let mode = WarmupMode::parse(warmup).map_err(to_py)?;
+    lrs.iter()
+        .zip(steps)
+        .zip(warmup_steps)
+        .map(|((lr, st), &w)| {
+            Ok(RunSchedule {
+                lr: slice("lr", lr)?,
+                steps: steps_of("steps", st)?,
+                areas: AreaOptions { decay, warmup_steps: w, warmup: mode },
+            })
+        })
+        .collect()
+}
+
+fn report_dict<'py>(py: Python<'py>, rep: MultiStartReport) -> PyResult<Bound<'py, PyDict>> {
+    let p = rep.best.params.len();
+    let d = PyDict::new(py);
+    d.set_item("params", rep.best.params.into_pyarray(py))?;
+    d.set_item("cost", rep.best.cost)?;
+    d.set_item("gradient", rep.best.gradient.into_pyarray(py))?;
+    let h = PyArray1::from_vec(py, rep.best.hessian).reshape([p, p])?;
+    d.set_item("hessian", h)?;
+    d.set_item("n_evals", rep.best.n_evals)?;
+    d.set_item("n_iter", rep.best.n_iter)?;
+    d.set_item("status", format!("{:?}", rep.best.status))?;
+    d.set_item("message", rep.best.status.message())?;
+    d.set_item("success", rep.best.status.success())?;
+    d.set_item("best_start", rep.best_start)?;
+    d.set_item("n_converged", rep.n_converged)?;
+    d.set_item("n_starts", rep.n_starts)?;
+    Ok(d)
+}
+
+/// Solver options from Python arguments.
+#[allow(clippy::too_many_arguments)]
+fn lm_options(
+    p: usize,
+    loss: &str,
+    delta: f64,
+    lower: &[f64],
+    upper: &[f64],
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<LmOptions> {
+    let mut opts = LmOptions::new(p);
+    opts.loss = RobustLoss::parse(loss, delta).map_err(to_py)?;
+    opts.lower = lower.to_vec();
+    opts.upper = upper.to_vec();
+    opts.fixed = fixed;
+    opts.ftol = ftol;
+    opts.xtol = xtol;
+    opts.gtol = gtol;
+    opts.max_evals = max_evals;
+    Ok(opts)
+}
+
+fn starts_of(starts: &PyReadonlyArray2<'_, f64>) -> Vec<Vec<f64>> {
+    starts.as_array().rows().into_iter().map(|r| r.to_vec()).collect()
+}
+
+/// Fit the momentum law jointly over runs; returns a dict describing the best solve.
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta,
+    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn fit_momentum<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: f64,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
+    let p = 4 + usize::from(fit_decay) + usize::from(fit_zeta);
+    let opts = lm_options(
+        p,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let rep = run_interruptible(py, |stop| {
+        momentum::fit(runs, config, targets, weights, space, &starts, &opts, stop)
+    })?;
+    report_dict(py, rep)
+}
+
+/// Momentum-law predictions at the logged steps of each run (runs concatenated).
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, params, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta))]
+#[allow(clippy::too_many_arguments)]
+fn predict_momentum<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    params: Vec<f64>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
+    let out = py.detach(|| momentum::predict(runs, config, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
 /// The extension module `lawfit._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LawfitInputError", m.py().get_type::<LawfitInputError>())?;
     m.add_function(wrap_pyfunction!(areas, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_momentum, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_momentum, m)?)?;
     Ok(())
 }

@@ -11,6 +11,9 @@ from importlib.metadata import PackageNotFoundError, version
 from lawfit import schedules
 from lawfit._core import LawfitInputError
 from lawfit._validate import LawfitTypeError
+from lawfit.curve import Curve
+from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
+from lawfit.laws import Law, MomentumLaw
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
 
@@ -20,6 +23,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "ConvergenceWarning",
+    "Curve",
+    "FitResult",
+    "Law",
+    "MomentumLaw",
+    "fit",
+    "load_fit",
     "LawfitInputError",
     "LawfitTypeError",
     "Schedule",
