@@ -323,7 +323,17 @@ pub fn solve<P: Problem>(
     if !cur.cost.is_finite() {
         return Ok(finish(x, cur, n_evals, n_iter, Status::NonFiniteStart));
     }
-    let mut scale: Vec<f64> = (0..p).map(|j| cur.hessian[j * p + j].sqrt()).collect();
+    // MINPACK: a zero column gets scale 1 rather than 0.
+    let mut scale: Vec<f64> = (0..p)
+        .map(|j| {
+            let d = cur.hessian[j * p + j].sqrt();
+            if d > 0.0 {
+                d
+            } else {
+                1.0
+            }
+        })
+        .collect();
     let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
     let mut mu = 1e-3 * max_diag.max(f64::MIN_POSITIVE);
     let mut nu = 2.0;

@@ -21,7 +21,7 @@ def as_steps(name: str, steps: Any) -> np.ndarray:
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if bad.any():
             i = int(np.argmax(bad))
-            raise LawfitInputError(f"{name}[{i}] is {arr[i]!r}; steps must be whole numbers")
+            raise LawfitInputError(f"{name}[{i}] is {float(arr[i])!r}; steps must be whole numbers")
     elif arr.dtype.kind not in "iub" and arr.size:
         raise LawfitTypeError(f"{name} must hold integers, got dtype {arr.dtype}")
     out = np.ascontiguousarray(arr, dtype=np.int64)
@@ -94,7 +94,7 @@ class Curve:
             elif nan_policy == "raise":
                 i = int(np.argmax(bad))
                 raise LawfitInputError(
-                    f'loss[{i}] is {loss_arr[i]!r}; pass nan_policy="omit" to drop it'
+                    f'loss[{i}] is {float(loss_arr[i])!r}; pass nan_policy="omit" to drop it'
                 )
             else:
                 raise LawfitInputError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")

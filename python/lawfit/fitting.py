@@ -88,10 +88,13 @@ class FitResult:
             "[[Variables]]",
         ]
         fixed = set(self.options.get("fixed", {}))
+        at_bound = set(self.options.get("at_bound", []))
         for k, v in self.params.items():
             se = self.stderr[k]
             if k in fixed:
                 lines.append(f"    {k:<8s} = {v:.8g} (fixed)")
+            elif k in at_bound:
+                lines.append(f"    {k:<8s} = {v:.8g} (at bound)")
             elif math.isfinite(se) and v != 0:
                 lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g} ({abs(se / v) * 100:.2f}%)")
             else:
@@ -258,8 +261,11 @@ def covariance(
     h = hessian[np.ix_(free, free)]
     dof = n - k
     s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
-    eig = np.linalg.eigvalsh(h) if np.all(np.isfinite(h)) else np.array([0.0])
-    identifiable = bool(eig.size and eig.min() > 1e-13 * max(eig.max(), 1e-300))
+    # Judge identifiability on the scale-free (correlation) form of H.
+    d = np.sqrt(np.abs(np.diag(h)))
+    ok = bool(np.all(np.isfinite(h)) and np.all(d > 0))
+    eig = np.linalg.eigvalsh(h / np.outer(d, d)) if ok else np.array([0.0])
+    identifiable = bool(ok and eig.min() > 1e-12 * max(eig.max(), 1e-300))
     sub = np.full((k, k), np.inf)
     if identifiable:
         sub = np.linalg.inv(h) * s2
@@ -364,7 +370,7 @@ def fit(
     if space == "log" and (targets <= 0).any():
         i = int(np.argmax(targets <= 0))
         raise LawfitInputError(
-            f"loss[{i}] is {targets[i]!r}; log-space residuals need positive losses (space='linear')"
+            f"loss[{i}] is {float(targets[i])!r}; log-space residuals need positive losses (space='linear')"
         )
     w = None
     if weights is not None:
@@ -411,7 +417,10 @@ def fit(
     )
     vec = np.asarray(rep["params"], dtype=float)
     params = {k: float(v) for k, v in zip(names, vec)}
-    free = ~np.array(fixed_mask)
+    grad = np.asarray(rep["gradient"], dtype=float)
+    # A parameter held at a bound by the data is reported like a fixed one (lmfit does the same).
+    at_bound = ((vec <= lower) & (grad > 0)) | ((vec >= upper) & (grad < 0))
+    free = ~np.array(fixed_mask) & ~at_bound
     cov, identifiable = covariance(rep["hessian"], rep["cost"], n, free, absolute_sigma=absolute_sigma)
     stderr = {k: float(math.sqrt(cov[j, j])) if free[j] else float("nan") for j, k in enumerate(names)}
     if not identifiable:
@@ -436,6 +445,7 @@ def fit(
         "fixed": fixed,
         "bounds": {k: [_json_float(lower[j]), _json_float(upper[j])] for j, k in enumerate(names)},
         "status": rep["status"],
+        "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
         "curves": [c.name for c in curve_list],
     }
     return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options)

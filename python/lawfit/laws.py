@@ -216,26 +216,37 @@ class MomentumLaw(Law):
         gtol: float,
         max_evals: int,
     ) -> dict[str, Any]:
-        """Run the Rust multi-start solver; returns its report dict."""
-        return _core.fit_momentum(
-            [c.lr for c in curves],
-            [c.steps for c in curves],
-            targets,
-            weights,
-            warmup_steps=[c.warmup_steps for c in curves],
-            loss=loss,
-            delta=delta,
-            space=space,
-            starts=starts,
-            lower=lower,
-            upper=upper,
-            fixed=fixed,
-            ftol=ftol,
-            xtol=xtol,
-            gtol=gtol,
-            max_evals=max_evals,
-            **self._core_kwargs(),
-        )
+        """Run the Rust multi-start solver; returns its report dict.
+
+        With λ or ζ free, the nested 4-parameter law is fitted first (extras held at their start
+        values) and its optimum joins the starts, so the larger law never ends worse than it.
+        """
+
+        def run(starts_: np.ndarray, fixed_: list[bool]) -> dict[str, Any]:
+            return _core.fit_momentum(
+                [c.lr for c in curves],
+                [c.steps for c in curves],
+                targets,
+                weights,
+                warmup_steps=[c.warmup_steps for c in curves],
+                loss=loss,
+                delta=delta,
+                space=space,
+                starts=starts_,
+                lower=lower,
+                upper=upper,
+                fixed=fixed_,
+                ftol=ftol,
+                xtol=xtol,
+                gtol=gtol,
+                max_evals=max_evals,
+                **self._core_kwargs(),
+            )
+
+        if len(self.param_names) > 4 and not all(fixed[4:]):
+            nested = run(starts, [*fixed[:4], *([True] * (len(fixed) - 4))])
+            starts = np.ascontiguousarray(np.vstack([nested["params"], starts]))
+        return run(starts, fixed)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""

@@ -211,7 +211,7 @@ impl Model for MomentumModel<'_> {
                 for i in 0..len {
                     let ls1 = ln_s1[i];
                     let pw = (-alpha * ls1).exp();
-                    let (s2z, ds2z_ds2, ln_abs) = if zeta == 1.0 {
+                    let (s2z, ds2z_ds2, ln_abs) = if zeta == 1.0 && !self.config.fit_zeta {
                         (s2[i], 1.0, 0.0)
                     } else {
                         let m = s2[i].abs();
