@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -30,6 +31,55 @@ def _cmd_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    import lawfit as lf
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".csv", ".npy"):
+        raise lf.LawfitInputError(f"--out must name a .csv or .npy file, got {args.out!r}")
+    if args.points < 0:
+        raise lf.LawfitInputError(f"--points must be >= 0, got {args.points}")
+    sched = lf.schedules.parse(args.schedule)
+    lr = sched.lr
+    n = len(lr)
+    idx = np.unique(np.rint(np.linspace(0, n - 1, args.points)).astype(int)) if args.points else []
+    rows = [{"step": int(i + 1), "lr": float(lr[i])} for i in idx]
+    if out is not None:
+        if out.suffix.lower() == ".npy":
+            np.save(out, lr)
+        else:
+            with open(out, "w", encoding="utf-8") as fh:
+                fh.write("step,lr\n")
+                fh.writelines(f"{i},{v!r}\n" for i, v in enumerate(lr.tolist(), start=1))
+    summary = {
+        "schedule": str(sched),
+        "family": sched.family,
+        "total_steps": n,
+        "warmup_steps": sched.warmup_steps,
+        "peak_lr": sched.peak_lr,
+        "final_lr": float(lr[-1]),
+        "lr_sum": float(lr.sum()),
+        "rows": rows,
+        "out": str(out) if out is not None else None,
+    }
+    if args.json:
+        json.dump(summary, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"schedule: {sched}")
+    print(
+        f"steps: {n} (warmup {sched.warmup_steps})   peak lr: {sched.peak_lr:.6g}   "
+        f"last lr: {float(lr[-1]):.6g}   sum of lr: {summary['lr_sum']:.6g}"
+    )
+    if rows:
+        print(f"{'step':>10} {'lr':>14}")
+        for r in rows:
+            print(f"{r['step']:>10d} {r['lr']:>14.6e}")
+    if out is not None:
+        print(f"wrote {n} steps to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lawfit`` command."""
     p = argparse.ArgumentParser(prog="lawfit", description="Fit and forecast neural scaling laws.")
@@ -45,6 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--points", type=int, default=11, help="rows to print")
     a.add_argument("--json", action="store_true", help="machine-readable output")
     a.set_defaults(func=_cmd_areas)
+
+    from lawfit.schedules import _spec_help
+
+    sc = sub.add_parser(
+        "schedule",
+        help="print or save the per-step LR of a schedule spec",
+        description="Print a summary and sampled rows of a schedule, or save every step's LR.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            '  lawfit schedule "cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5"\n'
+            '  lawfit schedule "wsd:total=24000,peak=3e-4,warmup=2160,decay=0.2,shape=1-sqrt" '
+            "--out wsd.csv\n"
+            '  lawfit schedule "multistep:total=33907,peak=1e-3,milestones=[0.8,0.9],gamma=0.316" --json\n'
+            "\nfamilies and keys (every family also takes warmup=W and warmup_init=LR):\n"
+            + _spec_help()
+            + "\n\n--out FILE.csv writes columns step,lr with 1-based steps (lr exact, shortest repr);\n"
+            "--out FILE.npy writes the float64 array (lr[i] is the LR of step i+1)."
+        ),
+    )
+    sc.add_argument("schedule", metavar="SPEC", help="schedule spec string, e.g. cosine:total=1000,peak=1e-3")
+    sc.add_argument("--out", metavar="FILE", help="also write every step's LR to FILE (.csv or .npy)")
+    sc.add_argument("--points", type=int, default=11, help="sampled rows to print (default 11, 0 for none)")
+    sc.add_argument("--json", action="store_true", help="machine-readable output")
+    sc.set_defaults(func=_cmd_schedule)
     return p
 
 
@@ -55,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (lf.LawfitInputError, lf.LawfitTypeError, FileNotFoundError) as exc:
+    except (lf.LawfitInputError, lf.LawfitTypeError, OSError) as exc:
         print(f"lawfit: error: {exc}", file=sys.stderr)
         return 2
 
