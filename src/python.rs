@@ -4,6 +4,7 @@
 use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
 use crate::laws::momentum::{self, MomentumConfig, RunSchedule};
+use crate::laws::momentum_n;
 use crate::lm::{LmOptions, MultiStartReport};
 use crate::problem::Space;
 use crate::robust::RobustLoss;
@@ -263,6 +264,75 @@ fn predict_momentum<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// Fit the N-extended momentum law jointly over runs of model sizes `sizes`.
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, sizes, targets, weights, *, warmup_steps, warmup, decay,
+    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn fit_momentum_n<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    sizes: Vec<f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let opts = lm_options(
+        7,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let rep = run_interruptible(py, |stop| {
+        momentum_n::fit(runs, &sizes, targets, weights, space, &starts, &opts, stop)
+    })?;
+    report_dict(py, rep)
+}
+
+/// N-extended momentum-law predictions at the logged steps of each run (runs concatenated).
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, sizes, params, *, warmup_steps, warmup, decay))]
+#[allow(clippy::too_many_arguments)]
+fn predict_momentum_n<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    sizes: Vec<f64>,
+    params: Vec<f64>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let out = py.detach(|| momentum_n::predict(runs, &sizes, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
 /// The extension module `lawfit._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -270,5 +340,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(areas, m)?)?;
     m.add_function(wrap_pyfunction!(fit_momentum, m)?)?;
     m.add_function(wrap_pyfunction!(predict_momentum, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_momentum_n, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_momentum_n, m)?)?;
     Ok(())
 }

@@ -7,14 +7,13 @@ import subprocess
 import sys
 import warnings
 
+import lawfit as lf
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from multipower_data import SHARED_DATA, TEST, TRAIN, lawfit_curve
 from reference import areas_loop
-
-import lawfit as lf
 
 
 def tissue_curves():
@@ -244,3 +243,26 @@ def test_bit_identical_across_thread_counts():
                                    check=True).stdout)
     assert outs[0] == outs[1]
     assert outs[0].strip()
+
+
+def test_momentum_n_recovers_synthetic_parameters():
+    true = {"L0": 1.8, "A": 0.55, "alpha": 0.53, "B": 50.0, "beta": 0.22, "C": 0.03, "gamma": 0.15}
+    law = lf.MomentumLawN()
+    rng = np.random.default_rng(5)
+    curves = []
+    for n_params in (25e6, 100e6, 400e6):
+        for kind in ("constant", "decay"):
+            lr = np.full(8000, 3e-4)
+            lr[:200] = np.linspace(0, 3e-4, 200)
+            if kind == "decay":
+                lr[5000:] = np.linspace(3e-4, 3e-5, 3000)
+            steps = np.arange(250, 8001, 50)
+            clean = law.predict(true, lr, steps, N=n_params, warmup_steps=200)
+            loss = clean * np.exp(1e-4 * rng.standard_normal(steps.size))
+            curves.append(lf.Curve(steps, loss, lr, warmup_steps=200, N=n_params))
+    fit = lf.fit(law, curves)
+    assert fit.success
+    for k, v in true.items():
+        assert abs(fit.params[k] - v) <= max(4 * fit.stderr[k], 1e-3 * abs(v)), (k, fit.params[k], v)
+    with pytest.raises(lf.LawfitInputError, match="model size"):
+        lf.fit(law, [lf.Curve(steps, loss, lr)])

@@ -13,7 +13,7 @@ from lawfit._core import LawfitInputError
 from lawfit._validate import LawfitTypeError
 from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
-from lawfit.laws import Law, MomentumLaw
+from lawfit.laws import Law, MomentumLaw, MomentumLawN
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
 
@@ -28,6 +28,7 @@ __all__ = [
     "FitResult",
     "Law",
     "MomentumLaw",
+    "MomentumLawN",
     "fit",
     "load_fit",
     "LawfitInputError",

@@ -416,7 +416,7 @@ def fit(
         max_evals=int(max_evals),
     )
     vec = np.asarray(rep["params"], dtype=float)
-    params = {k: float(v) for k, v in zip(names, vec)}
+    params = {k: float(v) for k, v in zip(names, vec, strict=True)}
     grad = np.asarray(rep["gradient"], dtype=float)
     # A parameter held at a bound by the data is reported like a fixed one (lmfit does the same).
     at_bound = ((vec <= lower) & (grad > 0)) | ((vec >= upper) & (grad < 0))

@@ -46,14 +46,14 @@ impl Default for MomentumConfig {
 pub struct MomentumModel<'a> {
     runs: Vec<RunSchedule<'a>>,
     config: MomentumConfig,
-    ln_s1: Vec<f64>,
-    s2: Vec<f64>,
+    pub(crate) ln_s1: Vec<f64>,
+    pub(crate) s2: Vec<f64>,
 }
 
 /// Per-evaluation S2 and dS2/dλ at the points (only when λ is fitted).
 #[derive(Debug, Default)]
 pub struct MomentumPrepared {
-    s2: Vec<f64>,
+    pub(crate) s2: Vec<f64>,
     ds2: Vec<f64>,
 }
 
