@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from lawfit import schedules
+from lawfit import datasets, schedules
 from lawfit._core import LawfitInputError
 from lawfit._validate import LawfitTypeError
 from lawfit.curve import Curve
@@ -16,6 +16,7 @@ from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.laws import Law, MomentumLaw, MomentumLawN
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
+from lawfit.validation import Validation, validate
 
 try:
     __version__ = version("lawfit")
@@ -34,7 +35,10 @@ __all__ = [
     "LawfitInputError",
     "LawfitTypeError",
     "Schedule",
+    "Validation",
     "__version__",
     "areas",
+    "datasets",
     "schedules",
+    "validate",
 ]

@@ -80,6 +80,75 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     return 0
 
 
+def _laws_from_names(names: str) -> list:
+    import lawfit as lf
+
+    known = {"momentum": lf.MomentumLaw}
+    if hasattr(lf, "MultiPowerLaw"):
+        known["multipower"] = lf.MultiPowerLaw
+    out = []
+    for name in names.split(","):
+        if name not in known:
+            raise lf.LawfitInputError(f"unknown law {name!r}; choose from {sorted(known)}")
+        out.append(known[name]())
+    return out
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import time
+
+    import lawfit as lf
+    from lawfit import datasets
+
+    train, test = datasets.multipower_split()
+    laws = _laws_from_names(args.laws) if args.laws else _laws_from_names(
+        "momentum,multipower" if hasattr(lf, "MultiPowerLaw") else "momentum")
+    t0 = time.perf_counter()
+    val = lf.validate(laws, train, test)
+    elapsed = time.perf_counter() - t0
+    out: dict = {"data": "Luo et al. 2025, 400M Llama-2 validation loss (bundled)",
+                 "train": [c.name for c in train], "seconds": elapsed, **val.to_dict()}
+    figure = None
+    if not args.no_plot:
+        try:
+            from lawfit.plot import forecast_figure
+
+            figure = forecast_figure(val.fits, train, test, args.plot)
+        except ImportError as exc:
+            print(f"(no figure: {exc})", file=sys.stderr)
+    out["figure"] = figure
+    if args.json:
+        json.dump(out, sys.stdout, indent=1)
+        print()
+        return 0
+    print("lawfit demo: forecast loss curves under unseen LR schedules")
+    print(f"data: {out['data']}")
+    print(f"fit on: {', '.join(out['train'])}; predict the other {len(test)} schedules\n")
+    for name, f in val.fits.items():
+        params = ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
+        print(f"{name}: {params}  (train R2 {f.metrics['r2']:.5f}, {int(f.metrics['n_starts'])} starts)")
+    print()
+    print(val.table())
+    print(f"\nfitted and validated in {elapsed:.2f} s")
+    if figure:
+        print(f"figure: {figure}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import lawfit as lf
+
+    train = [lf.read_log(p) for p in args.train]
+    test = [lf.read_log(p) for p in args.test]
+    val = lf.validate(_laws_from_names(args.laws), train, test)
+    if args.json:
+        json.dump(val.to_dict(), sys.stdout, indent=1)
+        print()
+    else:
+        print(val.table())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lawfit`` command."""
     p = argparse.ArgumentParser(prog="lawfit", description="Fit and forecast neural scaling laws.")
@@ -120,6 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--points", type=int, default=11, help="sampled rows to print (default 11, 0 for none)")
     sc.add_argument("--json", action="store_true", help="machine-readable output")
     sc.set_defaults(func=_cmd_schedule)
+
+    d = sub.add_parser(
+        "demo",
+        help="fit the loss-curve laws on bundled real curves and forecast held-out schedules",
+        epilog="example: lawfit demo --plot demo.png",
+    )
+    d.add_argument("--laws", default=None, help="comma-separated laws (default: all loss-curve laws)")
+    d.add_argument("--plot", default="lawfit-demo.png", help="PNG path of the figure")
+    d.add_argument("--no-plot", action="store_true", help="skip the figure")
+    d.add_argument("--json", action="store_true", help="machine-readable output")
+    d.set_defaults(func=_cmd_demo)
     return p
 
 
