@@ -117,3 +117,35 @@ def test_areas_command_accepts_schedule_spec(capsys):
     assert data["schedule"] == COSINE and len(data["rows"]) == 3
     s1, _ = lf.areas(lf.schedules.parse(COSINE), decay=0.999, warmup_steps=2160)
     assert data["rows"][-1]["S1"] == pytest.approx(s1[-1], rel=1e-12)
+
+
+def test_fit_predict_roundtrip(tmp_path, capsys):
+    import numpy as np
+    from lawfit import cli, datasets
+
+    c = datasets.multipower_curve("cosine_24000")
+    log = tmp_path / "run.csv"
+    rows = (f"{s},{float(v)!r}" for s, v in zip(c.steps, c.loss, strict=True))
+    log.write_text("step,loss\n" + "\n".join(rows))
+    spec = "cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5"
+    out = tmp_path / "fit.json"
+    assert cli.main(["fit", str(log), "--schedule", spec, "-o", str(out)]) == 0
+    assert "Variables" in capsys.readouterr().out
+    pred_csv = tmp_path / "pred.csv"
+    assert cli.main(["predict", str(out), "--schedule", spec, "--every", "1000", "-o", str(pred_csv),
+                     "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["steps"][-1] == 24000
+    assert abs(data["loss"][-1] - c.loss[-1]) / c.loss[-1] < 0.01
+    rows = pred_csv.read_text().splitlines()
+    assert rows[0] == "step,lr,loss" and len(rows) == 25
+    assert np.isfinite(float(rows[-1].split(",")[2]))
+
+
+def test_fit_bad_input_exit_2(tmp_path, capsys):
+    from lawfit import cli
+
+    log = tmp_path / "run.csv"
+    log.write_text("step,loss\n1,3.0\n")
+    assert cli.main(["fit", str(log)]) == 2
+    assert "schedule" in capsys.readouterr().err

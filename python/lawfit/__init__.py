@@ -13,6 +13,7 @@ from lawfit._core import LawfitInputError
 from lawfit._validate import LawfitTypeError
 from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
+from lawfit.io import LogFormatWarning, read_log
 from lawfit.laws import Law, MomentumLaw, MomentumLawN
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
@@ -28,10 +29,12 @@ __all__ = [
     "Curve",
     "FitResult",
     "Law",
+    "LogFormatWarning",
     "MomentumLaw",
     "MomentumLawN",
     "fit",
     "load_fit",
+    "read_log",
     "LawfitInputError",
     "LawfitTypeError",
     "Schedule",

@@ -149,6 +149,68 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_logs(args: argparse.Namespace) -> list:
+    import lawfit as lf
+
+    return [
+        lf.read_log(path, steps=args.steps_col, loss=args.loss_col, lr=args.lr_col, schedule=args.schedule,
+                    warmup_steps=args.warmup_steps)
+        for path in args.logs
+    ]
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    import warnings
+
+    import lawfit as lf
+
+    curves = _read_logs(args)
+    (law,) = _laws_from_names(args.law)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", lf.ConvergenceWarning)
+        result = lf.fit(law, curves, loss=args.loss, delta=args.delta)
+    for w in caught:
+        print(f"lawfit: warning: {w.message}", file=sys.stderr)
+    if args.output:
+        result.save(args.output)
+    if args.plot:
+        from lawfit.plot import forecast_figure
+
+        forecast_figure({law.name: result}, curves, [], args.plot)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=1)
+        print()
+    else:
+        print(result.report())
+        if args.output:
+            print(f"saved: {args.output}")
+    return 0 if result.success else 1
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import lawfit as lf
+
+    result = lf.load_fit(args.fit)
+    sched = lf.schedules.parse(args.schedule)
+    steps = np.arange(1, sched.total_steps + 1) if args.every is None else \
+        np.unique(np.append(np.arange(args.every, sched.total_steps + 1, args.every), sched.total_steps))
+    pred = result.predict(sched, steps)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write("step,lr,loss\n")
+            for s_, p_ in zip(steps, pred, strict=True):
+                fh.write(f"{int(s_)},{sched.lr[s_ - 1]!r},{float(p_)!r}\n")
+    if args.json:
+        json.dump({"schedule": str(sched), "steps": steps.tolist(), "loss": pred.tolist()}, sys.stdout)
+        print()
+    else:
+        print(f"schedule: {sched}")
+        print(f"final loss (step {int(steps[-1])}): {float(pred[-1]):.5f}")
+        if args.output:
+            print(f"wrote {steps.size} rows to {args.output}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lawfit`` command."""
     p = argparse.ArgumentParser(prog="lawfit", description="Fit and forecast neural scaling laws.")
@@ -200,6 +262,50 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-plot", action="store_true", help="skip the figure")
     d.add_argument("--json", action="store_true", help="machine-readable output")
     d.set_defaults(func=_cmd_demo)
+
+    f = sub.add_parser(
+        "fit",
+        help="fit a law to one or more training logs",
+        epilog="examples:\n  lawfit fit run.csv --law momentum -o fit.json\n"
+        "  lawfit fit a.csv b.csv --schedule 'cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    f.add_argument("logs", nargs="+", help="log files (CSV/TSV/JSONL/Parquet/TensorBoard)")
+    f.add_argument("--law", default="momentum", help="momentum (default) or multipower")
+    f.add_argument("--steps-col", default="step")
+    f.add_argument("--loss-col", default="loss")
+    f.add_argument("--lr-col", default="lr")
+    f.add_argument("--schedule", default=None, help="schedule spec, when logs have no per-step LR")
+    f.add_argument("--warmup-steps", type=int, default=None)
+    f.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
+    f.add_argument("--delta", type=float, default=1e-3)
+    f.add_argument("-o", "--output", default=None, help="write the fit as JSON")
+    f.add_argument("--plot", default=None, help="write a PNG of data and fit")
+    f.add_argument("--json", action="store_true", help="machine-readable output")
+    f.set_defaults(func=_cmd_fit)
+
+    pr = sub.add_parser(
+        "predict",
+        help="predict the loss curve of a schedule from a saved fit",
+        epilog="example: lawfit predict fit.json --schedule 'wsd:total=72000,peak=3e-4,decay=0.2'",
+    )
+    pr.add_argument("fit", help="fit JSON written by `lawfit fit -o`")
+    pr.add_argument("--schedule", required=True, help="schedule spec")
+    pr.add_argument("--every", type=int, default=None, help="predict every K steps (default: every step)")
+    pr.add_argument("-o", "--output", default=None, help="write step,lr,loss CSV")
+    pr.add_argument("--json", action="store_true", help="machine-readable output")
+    pr.set_defaults(func=_cmd_predict)
+
+    v = sub.add_parser(
+        "validate",
+        help="fit laws on train logs and report accuracy on test logs",
+        epilog="example: lawfit validate --train a.csv b.csv --test c.csv --laws momentum,multipower",
+    )
+    v.add_argument("--train", nargs="+", required=True)
+    v.add_argument("--test", nargs="+", required=True)
+    v.add_argument("--laws", default="momentum")
+    v.add_argument("--json", action="store_true", help="machine-readable output")
+    v.set_defaults(func=_cmd_validate)
     return p
 
 

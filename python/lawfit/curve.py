@@ -99,7 +99,7 @@ class Curve:
             else:
                 raise LawfitInputError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
         if steps_arr.size == 0:
-            raise LawfitInputError("the curve has no points")
+            raise LawfitInputError("the curve has no points (after dropping non-finite losses)")
         dif = np.diff(steps_arr)
         if dif.size and (dif <= 0).any():
             i = int(np.argmax(dif <= 0)) + 1
