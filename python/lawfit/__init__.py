@@ -13,6 +13,7 @@ from lawfit._core import LawfitInputError
 from lawfit._validate import LawfitTypeError
 from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
+from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
 from lawfit.io import LogFormatWarning, read_log
 from lawfit.laws import Law, MomentumLaw, MomentumLawN
 from lawfit.lr_areas import areas
@@ -28,6 +29,8 @@ __all__ = [
     "ConvergenceWarning",
     "Curve",
     "FitResult",
+    "Forecast",
+    "Forecaster",
     "Law",
     "LogFormatWarning",
     "MomentumLaw",
@@ -41,6 +44,10 @@ __all__ = [
     "Validation",
     "__version__",
     "areas",
+    "compare",
+    "forecast",
+    "optimize_schedule",
+    "predict_band",
     "datasets",
     "schedules",
     "validate",

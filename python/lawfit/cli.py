@@ -17,8 +17,7 @@ def _cmd_areas(args: argparse.Namespace) -> int:
     s1, s2 = lf.areas(sched, decay=args.decay, warmup_steps=sched.warmup_steps, warmup=args.warmup)
     idx = np.unique(np.linspace(0, len(sched) - 1, args.points).astype(int))
     rows = [
-        {"step": int(i + 1), "lr": float(sched.lr[i]), "S1": float(s1[i]), "S2": float(s2[i])}
-        for i in idx
+        {"step": int(i + 1), "lr": float(sched.lr[i]), "S1": float(s1[i]), "S2": float(s2[i])} for i in idx
     ]
     if args.json:
         json.dump({"schedule": str(sched), "decay": args.decay, "rows": rows}, sys.stdout, indent=1)
@@ -101,13 +100,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from lawfit import datasets
 
     train, test = datasets.multipower_split()
-    laws = _laws_from_names(args.laws) if args.laws else _laws_from_names(
-        "momentum,multipower" if hasattr(lf, "MultiPowerLaw") else "momentum")
+    laws = (
+        _laws_from_names(args.laws)
+        if args.laws
+        else _laws_from_names("momentum,multipower" if hasattr(lf, "MultiPowerLaw") else "momentum")
+    )
     t0 = time.perf_counter()
     val = lf.validate(laws, train, test)
     elapsed = time.perf_counter() - t0
-    out: dict = {"data": "Luo et al. 2025, 400M Llama-2 validation loss (bundled)",
-                 "train": [c.name for c in train], "seconds": elapsed, **val.to_dict()}
+    out: dict = {
+        "data": "Luo et al. 2025, 400M Llama-2 validation loss (bundled)",
+        "train": [c.name for c in train],
+        "seconds": elapsed,
+        **val.to_dict(),
+    }
     figure = None
     if not args.no_plot:
         try:
@@ -153,8 +159,14 @@ def _read_logs(args: argparse.Namespace) -> list:
     import lawfit as lf
 
     return [
-        lf.read_log(path, steps=args.steps_col, loss=args.loss_col, lr=args.lr_col, schedule=args.schedule,
-                    warmup_steps=args.warmup_steps)
+        lf.read_log(
+            path,
+            steps=args.steps_col,
+            loss=args.loss_col,
+            lr=args.lr_col,
+            schedule=args.schedule,
+            warmup_steps=args.warmup_steps,
+        )
         for path in args.logs
     ]
 
@@ -192,8 +204,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     result = lf.load_fit(args.fit)
     sched = lf.schedules.parse(args.schedule)
-    steps = np.arange(1, sched.total_steps + 1) if args.every is None else \
-        np.unique(np.append(np.arange(args.every, sched.total_steps + 1, args.every), sched.total_steps))
+    steps = (
+        np.arange(1, sched.total_steps + 1)
+        if args.every is None
+        else np.unique(np.append(np.arange(args.every, sched.total_steps + 1, args.every), sched.total_steps))
+    )
     pred = result.predict(sched, steps)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
@@ -208,6 +223,96 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(f"final loss (step {int(steps[-1])}): {float(pred[-1]):.5f}")
         if args.output:
             print(f"wrote {steps.size} rows to {args.output}")
+    return 0
+
+
+def _until(text: str | None) -> int | float | None:
+    if text is None:
+        return None
+    value = float(text)
+    return value if 0 < value < 1 else int(value)
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    import warnings
+
+    import lawfit as lf
+    from lawfit.forecast import forecast
+
+    if not args.schedule:
+        raise lf.LawfitInputError("forecast needs --schedule: the run's whole planned schedule")
+    planned = lf.schedules.parse(args.schedule[0])
+    curve = lf.read_log(args.log, steps=args.steps_col, loss=args.loss_col, lr=args.lr_col, schedule=planned)
+    prior = lf.load_fit(args.prior) if args.prior else None
+    (law,) = _laws_from_names(args.law)
+    alternatives = [lf.schedules.parse(s) for s in args.schedule[1:]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = forecast(curve, until=_until(args.until), alternatives=alternatives, law=law, prior=prior)
+    if args.json:
+        json.dump(
+            {
+                "seen_until": fc.seen_until,
+                "warnings": fc.warnings,
+                "fit": fc.fit.to_dict(),
+                "predictions": {
+                    k: {
+                        "steps": v[0].tolist(),
+                        "loss": v[1].tolist(),
+                        "lower": v[2].tolist(),
+                        "upper": v[3].tolist(),
+                    }
+                    for k, v in fc.predictions.items()
+                },
+            },
+            sys.stdout,
+        )
+        print()
+    else:
+        print(fc.summary())
+    return 0 if fc.fit.success else 1
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    import lawfit as lf
+    from lawfit.forecast import compare
+
+    result = lf.load_fit(args.fit)
+    rows = compare(result, [lf.schedules.parse(s) for s in args.schedule], steps=args.at)
+    if args.json:
+        json.dump(rows, sys.stdout, indent=1)
+        print()
+    else:
+        for rank, r in enumerate(rows, 1):
+            print(f"{rank}. {r['final_loss']:.5f}  {r['schedule']}")
+    return 0
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    import lawfit as lf
+    from lawfit.forecast import optimize_schedule
+
+    result = lf.load_fit(args.fit)
+    best = optimize_schedule(
+        result,
+        total_steps=args.total,
+        peak_lr=args.peak,
+        warmup_steps=args.warmup,
+        family=args.family,
+        final_lr=args.final,
+    )
+    if args.out:
+        np.save(args.out, best["schedule"].lr)
+    info = {k: v for k, v in best.items() if k != "schedule"}
+    if args.json:
+        json.dump(info, sys.stdout, indent=1)
+        print()
+    else:
+        print(f"best {args.family} schedule: {info['spec']}")
+        print(
+            f"predicted final loss {info['final_loss']:.5f}; cosine {info['cosine_final_loss']:.5f}; "
+            f"gain {info['gain_over_cosine']:.5f} ({100 * info['relative_gain']:.2f}%)"
+        )
     return 0
 
 
@@ -306,6 +411,60 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--laws", default="momentum")
     v.add_argument("--json", action="store_true", help="machine-readable output")
     v.set_defaults(func=_cmd_validate)
+
+    fc = sub.add_parser(
+        "forecast",
+        help="fit the part of a run seen so far and predict the rest of its schedule",
+        epilog="example: lawfit forecast run.csv --until 0.3 "
+        "--schedule 'cosine:total=72000,peak=3e-4,warmup=2160,final=3e-5' "
+        "--schedule 'wsd:total=72000,peak=3e-4,warmup=2160,decay=0.2'",
+    )
+    fc.add_argument("log")
+    fc.add_argument(
+        "--schedule",
+        action="append",
+        default=[],
+        help="the run's planned schedule (first) and alternatives (more --schedule)",
+    )
+    fc.add_argument(
+        "--until", default=None, help="last step (int) or fraction (0-1) of the schedule to fit on"
+    )
+    fc.add_argument(
+        "--prior", default=None, help="an earlier fit.json for parameters the data cannot identify"
+    )
+    fc.add_argument("--law", default="momentum")
+    fc.add_argument("--steps-col", default="step")
+    fc.add_argument("--loss-col", default="loss")
+    fc.add_argument("--lr-col", default="lr")
+    fc.add_argument("--json", action="store_true", help="machine-readable output")
+    fc.set_defaults(func=_cmd_forecast)
+
+    cp = sub.add_parser(
+        "compare",
+        help="rank schedules by predicted final loss",
+        epilog="example: lawfit compare fit.json --schedule 'cosine:total=24000,peak=3e-4' "
+        "--schedule 'wsd:total=24000,peak=3e-4,decay=0.2'",
+    )
+    cp.add_argument("fit")
+    cp.add_argument("--schedule", action="append", required=True)
+    cp.add_argument("--at", type=int, nargs="*", default=None, help="also report the loss at these steps")
+    cp.add_argument("--json", action="store_true", help="machine-readable output")
+    cp.set_defaults(func=_cmd_compare)
+
+    op = sub.add_parser(
+        "optimize",
+        help="the schedule minimising predicted final loss within a family",
+        epilog="example: lawfit optimize fit.json --total 24000 --peak 3e-4 --warmup 2160 --family wsd",
+    )
+    op.add_argument("fit")
+    op.add_argument("--total", type=int, required=True)
+    op.add_argument("--peak", type=float, required=True)
+    op.add_argument("--warmup", type=int, default=0)
+    op.add_argument("--final", type=float, default=0.0, help="lowest LR allowed (default 0)")
+    op.add_argument("--family", default="wsd", choices=["wsd", "cosine", "free"])
+    op.add_argument("--out", default=None, help="save the best per-step LR as .npy")
+    op.add_argument("--json", action="store_true", help="machine-readable output")
+    op.set_defaults(func=_cmd_optimize)
     return p
 
 
