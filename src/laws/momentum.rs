@@ -83,6 +83,16 @@ pub fn validate_steps(steps: &[usize], n_steps: usize) -> Result<()> {
 impl<'a> MomentumModel<'a> {
     /// Build the model; computes S1 (and S2 unless λ is fitted) at every logged step.
     pub fn new(runs: Vec<RunSchedule<'a>>, config: MomentumConfig) -> Result<Self> {
+        Self::build(runs, config, false)
+    }
+
+    /// Like [`MomentumModel::new`], but a logged step with S1 = 0 is kept (its prediction is +∞
+    /// for α > 0): for predictions over whole schedules whose first LR is 0.
+    pub fn for_prediction(runs: Vec<RunSchedule<'a>>, config: MomentumConfig) -> Result<Self> {
+        Self::build(runs, config, true)
+    }
+
+    fn build(runs: Vec<RunSchedule<'a>>, config: MomentumConfig, allow_zero_s1: bool) -> Result<Self> {
         if !(config.zeta.is_finite() && config.zeta > 0.0) {
             return Err(Error::InvalidArgument(format!("zeta must be positive, got {}", config.zeta)));
         }
@@ -93,7 +103,7 @@ impl<'a> MomentumModel<'a> {
             let (a1, a2) = areas::areas(run.lr, &run.areas)?;
             for (i, &step) in run.steps.iter().enumerate() {
                 let v = a1[step - 1];
-                if !(v > 0.0) {
+                if !(v > 0.0) && !allow_zero_s1 {
                     return Err(Error::InvalidValue {
                         name: "steps",
                         index: i,
@@ -151,6 +161,20 @@ impl<'a> MomentumModel<'a> {
     }
 }
 
+/// S1^(−α) from ln S1, with S1 = 0 giving +∞ (α > 0) or 1 (α = 0) instead of NaN.
+#[inline]
+pub(crate) fn s1_power(alpha: f64, ln_s1: f64) -> f64 {
+    if ln_s1 == f64::NEG_INFINITY {
+        if alpha > 0.0 {
+            f64::INFINITY
+        } else {
+            1.0
+        }
+    } else {
+        (-alpha * ln_s1).exp()
+    }
+}
+
 impl Model for MomentumModel<'_> {
     type Prepared = MomentumPrepared;
 
@@ -199,12 +223,12 @@ impl Model for MomentumModel<'_> {
         match gradients {
             None if zeta == 1.0 => {
                 for ((v, &ls1), &s2) in values.iter_mut().zip(ln_s1).zip(s2) {
-                    *v = l0 + a * (-alpha * ls1).exp() - c * s2;
+                    *v = l0 + a * s1_power(alpha, ls1) - c * s2;
                 }
             }
             None => {
                 for ((v, &ls1), &s2) in values.iter_mut().zip(ln_s1).zip(s2) {
-                    *v = l0 + a * (-alpha * ls1).exp() - c * s2.signum() * s2.abs().powf(zeta);
+                    *v = l0 + a * s1_power(alpha, ls1) - c * s2.signum() * s2.abs().powf(zeta);
                 }
             }
             Some(grad) => {
@@ -279,7 +303,7 @@ pub fn fit(
 
 /// Predicted loss at the logged steps of `runs` for parameters `params`.
 pub fn predict(runs: Vec<RunSchedule<'_>>, config: MomentumConfig, params: &[f64]) -> Result<Vec<f64>> {
-    let model = MomentumModel::new(runs, config)?;
+    let model = MomentumModel::for_prediction(runs, config)?;
     if params.len() != model.n_params() {
         return Err(Error::InvalidArgument(format!(
             "expected {} parameters ({}), got {}",

@@ -8,7 +8,7 @@
 //! Parameters, in order: `L0, A, alpha, B, beta, C, gamma`. λ is fixed per run.
 
 use crate::error::{Error, Result};
-use crate::laws::momentum::{MomentumConfig, MomentumModel, RunSchedule};
+use crate::laws::momentum::{s1_power, MomentumConfig, MomentumModel, RunSchedule};
 use crate::problem::Model;
 
 /// The N-extended law at the logged steps of runs with known model sizes.
@@ -21,6 +21,10 @@ pub struct MomentumNModel<'a> {
 impl<'a> MomentumNModel<'a> {
     /// Build from runs and their model sizes (one positive N per run).
     pub fn new(runs: Vec<RunSchedule<'a>>, sizes: &[f64]) -> Result<Self> {
+        Self::build(runs, sizes, false)
+    }
+
+    fn build(runs: Vec<RunSchedule<'a>>, sizes: &[f64], for_prediction: bool) -> Result<Self> {
         if sizes.len() != runs.len() {
             return Err(Error::LengthMismatch {
                 name: "N",
@@ -42,7 +46,11 @@ impl<'a> MomentumNModel<'a> {
             .zip(sizes)
             .flat_map(|(run, n)| std::iter::repeat_n(n.ln(), run.steps.len()))
             .collect();
-        let base = MomentumModel::new(runs, MomentumConfig::default())?;
+        let base = if for_prediction {
+            MomentumModel::for_prediction(runs, MomentumConfig::default())?
+        } else {
+            MomentumModel::new(runs, MomentumConfig::default())?
+        };
         Ok(Self { base, ln_n })
     }
 }
@@ -68,7 +76,7 @@ impl Model for MomentumNModel<'_> {
         let ln_n = &self.ln_n[start..start + len];
         let mut grads = grads;
         for i in 0..len {
-            let pw_s = (-alpha * ln_s1[i]).exp();
+            let pw_s = s1_power(alpha, ln_s1[i]);
             let pw_n = (-beta * ln_n[i]).exp();
             let grow = (gamma * ln_n[i]).exp();
             values[i] = l0 + a * pw_s + b * pw_n - c * s2[i] * grow;
@@ -106,7 +114,7 @@ pub fn fit(
 
 /// Predicted loss at the logged steps of `runs` (model sizes `sizes`).
 pub fn predict(runs: Vec<RunSchedule<'_>>, sizes: &[f64], params: &[f64]) -> Result<Vec<f64>> {
-    let model = MomentumNModel::new(runs, sizes)?;
+    let model = MomentumNModel::build(runs, sizes, true)?;
     if params.len() != 7 {
         return Err(Error::InvalidArgument(format!(
             "expected 7 parameters (L0, A, alpha, B, beta, C, gamma), got {}",
