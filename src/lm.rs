@@ -14,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::problem::Problem;
 use crate::robust::RobustLoss;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Residuals per chunk: fixed, so results never depend on the thread count.
 pub const CHUNK: usize = 4096;
@@ -39,6 +41,8 @@ pub struct LmOptions {
     pub upper: Vec<f64>,
     /// Parameters held at their start value, length p.
     pub fixed: Vec<bool>,
+    /// Incremented when a solve finishes (multi-start progress for a watcher thread).
+    pub progress: Option<Arc<AtomicUsize>>,
 }
 
 impl LmOptions {
@@ -53,6 +57,7 @@ impl LmOptions {
             lower: vec![f64::NEG_INFINITY; p],
             upper: vec![f64::INFINITY; p],
             fixed: vec![false; p],
+            progress: None,
         }
     }
 
@@ -288,6 +293,19 @@ fn clamp_into(x: &mut [f64], opts: &LmOptions) {
 ///
 /// `stop` is polled between iterations; returning true aborts with [`Error::Interrupted`].
 pub fn solve<P: Problem>(
+    problem: &P,
+    x0: &[f64],
+    opts: &LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<LmReport> {
+    let out = solve_inner(problem, x0, opts, stop);
+    if let Some(counter) = &opts.progress {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    out
+}
+
+fn solve_inner<P: Problem>(
     problem: &P,
     x0: &[f64],
     opts: &LmOptions,

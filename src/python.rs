@@ -12,7 +12,8 @@ use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyA
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pyo3::create_exception!(
@@ -62,29 +63,64 @@ fn areas<'py>(
     Ok((s1.into_pyarray(py), s2.into_pyarray(py), d.map(|d| d.into_pyarray(py))))
 }
 
-/// Run `work` off the GIL on a scoped thread while this thread watches for Ctrl-C; the work
-/// polls the returned flag between iterations and stops with [`Error::Interrupted`].
+/// A Python callable `callback(done, total)` told how many solves of a multi-start finished.
+struct Progress {
+    counter: Arc<AtomicUsize>,
+    total: usize,
+    callback: Py<PyAny>,
+}
+
+/// Run `work` off the GIL on a scoped thread while this thread watches for Ctrl-C (and reports
+/// progress); the work polls the returned flag between iterations and stops with
+/// [`Error::Interrupted`].
 fn run_interruptible<T: Send>(
     py: Python<'_>,
+    progress: Option<&Progress>,
     work: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, Error> + Send,
 ) -> PyResult<T> {
     let interrupted = AtomicBool::new(false);
+    let mut reported = usize::MAX;
+    let mut callback_error: Option<PyErr> = None;
     let result = py.detach(|| {
         std::thread::scope(|scope| {
             let handle = scope.spawn(|| work(&|| interrupted.load(Ordering::Relaxed)));
             while !handle.is_finished() {
                 std::thread::sleep(Duration::from_millis(20));
-                if Python::attach(|py| py.check_signals()).is_err() {
-                    interrupted.store(true, Ordering::Relaxed);
-                }
+                Python::attach(|py| {
+                    if py.check_signals().is_err() {
+                        interrupted.store(true, Ordering::Relaxed);
+                    }
+                    if let Some(p) = progress {
+                        let done = p.counter.load(Ordering::Relaxed).min(p.total);
+                        if done != reported && callback_error.is_none() {
+                            reported = done;
+                            if let Err(e) = p.callback.call1(py, (done, p.total)) {
+                                callback_error = Some(e);
+                                interrupted.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                });
             }
             handle.join()
         })
     });
+    if let Some(e) = callback_error {
+        return Err(e);
+    }
     match result {
         Ok(r) => r.map_err(to_py),
         Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err("lawfit internal error: a worker panicked")),
     }
+}
+
+/// Attach a progress counter to `opts` when Python passed a callback.
+fn progress_of(opts: &mut LmOptions, callback: Option<Py<PyAny>>, total: usize) -> Option<Progress> {
+    callback.map(|callback| {
+        let counter = Arc::new(AtomicUsize::new(0));
+        opts.progress = Some(counter.clone());
+        Progress { counter, total, callback }
+    })
 }
 
 fn space_of(name: &str) -> PyResult<Space> {
@@ -191,7 +227,7 @@ fn starts_of(starts: &PyReadonlyArray2<'_, f64>) -> Vec<Vec<f64>> {
 /// Fit the momentum law jointly over runs; returns a dict describing the best solve.
 #[pyfunction]
 #[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta,
-    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals))]
+    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_momentum<'py>(
     py: Python<'py>,
@@ -216,11 +252,12 @@ fn fit_momentum<'py>(
     xtol: f64,
     gtol: f64,
     max_evals: usize,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
     let config = MomentumConfig { fit_decay, fit_zeta, zeta };
     let p = 4 + usize::from(fit_decay) + usize::from(fit_zeta);
-    let opts = lm_options(
+    let mut opts = lm_options(
         p,
         loss,
         delta,
@@ -236,7 +273,10 @@ fn fit_momentum<'py>(
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
     let starts = starts_of(&starts);
-    let rep = run_interruptible(py, |stop| {
+    // Long logs polish the two best coarse starts: count them too.
+    let total = starts.len() + if targets.len() > momentum::COARSE_ABOVE { 2.min(starts.len()) } else { 0 };
+    let progress = progress_of(&mut opts, progress, total);
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
         momentum::fit(runs, config, targets, weights, space, &starts, &opts, stop)
     })?;
     report_dict(py, rep)
@@ -308,7 +348,7 @@ fn fit_momentum_n<'py>(
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
     let starts = starts_of(&starts);
-    let rep = run_interruptible(py, |stop| {
+    let rep = run_interruptible(py, None, |stop| {
         momentum_n::fit(runs, &sizes, targets, weights, space, &starts, &opts, stop)
     })?;
     report_dict(py, rep)

@@ -79,8 +79,14 @@ def _synthetic(seed, n_steps, params, noise):
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), l0=st.floats(1.5, 3.5), a=st.floats(0.2, 1.5),
-       alpha=st.floats(0.3, 0.9), c=st.floats(0.1, 1.0), noise=st.sampled_from([1e-4, 3e-3, 2e-2]))
+@given(
+    seed=st.integers(0, 10_000),
+    l0=st.floats(1.5, 3.5),
+    a=st.floats(0.2, 1.5),
+    alpha=st.floats(0.3, 0.9),
+    c=st.floats(0.1, 1.0),
+    noise=st.sampled_from([1e-4, 3e-3, 2e-2]),
+)
 def test_objective_not_worse_than_scipy(seed, l0, a, alpha, c, noise):
     from scipy.optimize import least_squares
 
@@ -98,8 +104,18 @@ def test_objective_not_worse_than_scipy(seed, l0, a, alpha, c, noise):
         return j / pred[:, None]
 
     x0 = np.array([l0, a, alpha, c]) * 1.1
-    ref = least_squares(resid, x0, jac=jac, method="trf", loss="huber", f_scale=1e-3,
-                        bounds=(0, np.inf), ftol=1e-12, xtol=1e-12, gtol=1e-12)
+    ref = least_squares(
+        resid,
+        x0,
+        jac=jac,
+        method="trf",
+        loss="huber",
+        f_scale=1e-3,
+        bounds=(0, np.inf),
+        ftol=1e-12,
+        xtol=1e-12,
+        gtol=1e-12,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lf.ConvergenceWarning)
         fit = lf.fit(lf.MomentumLaw(), lf.Curve(steps, loss, lr, warmup_steps=warm))
@@ -110,8 +126,9 @@ def test_covariance_matches_curve_fit_for_linear_loss():
     from scipy.optimize import curve_fit
 
     lr, warm, steps, loss, s1, s2 = _synthetic(3, 5000, (2.6, 0.43, 0.55, 0.41), 3e-3)
-    fit = lf.fit(lf.MomentumLaw(), lf.Curve(steps, loss, lr, warmup_steps=warm), loss="linear",
-                 space="linear")
+    fit = lf.fit(
+        lf.MomentumLaw(), lf.Curve(steps, loss, lr, warmup_steps=warm), loss="linear", space="linear"
+    )
 
     def model(x, l0, a, alpha, c):
         return l0 + a * x[0] ** -alpha - c * x[1]
@@ -150,8 +167,9 @@ def test_save_load_roundtrip(tmp_path):
     assert "Variables" in back.report()
 
 
-@pytest.mark.parametrize("content", [b"", b"{", b"[]", b'{"format": "lawfit-fit", "format_version": 99}',
-                                     b"\x00\xff\xfe binary"])
+@pytest.mark.parametrize(
+    "content", [b"", b"{", b"[]", b'{"format": "lawfit-fit", "format_version": 99}', b"\x00\xff\xfe binary"]
+)
 def test_load_rejects_bad_files(tmp_path, content):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -239,8 +257,11 @@ def test_bit_identical_across_thread_counts():
         import os
 
         env = {**os.environ, "RAYON_NUM_THREADS": threads}
-        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                   check=True).stdout)
+        outs.append(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
     assert outs[0] == outs[1]
     assert outs[0].strip()
 
@@ -266,3 +287,55 @@ def test_momentum_n_recovers_synthetic_parameters():
         assert abs(fit.params[k] - v) <= max(4 * fit.stderr[k], 1e-3 * abs(v)), (k, fit.params[k], v)
     with pytest.raises(lf.LawfitInputError, match="model size"):
         lf.fit(law, [lf.Curve(steps, loss, lr)])
+
+
+def test_progress_callback_counts_starts():
+    calls = []
+    curves = tissue_curves()
+    fit = lf.fit(lf.MomentumLaw(warmup="as_peak"), curves, progress=lambda d, t: calls.append((d, t)))
+    # Fast fits may finish before the watcher's first poll; when it reports, counts are sane.
+    for done, total in calls:
+        assert 0 <= done <= total == fit.metrics["n_starts"]
+
+
+def test_progress_callback_error_propagates():
+    lr, warm, steps, loss, *_ = _synthetic(2, 200_000, (2.6, 0.43, 0.55, 0.41), 3e-3)
+    steps = np.arange(warm + 1, 200_001)
+    s1, s2 = lf.areas(lr, warmup_steps=warm, warmup="actual")
+    loss = 2.6 + 0.43 * s1[steps - 1] ** -0.55 - 0.41 * s2[steps - 1]
+
+    def boom(done, total):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        lf.fit(lf.MomentumLaw(), lf.Curve(steps, loss, lr, warmup_steps=warm), progress=boom)
+
+
+def test_ctrl_c_interrupts_a_long_fit():
+    import os
+    import signal
+    import time
+
+    code = (
+        "import numpy as np, lawfit as lf, sys\n"
+        "n = 3_000_000\n"
+        "lr = np.full(n, 3e-4); lr[n//2:] = np.linspace(3e-4, 3e-5, n - n//2)\n"
+        "steps = np.arange(1, n + 1)\n"
+        "s1, s2 = lf.areas(lr, warmup='actual')\n"
+        "rng = np.random.default_rng(0)\n"
+        "loss = (2.6 + .43 * s1 ** -.55 - .41 * s2) * np.exp(3e-3 * rng.standard_normal(n))\n"
+        "starts = np.tile([[0.1, 20.0, 0.01, 20.0]], (400, 1))\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    lf.fit(lf.MomentumLaw(), lf.Curve(steps, loss, lr), starts=starts, progress=False)\n"
+        "    print('finished')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGINT)
+    # 400 starts on 3e6 points take minutes; "interrupted" shows the fit stopped early.
+    out, _ = proc.communicate(timeout=120)
+    assert out.strip() == "interrupted"

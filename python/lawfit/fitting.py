@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import tempfile
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lawfit._progress import auto_bar
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 from lawfit.curve import Curve
 from lawfit.laws import Law, law_from_dict
@@ -310,6 +312,7 @@ def fit(
     xtol: float = 1e-12,
     gtol: float = 1e-10,
     max_evals: int = 2000,
+    progress: bool | Callable[[int, int], None] | None = None,
 ) -> FitResult:
     """Fit a law to training curves by multi-start Levenberg–Marquardt in Rust.
 
@@ -344,6 +347,9 @@ def fit(
         Solver tolerances (see :mod:`lawfit`'s LM documentation).
     max_evals : int, default 2000
         Evaluation budget per start.
+    progress : bool or callable, optional
+        Show a progress bar of the multi-start (default: only when stderr is a terminal and rich is
+        installed), or a callable ``progress(done, total)`` called as starts finish.
 
     Returns
     -------
@@ -399,22 +405,27 @@ def fit(
             lower[j] = min(lower[j], fixed[k])
             upper[j] = max(upper[j], fixed[k])
     start_arr = np.ascontiguousarray(start_arr)
-    rep = law.fit_core(
-        curve_list,
-        targets,
-        w,
-        starts=start_arr,
-        lower=lower,
-        upper=upper,
-        fixed=fixed_mask,
-        loss=loss,
-        delta=delta,
-        space=space,
-        ftol=float(ftol),
-        xtol=float(xtol),
-        gtol=float(gtol),
-        max_evals=int(max_evals),
-    )
+    bar = None if callable(progress) else auto_bar(f"fitting {law.name}", progress)
+    callback = progress if callable(progress) else bar
+    extra: dict[str, Any] = {"progress": callback} if callback is not None and law.reports_progress else {}
+    with bar if bar is not None else contextlib.nullcontext():
+        rep = law.fit_core(
+            curve_list,
+            targets,
+            w,
+            starts=start_arr,
+            lower=lower,
+            upper=upper,
+            fixed=fixed_mask,
+            loss=loss,
+            delta=delta,
+            space=space,
+            ftol=float(ftol),
+            xtol=float(xtol),
+            gtol=float(gtol),
+            max_evals=int(max_evals),
+            **extra,
+        )
     vec = np.asarray(rep["params"], dtype=float)
     params = {k: float(v) for k, v in zip(names, vec, strict=True)}
     grad = np.asarray(rep["gradient"], dtype=float)
@@ -433,7 +444,8 @@ def fit(
     pred = law.predict_curves(params, curve_list)
     metrics = metrics_of(pred, targets, rep["cost"], n_free)
     metrics.update(
-        n_starts=float(rep["n_starts"]), n_converged=float(rep["n_converged"]),
+        n_starts=float(rep["n_starts"]),
+        n_converged=float(rep["n_converged"]),
         n_evals=float(rep["n_evals"]),
     )
     if not rep["success"]:

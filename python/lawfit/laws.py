@@ -23,6 +23,8 @@ class Law:
     name: ClassVar[str] = "law"
     #: Default residual space of the law's objective.
     default_space: ClassVar[str] = "log"
+    #: Whether ``fit_core`` accepts a ``progress(done, total)`` callback.
+    reports_progress: ClassVar[bool] = False
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -90,6 +92,7 @@ class MomentumLaw(Law):
     """
 
     name = "momentum"
+    reports_progress = True
 
     def __init__(
         self,
@@ -174,8 +177,9 @@ class MomentumLaw(Law):
         ln_s1, s2, y = [], [], []
         budget = max(1, 4096 // max(1, len(curves)))
         for c in curves:
-            a1, a2 = _core.areas(c.lr, decay=self.decay, warmup_steps=c.warmup_steps,
-                                 warmup=self.warmup, derivative=False)[:2]
+            a1, a2 = _core.areas(
+                c.lr, decay=self.decay, warmup_steps=c.warmup_steps, warmup=self.warmup, derivative=False
+            )[:2]
             idx = c.steps - 1
             take = np.unique(np.linspace(0, idx.size - 1, min(budget, idx.size)).astype(np.int64))
             s1v = a1[idx[take]]
@@ -215,6 +219,7 @@ class MomentumLaw(Law):
         xtol: float,
         gtol: float,
         max_evals: int,
+        progress: Any = None,
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict.
 
@@ -240,6 +245,7 @@ class MomentumLaw(Law):
                 xtol=xtol,
                 gtol=gtol,
                 max_evals=max_evals,
+                progress=progress,
                 **self._core_kwargs(),
             )
 
@@ -308,8 +314,13 @@ class MomentumLaw(Law):
         return out
 
     def _predict_sorted(self, vec: np.ndarray, lr: np.ndarray, steps: np.ndarray, w: int) -> np.ndarray:
-        return _core.predict_momentum([lr], [np.ascontiguousarray(steps, dtype=np.int64)], list(vec),
-                                      warmup_steps=[int(w)], **self._core_kwargs())
+        return _core.predict_momentum(
+            [lr],
+            [np.ascontiguousarray(steps, dtype=np.int64)],
+            list(vec),
+            warmup_steps=[int(w)],
+            **self._core_kwargs(),
+        )
 
 
 class MomentumLawN(Law):
@@ -343,8 +354,15 @@ class MomentumLawN(Law):
         return self.param_names_all
 
     def bounds(self) -> dict[str, tuple[float, float]]:
-        return {"L0": (0.0, np.inf), "A": (0.0, np.inf), "alpha": (0.0, 10.0), "B": (0.0, np.inf),
-                "beta": (0.0, 5.0), "C": (0.0, np.inf), "gamma": (-2.0, 2.0)}
+        return {
+            "L0": (0.0, np.inf),
+            "A": (0.0, np.inf),
+            "alpha": (0.0, 10.0),
+            "B": (0.0, np.inf),
+            "beta": (0.0, 5.0),
+            "C": (0.0, np.inf),
+            "gamma": (-2.0, 2.0),
+        }
 
     def options(self) -> dict[str, Any]:
         return {"decay": self.decay, "warmup": self.warmup}
@@ -367,15 +385,22 @@ class MomentumLawN(Law):
             idx = c.steps - 1
             take = np.unique(np.linspace(0, idx.size - 1, min(2048, idx.size)).astype(np.int64))
             ok = a1[idx[take]] > 0
-            cols.append((np.log(a1[idx[take]][ok]), a2[idx[take]][ok], np.full(ok.sum(), np.log(n)),
-                         c.loss[take][ok]))
+            cols.append(
+                (np.log(a1[idx[take]][ok]), a2[idx[take]][ok], np.full(ok.sum(), np.log(n)), c.loss[take][ok])
+            )
         ln_s1, s2, ln_n, y = (np.concatenate([c[i] for c in cols]) for i in range(4))
         results = []
         for alpha in (0.2, 0.35, 0.5, 0.65, 0.8):
             for beta in (0.1, 0.2, 0.35, 0.5):
                 for gamma in (-0.2, 0.0, 0.1, 0.3):
-                    design = np.column_stack([np.ones_like(y), np.exp(-alpha * ln_s1), np.exp(-beta * ln_n),
-                                              -s2 * np.exp(gamma * ln_n)])
+                    design = np.column_stack(
+                        [
+                            np.ones_like(y),
+                            np.exp(-alpha * ln_s1),
+                            np.exp(-beta * ln_n),
+                            -s2 * np.exp(gamma * ln_n),
+                        ]
+                    )
                     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
                     if not np.all(np.isfinite(coef)):
                         continue
@@ -385,24 +410,43 @@ class MomentumLawN(Law):
         results.sort(key=lambda t: t[0])
         return np.array([r[1] for r in results[:8]], dtype=np.float64)
 
-    def fit_core(self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None,
-                 **kwargs: Any) -> dict[str, Any]:
+    def fit_core(
+        self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
+    ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict."""
         return _core.fit_momentum_n(
-            [c.lr for c in curves], [c.steps for c in curves], self._sizes(curves), targets, weights,
-            warmup_steps=[c.warmup_steps for c in curves], warmup=self.warmup, decay=self.decay, **kwargs,
+            [c.lr for c in curves],
+            [c.steps for c in curves],
+            self._sizes(curves),
+            targets,
+            weights,
+            warmup_steps=[c.warmup_steps for c in curves],
+            warmup=self.warmup,
+            decay=self.decay,
+            **kwargs,
         )
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
         return _core.predict_momentum_n(
-            [c.lr for c in curves], [c.steps for c in curves], self._sizes(curves),
-            list(self.params_vector(params)), warmup_steps=[c.warmup_steps for c in curves],
-            warmup=self.warmup, decay=self.decay,
+            [c.lr for c in curves],
+            [c.steps for c in curves],
+            self._sizes(curves),
+            list(self.params_vector(params)),
+            warmup_steps=[c.warmup_steps for c in curves],
+            warmup=self.warmup,
+            decay=self.decay,
         )
 
-    def predict(self, params: Mapping[str, float], lr: Any, steps: Any = None, *, N: float,
-                warmup_steps: int | None = None) -> np.ndarray:
+    def predict(
+        self,
+        params: Mapping[str, float],
+        lr: Any,
+        steps: Any = None,
+        *,
+        N: float,
+        warmup_steps: int | None = None,
+    ) -> np.ndarray:
         """Predicted loss of a model of size ``N`` under schedule ``lr`` at ``steps`` (default all)."""
         from lawfit.schedules import Schedule
 
@@ -415,8 +459,15 @@ class MomentumLawN(Law):
         steps_arr = np.arange(1, lr_arr.size + 1) if steps is None else as_steps("steps", steps)
         order = np.argsort(steps_arr, kind="stable")
         uniq, inverse = np.unique(steps_arr[order], return_inverse=True)
-        pred = _core.predict_momentum_n([lr_arr], [uniq], [float(N)], list(self.params_vector(params)),
-                                        warmup_steps=[int(w)], warmup=self.warmup, decay=self.decay)
+        pred = _core.predict_momentum_n(
+            [lr_arr],
+            [uniq],
+            [float(N)],
+            list(self.params_vector(params)),
+            warmup_steps=[int(w)],
+            warmup=self.warmup,
+            decay=self.decay,
+        )
         out = np.empty(steps_arr.size)
         out[order] = pred[inverse]
         return out
