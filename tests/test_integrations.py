@@ -2,9 +2,8 @@
 
 import importlib.util
 
-import pytest
-
 import lawfit as lf
+import pytest
 from lawfit.integrations import hf_forecast_callback
 
 HAS_TRANSFORMERS = importlib.util.find_spec("transformers") is not None
