@@ -4,11 +4,15 @@ rebuilt exactly as ../shared/data/README.md describes (the source repo's convent
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import numpy as np
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# The repo is checked out beside shared/; LAWFIT_SHARED_DATA overrides (tests run outside the tree).
+SHARED_DATA = Path(
+    os.environ.get("LAWFIT_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
+)
 TRAIN = ("constant_24000", "cosine_24000", "wsdcon_9")
 TEST = ("constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18")
 PEAK, WARMUP, FINAL = 3e-4, 2160, 3e-5

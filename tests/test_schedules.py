@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from lawfit import schedules as S
 
-SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+from multipower_data import SHARED_DATA  # noqa: E402
 MULTIPOWER = SHARED_DATA / "multipower"
 W, PEAK, FINAL = 2160, 3e-4, 3e-5
 
