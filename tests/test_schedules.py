@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from lawfit import schedules as S
+from multipower_data import SHARED_DATA
 
-from multipower_data import SHARED_DATA  # noqa: E402
 MULTIPOWER = SHARED_DATA / "multipower"
 W, PEAK, FINAL = 2160, 3e-4, 3e-5
 
