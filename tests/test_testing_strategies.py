@@ -1,9 +1,9 @@
 """lawfit.testing strategies produce valid objects, and the laws behave on them."""
 
-import lawfit as lf
-import lawfit.testing as lft
 import warnings
 
+import lawfit as lf
+import lawfit.testing as lft
 import numpy as np
 from hypothesis import given, settings
 
