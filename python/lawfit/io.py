@@ -18,8 +18,18 @@ from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 
 STEP_NAMES = ("step", "steps", "_step", "global_step", "trainer/global_step", "iter", "iteration", "Step")
-LOSS_NAMES = ("loss", "train/loss", "train_loss", "val_loss", "eval/loss", "validation_loss", "val/loss",
-              "lm loss", "lm_loss", "Value")
+LOSS_NAMES = (
+    "loss",
+    "train/loss",
+    "train_loss",
+    "val_loss",
+    "eval/loss",
+    "validation_loss",
+    "val/loss",
+    "lm loss",
+    "lm_loss",
+    "Value",
+)
 LR_NAMES = ("lr", "learning_rate", "train/learning_rate", "train/lr", "lr-AdamW", "optimizer/lr")
 
 #: Longest line a text log may have; longer means the file is not a log (binary garbage).
@@ -30,8 +40,14 @@ class LogFormatWarning(UserWarning):
     """The log needed a repair (duplicate steps, unsorted rows, 0-based steps, sparse LR)."""
 
 
-def _match(columns: Sequence[str], wanted: str, default: str, candidates: Sequence[str], what: str,
-           required: bool = True) -> str | None:
+def _match(
+    columns: Sequence[str],
+    wanted: str,
+    default: str,
+    candidates: Sequence[str],
+    what: str,
+    required: bool = True,
+) -> str | None:
     if wanted in columns:
         return wanted
     if wanted != default:
@@ -69,7 +85,8 @@ def _check_text(path: Path) -> None:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multi-byte character cut at the buffer end is fine
+        # A multi-byte character cut at the end of a full buffer is fine; anything else is not text.
+        if len(head) < 65536 or exc.start < len(head) - 4:
             raise LawfitInputError(f"{path} is not UTF-8 text: {exc}") from exc
 
 
@@ -85,7 +102,7 @@ def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
             for row in reader:
                 for name in cols:
                     cols[name].append(row.get(name))
-        except csv.Error as exc:
+        except (csv.Error, UnicodeDecodeError) as exc:
             raise LawfitInputError(f"{path} is not a valid delimited file: {exc}") from exc
     return cols
 
@@ -93,17 +110,20 @@ def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
 def _read_jsonl(path: Path) -> dict[str, list[Any]]:
     _check_text(path)
     rows = []
-    with path.open("r", encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LawfitInputError(f"{path}:{i + 1} is not valid JSON: {exc}") from exc
-            if not isinstance(obj, dict):
-                raise LawfitInputError(f"{path}:{i + 1} is not a JSON object")
-            rows.append(obj)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise LawfitInputError(f"{path} is not UTF-8 text: {exc}") from exc
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LawfitInputError(f"{path}:{i + 1} is not valid JSON: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise LawfitInputError(f"{path}:{i + 1} is not a JSON object")
+        rows.append(obj)
     names: dict[str, None] = {}
     for r in rows:
         names.update(dict.fromkeys(r))
@@ -142,8 +162,11 @@ def _read_tensorboard(path: Path, loss_tag: str, lr_tag: str) -> dict[str, list[
         for ev in acc.Scalars(tag):
             by_step.setdefault(int(ev.step), {})[key] = float(ev.value)
     steps = sorted(by_step)
-    return {"step": steps, "loss": [by_step[s].get("loss") for s in steps],
-            "lr": [by_step[s].get("lr") for s in steps]}
+    return {
+        "step": steps,
+        "loss": [by_step[s].get("loss") for s in steps],
+        "lr": [by_step[s].get("lr") for s in steps],
+    }
 
 
 def read_table(path: str | os.PathLike[str]) -> dict[str, list[Any]]:
@@ -238,8 +261,9 @@ def read_log(
     if int_steps.min() < 0:
         raise LawfitInputError(f"{p}: negative step {int(int_steps.min())}")
     if int_steps.min() == 0:
-        warnings.warn(f"{p}: the first step is 0; reading the log as 0-based (step + 1)", LogFormatWarning,
-                      stacklevel=2)
+        warnings.warn(
+            f"{p}: the first step is 0; reading the log as 0-based (step + 1)", LogFormatWarning, stacklevel=2
+        )
         int_steps = int_steps + 1
     # Stable sort, then keep the last row of each step (a restart re-logs its steps).
     order = np.argsort(int_steps, kind="stable")
@@ -250,8 +274,11 @@ def read_log(
     last = np.ones(int_steps.size, dtype=bool)
     last[:-1] = int_steps[1:] != int_steps[:-1]
     if not last.all():
-        warnings.warn(f"{p}: {int((~last).sum())} duplicate steps (restarts?); kept the last value of each",
-                      LogFormatWarning, stacklevel=2)
+        warnings.warn(
+            f"{p}: {int((~last).sum())} duplicate steps (restarts?); kept the last value of each",
+            LogFormatWarning,
+            stacklevel=2,
+        )
         int_steps, loss_vals = int_steps[last], loss_vals[last]
         lr_vals = None if lr_vals is None else lr_vals[last]
     label = name if name is not None else p.stem
@@ -267,8 +294,12 @@ def read_log(
     if has_lr.all() and int_steps.size == total and int_steps[0] == 1:
         per_step = lr_vals
     else:
-        warnings.warn(f"{p}: the LR is logged at {int(has_lr.sum())} of {total} steps; interpolating it "
-                      "linearly (pass schedule=... for exact areas)", LogFormatWarning, stacklevel=2)
+        warnings.warn(
+            f"{p}: the LR is logged at {int(has_lr.sum())} of {total} steps; interpolating it "
+            "linearly (pass schedule=... for exact areas)",
+            LogFormatWarning,
+            stacklevel=2,
+        )
         per_step = np.interp(np.arange(1, total + 1), int_steps[has_lr], lr_vals[has_lr])
     return Curve(int_steps, loss_vals, per_step, warmup_steps=warmup_steps, name=label, nan_policy=nan_policy)
 
