@@ -3,12 +3,11 @@ result — never a crash, a hang, or a Rust panic reaching Python."""
 
 import warnings
 
+import lawfit as lf
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import lawfit as lf
 
 ERRORS = (lf.LawfitInputError, lf.LawfitTypeError)
 
