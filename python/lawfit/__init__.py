@@ -18,6 +18,7 @@ from lawfit.io import LogFormatWarning, read_log
 from lawfit.laws import Law, MomentumLaw, MomentumLawN
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
+from lawfit.solver import LeastSquaresResult, least_squares
 from lawfit.validation import Validation, validate
 
 try:
@@ -32,10 +33,12 @@ __all__ = [
     "Forecast",
     "Forecaster",
     "Law",
+    "LeastSquaresResult",
     "LogFormatWarning",
     "MomentumLaw",
     "MomentumLawN",
     "fit",
+    "least_squares",
     "load_fit",
     "read_log",
     "LawfitInputError",
