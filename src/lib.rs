@@ -12,6 +12,8 @@ pub mod error;
 pub mod laws;
 pub mod lm;
 pub mod problem;
+#[cfg(test)]
+mod proptests;
 pub mod robust;
 
 #[cfg(feature = "python")]
