@@ -17,6 +17,34 @@ if TYPE_CHECKING:
 WARMUP_MODES = ("as_peak", "actual", "exclude")
 
 
+def schedule_query(
+    lr: Any, steps: Any, warmup_steps: int | None
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray | None]:
+    """Normalise a prediction request: (per-step LR, warmup length, sorted unique steps, inverse).
+
+    ``lr`` is an array or a Schedule (which also supplies the warmup length); ``steps`` defaults to
+    every step. Predictions at the sorted unique steps map back to the request by ``pred[inverse]``
+    (``inverse`` is None when no reordering is needed).
+    """
+    from lawfit.schedules import Schedule
+
+    if isinstance(lr, Schedule):
+        w = lr.warmup_steps if warmup_steps is None else warmup_steps
+        lr = lr.lr
+    else:
+        w = 0 if warmup_steps is None else warmup_steps
+    lr_arr = as_float_array("lr", lr, nonnegative=True, allow_empty=False)
+    if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or not 0 <= w <= lr_arr.size:
+        raise LawfitInputError(f"warmup_steps must be an integer in [0, {lr_arr.size}], got {w!r}")
+    if steps is None:
+        return lr_arr, int(w), np.arange(1, lr_arr.size + 1, dtype=np.int64), None
+    steps_arr = as_steps("steps", steps)
+    if steps_arr.size and np.all(steps_arr[1:] > steps_arr[:-1]):
+        return lr_arr, int(w), steps_arr, None
+    query, inverse = np.unique(steps_arr, return_inverse=True)
+    return lr_arr, int(w), np.ascontiguousarray(query, dtype=np.int64), inverse
+
+
 class Law:
     """Base class of the laws. Subclasses declare ``name``, ``param_names`` and ``bounds``."""
 
@@ -291,36 +319,11 @@ class MomentumLaw(Law):
         ndarray, shape (len(steps),)
             Predicted loss.
         """
-        from lawfit.schedules import Schedule
-
-        if isinstance(lr, Schedule):
-            w = lr.warmup_steps if warmup_steps is None else warmup_steps
-            lr = lr.lr
-        else:
-            w = 0 if warmup_steps is None else warmup_steps
-        lr_arr = as_float_array("lr", lr, nonnegative=True, allow_empty=False)
-        steps_arr = np.arange(1, lr_arr.size + 1) if steps is None else as_steps("steps", steps)
-        vec = self.params_vector(params)
-        order = np.argsort(steps_arr, kind="stable")
-        sorted_steps = steps_arr[order]
-        if sorted_steps.size and (np.diff(sorted_steps) == 0).any():
-            uniq, inverse = np.unique(sorted_steps, return_inverse=True)
-            pred_u = self._predict_sorted(vec, lr_arr, uniq, w)
-            out_sorted = pred_u[inverse]
-        else:
-            out_sorted = self._predict_sorted(vec, lr_arr, sorted_steps, w)
-        out = np.empty_like(out_sorted)
-        out[order] = out_sorted
-        return out
-
-    def _predict_sorted(self, vec: np.ndarray, lr: np.ndarray, steps: np.ndarray, w: int) -> np.ndarray:
-        return _core.predict_momentum(
-            [lr],
-            [np.ascontiguousarray(steps, dtype=np.int64)],
-            list(vec),
-            warmup_steps=[int(w)],
-            **self._core_kwargs(),
+        lr_arr, w, query, inverse = schedule_query(lr, steps, warmup_steps)
+        pred = _core.predict_momentum(
+            [lr_arr], [query], list(self.params_vector(params)), warmup_steps=[w], **self._core_kwargs()
         )
+        return pred if inverse is None else pred[inverse]
 
 
 class MomentumLawN(Law):
@@ -448,29 +451,17 @@ class MomentumLawN(Law):
         warmup_steps: int | None = None,
     ) -> np.ndarray:
         """Predicted loss of a model of size ``N`` under schedule ``lr`` at ``steps`` (default all)."""
-        from lawfit.schedules import Schedule
-
-        if isinstance(lr, Schedule):
-            w = lr.warmup_steps if warmup_steps is None else warmup_steps
-            lr = lr.lr
-        else:
-            w = 0 if warmup_steps is None else warmup_steps
-        lr_arr = as_float_array("lr", lr, nonnegative=True, allow_empty=False)
-        steps_arr = np.arange(1, lr_arr.size + 1) if steps is None else as_steps("steps", steps)
-        order = np.argsort(steps_arr, kind="stable")
-        uniq, inverse = np.unique(steps_arr[order], return_inverse=True)
+        lr_arr, w, query, inverse = schedule_query(lr, steps, warmup_steps)
         pred = _core.predict_momentum_n(
             [lr_arr],
-            [uniq],
+            [query],
             [float(N)],
             list(self.params_vector(params)),
             warmup_steps=[int(w)],
             warmup=self.warmup,
             decay=self.decay,
         )
-        out = np.empty(steps_arr.size)
-        out[order] = pred[inverse]
-        return out
+        return pred if inverse is None else pred[inverse]
 
 
 LAWS: dict[str, type[Law]] = {"momentum": MomentumLaw, "momentum_n": MomentumLawN}
