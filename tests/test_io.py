@@ -78,3 +78,18 @@ def test_reads_shared_llmc_log():
     c = lf.read_log(path, loss="train_loss")
     assert len(c) > 19000 and c.lr.size >= len(c)
     assert c.lr.max() == pytest.approx(6e-4, rel=1e-3)
+
+
+def test_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"_step": [3, 1, 2], "train/loss": [2.7, 3.0, 2.8], "learning_rate": [1e-3, 1e-3, 1e-3]})
+    pq.write_table(table, tmp_path / "log.parquet")
+    with pytest.warns(lf.LogFormatWarning, match="sorted"):
+        c = lf.read_log(tmp_path / "log.parquet")
+    np.testing.assert_array_equal(c.steps, [1, 2, 3])
+    np.testing.assert_array_equal(c.loss, [3.0, 2.8, 2.7])
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(lf.LawfitInputError, match="Parquet"):
+        lf.read_log(tmp_path / "bad.parquet")

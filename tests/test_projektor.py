@@ -1,7 +1,6 @@
 """projektor (spec §10): stage-2 extrapolation, stage-1 regression, simplex projection, mixture
 selection, and the POT-based Sinkhorn divergence when POT is installed."""
 
-import importlib.util
 import itertools
 import sys
 
@@ -20,8 +19,6 @@ from lawfit.projektor import (
     projected_gradient,
     select_mixture,
 )
-
-HAS_POT = importlib.util.find_spec("ot") is not None
 
 
 def test_spec_check_stage2():
@@ -161,7 +158,6 @@ def test_missing_pot_names_the_extra(monkeypatch):
         SinkhornDivergence([np.zeros((2, 2))], np.zeros((2, 2)))
 
 
-@pytest.mark.skipif(not HAS_POT, reason="POT (extra 'projektor') not installed")
 def test_sinkhorn_divergence_value_and_gradient():
     from lawfit.projektor import SinkhornDivergence
 

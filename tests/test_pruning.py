@@ -1,6 +1,5 @@
 """Data pruning (spec §9): prototype difficulty, easy/hard selection, power law vs exponential."""
 
-import importlib.util
 import sys
 
 import numpy as np
@@ -10,8 +9,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from lawfit import LawfitInputError
 from lawfit.pruning import compare_pruning_scaling, prototype_scores, pruning_strategy, select_examples
-
-HAS_SKLEARN = importlib.util.find_spec("sklearn") is not None
 
 
 def _blobs(seed=0, per=60, dim=6, k=3):
@@ -41,7 +38,6 @@ def test_missing_sklearn_names_the_extra(monkeypatch):
         prototype_scores(x, 3)
 
 
-@pytest.mark.skipif(not HAS_SKLEARN, reason="scikit-learn (extra 'pruning') not installed")
 def test_kmeans_prototypes_find_the_clusters_and_outliers():
     x, centers = _blobs(per=80)
     outliers = np.ones((3, 6)) * 3.0

@@ -21,6 +21,43 @@ from lawfit.schedules import Schedule
 from lawfit.solver import LeastSquaresResult, least_squares
 from lawfit.validation import Validation, validate
 
+# Task-performance and data laws need scipy (extra `tasks`): imported on first use.
+_LAZY_MODULES = ("passuntil", "downstream", "pruning", "projektor", "trajectories")
+_LAZY_NAMES = {
+    "passuntil": (
+        "estimate_pass_rate",
+        "simulate_passuntil",
+        "fit_task_law",
+        "fit_task_law_counts",
+        "classify_scaling",
+        "PassUntilEstimate",
+        "TaskLawFit",
+    ),
+    "downstream": ("downstream_scores", "correlate_with_compute"),
+    "pruning": ("prototype_scores", "select_examples", "compare_pruning_scaling"),
+    "projektor": (
+        "extrapolate",
+        "fit_stage1",
+        "select_mixture",
+        "project_simplex",
+        "Projektor",
+        "SinkhornDivergence",
+    ),
+    "trajectories": ("fit_trajectory", "compare_sizes", "predict_task"),
+}
+_NAME_TO_MODULE = {name: mod for mod, names in _LAZY_NAMES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"lawfit.{name}")
+    if name in _NAME_TO_MODULE:
+        return getattr(importlib.import_module(f"lawfit.{_NAME_TO_MODULE[name]}"), name)
+    raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
+
+
 try:
     __version__ = version("lawfit")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
