@@ -43,7 +43,14 @@ pub struct LmOptions {
     pub fixed: Vec<bool>,
     /// Incremented when a solve finishes (multi-start progress for a watcher thread).
     pub progress: Option<Arc<AtomicUsize>>,
+    /// Curvature weight of a point beyond a robust loss's threshold, relative to its IRLS weight
+    /// ρ': 1 is pure IRLS (robust far from the optimum, linear convergence near it), 0 is the
+    /// exact Hessian of the cost (fast near the optimum). See [`RobustLoss::cost_gradient_curvature`].
+    pub curvature_floor: f64,
 }
+
+/// Default [`LmOptions::curvature_floor`].
+pub const DEFAULT_CURVATURE_FLOOR: f64 = 0.05;
 
 impl LmOptions {
     /// Defaults for `p` parameters: unbounded, nothing fixed, linear loss.
@@ -58,6 +65,7 @@ impl LmOptions {
             upper: vec![f64::INFINITY; p],
             fixed: vec![false; p],
             progress: None,
+            curvature_floor: DEFAULT_CURVATURE_FLOOR,
         }
     }
 
@@ -160,44 +168,131 @@ pub struct Accumulated {
     pub sum_sq: f64,
 }
 
+/// Rows per block inside a chunk: the block's residuals and Jacobian live on the stack.
+const BLOCK: usize = 256;
+/// Largest parameter count served by the stack-buffered kernels.
+const MAX_STACK_PARAMS: usize = 12;
+
+/// Add one block's cost, gradient and curvature-weighted JᵀJ (upper triangle) for p = `P`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn add_rows<const P: usize>(
+    residuals: &[f64],
+    jac: &[f64],
+    weights: &[f64],
+    loss: RobustLoss,
+    floor: f64,
+    acc: &mut Accumulated,
+    with_jacobian: bool,
+) {
+    let mut g = [0.0; P];
+    let mut h = [[0.0; P]; P];
+    let (mut cost, mut sum_sq) = (0.0, 0.0);
+    for (i, (&r, &w)) in residuals.iter().zip(weights).enumerate() {
+        if w == 0.0 {
+            continue;
+        }
+        let (c, rho1, curv) = loss.cost_gradient_curvature(r, floor);
+        cost += w * c;
+        sum_sq += w * r * r;
+        if with_jacobian {
+            let row: &[f64; P] = jac[i * P..(i + 1) * P].try_into().expect("row of P values");
+            let (wg, wh) = (w * rho1 * r, w * curv);
+            for a in 0..P {
+                g[a] += wg * row[a];
+                let ja = wh * row[a];
+                for b in a..P {
+                    h[a][b] += ja * row[b];
+                }
+            }
+        }
+    }
+    acc.cost += cost;
+    acc.sum_sq += sum_sq;
+    if with_jacobian {
+        for a in 0..P {
+            acc.gradient[a] += g[a];
+            for b in a..P {
+                acc.hessian[a * P + b] += h[a][b];
+            }
+        }
+    }
+}
+
+/// The same for any p (heap-free but without the fixed-size specialisation).
+#[allow(clippy::too_many_arguments)]
+fn add_rows_dyn(
+    p: usize,
+    residuals: &[f64],
+    jac: &[f64],
+    weights: &[f64],
+    loss: RobustLoss,
+    floor: f64,
+    acc: &mut Accumulated,
+    with_jacobian: bool,
+) {
+    for (i, (&r, &w)) in residuals.iter().zip(weights).enumerate() {
+        if w == 0.0 {
+            continue;
+        }
+        let (c, rho1, curv) = loss.cost_gradient_curvature(r, floor);
+        acc.cost += w * c;
+        acc.sum_sq += w * r * r;
+        if with_jacobian {
+            let row = &jac[i * p..(i + 1) * p];
+            for a in 0..p {
+                acc.gradient[a] += w * rho1 * r * row[a];
+                let ja = w * curv * row[a];
+                for b in a..p {
+                    acc.hessian[a * p + b] += ja * row[b];
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn accumulate_chunk<P: Problem>(
     problem: &P,
     params: &[f64],
     prepared: &P::Prepared,
     loss: RobustLoss,
+    floor: f64,
     start: usize,
     len: usize,
     with_jacobian: bool,
 ) -> Accumulated {
     let p = problem.n_params();
-    let mut residuals = vec![0.0; len];
-    let mut jac = if with_jacobian { vec![0.0; len * p] } else { Vec::new() };
-    problem.eval_chunk(params, prepared, start, &mut residuals, with_jacobian.then_some(&mut jac[..]));
     let mut acc = Accumulated {
         cost: 0.0,
         gradient: if with_jacobian { vec![0.0; p] } else { Vec::new() },
         hessian: if with_jacobian { vec![0.0; p * p] } else { Vec::new() },
         sum_sq: 0.0,
     };
-    for (i, &r) in residuals.iter().enumerate() {
-        let w = problem.weight(start + i);
-        if w == 0.0 {
-            continue;
+    let mut residuals = [0.0; BLOCK];
+    let mut weights = [0.0; BLOCK];
+    let mut stack_jac = [0.0; BLOCK * MAX_STACK_PARAMS];
+    let mut heap_jac = if p > MAX_STACK_PARAMS && with_jacobian { vec![0.0; BLOCK * p] } else { Vec::new() };
+    let mut offset = 0;
+    while offset < len {
+        let m = BLOCK.min(len - offset);
+        let jac: &mut [f64] = if p > MAX_STACK_PARAMS { &mut heap_jac[..] } else { &mut stack_jac[..] };
+        let jac = if with_jacobian { &mut jac[..m * p] } else { &mut jac[..0] };
+        let res = &mut residuals[..m];
+        problem.eval_chunk(params, prepared, start + offset, res, with_jacobian.then_some(&mut *jac));
+        for (i, w) in weights[..m].iter_mut().enumerate() {
+            *w = problem.weight(start + offset + i);
         }
-        let (c, rho1) = loss.cost_and_weight(r);
-        acc.cost += w * c;
-        acc.sum_sq += w * r * r;
-        if with_jacobian {
-            let row = &jac[i * p..(i + 1) * p];
-            let wr = w * rho1;
-            for a in 0..p {
-                let ja = wr * row[a];
-                acc.gradient[a] += ja * r;
-                for b in a..p {
-                    acc.hessian[a * p + b] += ja * row[b];
-                }
-            }
+        let (res, jac, w) = (&residuals[..m], &*jac, &weights[..m]);
+        match p {
+            3 => add_rows::<3>(res, jac, w, loss, floor, &mut acc, with_jacobian),
+            4 => add_rows::<4>(res, jac, w, loss, floor, &mut acc, with_jacobian),
+            5 => add_rows::<5>(res, jac, w, loss, floor, &mut acc, with_jacobian),
+            6 => add_rows::<6>(res, jac, w, loss, floor, &mut acc, with_jacobian),
+            7 => add_rows::<7>(res, jac, w, loss, floor, &mut acc, with_jacobian),
+            _ => add_rows_dyn(p, res, jac, w, loss, floor, &mut acc, with_jacobian),
         }
+        offset += m;
     }
     acc
 }
@@ -209,13 +304,24 @@ pub fn accumulate<P: Problem>(
     loss: RobustLoss,
     with_jacobian: bool,
 ) -> Accumulated {
+    accumulate_with_floor(problem, params, loss, DEFAULT_CURVATURE_FLOOR, with_jacobian)
+}
+
+/// [`accumulate`] with an explicit curvature floor (see [`LmOptions::curvature_floor`]).
+pub fn accumulate_with_floor<P: Problem>(
+    problem: &P,
+    params: &[f64],
+    loss: RobustLoss,
+    floor: f64,
+    with_jacobian: bool,
+) -> Accumulated {
     let n = problem.n_residuals();
     let p = problem.n_params();
     let prepared = problem.prepare(params);
     let n_chunks = n.div_ceil(CHUNK);
     let one = |c: usize| {
         let start = c * CHUNK;
-        accumulate_chunk(problem, params, &prepared, loss, start, CHUNK.min(n - start), with_jacobian)
+        accumulate_chunk(problem, params, &prepared, loss, floor, start, CHUNK.min(n - start), with_jacobian)
     };
     let parts: Vec<Accumulated> = if n >= PARALLEL_MIN {
         (0..n_chunks).into_par_iter().map(one).collect()
@@ -326,7 +432,10 @@ fn solve_inner<P: Problem>(
     }
     let mut x = x0.to_vec();
     clamp_into(&mut x, opts);
-    let mut cur = accumulate(problem, &x, opts.loss, true);
+    // Start as IRLS (robust far from the optimum); each good step moves the curvature weights
+    // towards the exact Hessian of the cost (fast convergence near the optimum).
+    let mut floor = opts.curvature_floor.max(1.0);
+    let mut cur = accumulate_with_floor(problem, &x, opts.loss, floor, true);
     let mut n_evals = 1;
     let mut n_iter = 0;
     let finish = |x: Vec<f64>, cur: Accumulated, n_evals, n_iter, status| LmReport {
@@ -352,8 +461,8 @@ fn solve_inner<P: Problem>(
             }
         })
         .collect();
-    let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
-    let mut mu = 1e-3 * max_diag.max(f64::MIN_POSITIVE);
+    // Damping μ·D² with D² ≈ diag(H) (Marquardt's scaling): μ itself is dimensionless.
+    let mut mu = 1e-3;
     let mut nu = 2.0;
     loop {
         if stop() {
@@ -437,7 +546,7 @@ fn solve_inner<P: Problem>(
             if n_evals >= opts.max_evals {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::MaxEvals));
             }
-            let trial = accumulate(problem, &x_new, opts.loss, true);
+            let trial = accumulate_with_floor(problem, &x_new, opts.loss, floor, true);
             n_evals += 1;
             let actual = cur.cost - trial.cost;
             let ratio = if predicted > 0.0 { actual / predicted } else { -1.0 };
@@ -448,6 +557,9 @@ fn solve_inner<P: Problem>(
                 n_iter += 1;
                 mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));
                 nu = 2.0;
+                if ratio > 0.5 {
+                    floor = (floor * 0.3).max(opts.curvature_floor);
+                }
                 if ftol_met {
                     return Ok(finish(x, cur, n_evals, n_iter, Status::Ftol));
                 }

@@ -274,7 +274,7 @@ fn fit_momentum<'py>(
     let space = space_of(space)?;
     let starts = starts_of(&starts);
     // Long logs polish the two best coarse starts: count them too.
-    let total = starts.len() + if targets.len() > momentum::COARSE_ABOVE { 2.min(starts.len()) } else { 0 };
+    let total = starts.len() + if targets.len() > momentum::COARSE_ABOVE { 1 } else { 0 };
     let progress = progress_of(&mut opts, progress, total);
     let rep = run_interruptible(py, progress.as_ref(), |stop| {
         momentum::fit(runs, config, targets, weights, space, &starts, &opts, stop)

@@ -71,6 +71,35 @@ impl RobustLoss {
         }
     }
 
+    /// Cost, gradient weight ρ' and curvature weight of residual `r`.
+    ///
+    /// The curvature weight is the exact second derivative of the cost, d²c/dr² = ρ' + 2zρ''
+    /// (scipy's correction for robust losses), floored at `floor·ρ'` so that a point beyond the
+    /// threshold still contributes a little curvature (pure IRLS is `floor = 1`).
+    #[inline]
+    pub fn cost_gradient_curvature(self, r: f64, floor: f64) -> (f64, f64, f64) {
+        let (c, rho1) = self.cost_and_weight(r);
+        let exact = match self {
+            Self::Linear => 1.0,
+            Self::Huber(d) => {
+                if r.abs() <= d {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Self::SoftL1(d) => {
+                let z = r * r / (d * d);
+                (1.0 + z).powf(-1.5)
+            }
+            Self::Cauchy(d) => {
+                let z = r * r / (d * d);
+                (1.0 - z) / ((1.0 + z) * (1.0 + z))
+            }
+        };
+        (c, rho1, exact.max(floor * rho1))
+    }
+
     /// Cost of residual `r`.
     #[inline]
     pub fn cost(self, r: f64) -> f64 {

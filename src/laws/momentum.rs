@@ -294,7 +294,7 @@ pub fn fit(
             weights.map(|w| kept.iter().map(|&i| w.get(i).copied().unwrap_or(0.0)).collect());
         let full = DataProblem::new(model, targets, weights, space)?;
         let coarse = DataProblem::new(coarse_model, &coarse_targets, coarse_weights.as_deref(), space)?;
-        crate::lm::multistart(&full, Some(&coarse), starts, opts, 2, stop)
+        crate::lm::multistart(&full, Some(&coarse), starts, opts, 1, stop)
     } else {
         let full = DataProblem::new(model, targets, weights, space)?;
         crate::lm::multistart::<_, DataProblem<'_, MomentumModel<'_>>>(&full, None, starts, opts, 1, stop)
