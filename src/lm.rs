@@ -47,6 +47,9 @@ pub struct LmOptions {
     /// ρ': 1 is pure IRLS (robust far from the optimum, linear convergence near it), 0 is the
     /// exact Hessian of the cost (fast near the optimum). See [`RobustLoss::cost_gradient_curvature`].
     pub curvature_floor: f64,
+    /// Curvature floor of the first iteration (1: start as IRLS); a polish of an already good
+    /// point starts at `curvature_floor`.
+    pub initial_curvature_floor: f64,
 }
 
 /// Default [`LmOptions::curvature_floor`].
@@ -66,6 +69,7 @@ impl LmOptions {
             fixed: vec![false; p],
             progress: None,
             curvature_floor: DEFAULT_CURVATURE_FLOOR,
+            initial_curvature_floor: 1.0,
         }
     }
 
@@ -434,7 +438,7 @@ fn solve_inner<P: Problem>(
     clamp_into(&mut x, opts);
     // Start as IRLS (robust far from the optimum); each good step moves the curvature weights
     // towards the exact Hessian of the cost (fast convergence near the optimum).
-    let mut floor = opts.curvature_floor.max(1.0);
+    let mut floor = opts.initial_curvature_floor.max(opts.curvature_floor);
     let mut cur = accumulate_with_floor(problem, &x, opts.loss, floor, true);
     let mut n_evals = 1;
     let mut n_iter = 0;
@@ -582,6 +586,9 @@ fn solve_inner<P: Problem>(
     }
 }
 
+/// Evaluation budget of a start on a coarse subsample.
+const COARSE_MAX_EVALS: usize = 400;
+
 /// Results of a multi-start run.
 #[derive(Debug, Clone)]
 pub struct MultiStartReport {
@@ -610,11 +617,18 @@ pub fn multistart<P: Problem, Q: Problem>(
     if starts.is_empty() {
         return Err(Error::InvalidArgument("at least one start is needed".into()));
     }
+    // On the subsample, a start still far off after this many evaluations will not win.
+    let mut coarse_opts = opts.clone();
+    coarse_opts.max_evals = opts.max_evals.min(COARSE_MAX_EVALS);
+    // The polish starts next to the optimum: exact curvature from the first step.
+    let mut polish_opts = opts.clone();
+    polish_opts.initial_curvature_floor = opts.curvature_floor;
     let run_all = |xs: &[Vec<f64>], on_full: bool| -> Result<Vec<LmReport>> {
         xs.par_iter()
             .map(|x0| match (on_full, coarse) {
-                (false, Some(q)) => solve(q, x0, opts, stop),
-                _ => solve(problem, x0, opts, stop),
+                (false, Some(q)) => solve(q, x0, &coarse_opts, stop),
+                (true, Some(_)) => solve(problem, x0, &polish_opts, stop),
+                (_, None) => solve(problem, x0, opts, stop),
             })
             .collect()
     };

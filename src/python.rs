@@ -175,6 +175,18 @@ fn runs_of<'a>(
         .collect()
 }
 
+/// [`report_dict`] plus the linear-space residual sums of the best fit.
+fn report_with_stats<'py>(
+    py: Python<'py>,
+    (rep, stats): (MultiStartReport, crate::problem::LinearStats),
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = report_dict(py, rep)?;
+    d.set_item("linear_sum_sq", stats.sum_sq)?;
+    d.set_item("linear_sum_abs", stats.sum_abs)?;
+    d.set_item("linear_total_sq", stats.total_sq)?;
+    Ok(d)
+}
+
 fn report_dict<'py>(py: Python<'py>, rep: MultiStartReport) -> PyResult<Bound<'py, PyDict>> {
     let p = rep.best.params.len();
     let d = PyDict::new(py);
@@ -279,7 +291,7 @@ fn fit_momentum<'py>(
     let rep = run_interruptible(py, progress.as_ref(), |stop| {
         momentum::fit(runs, config, targets, weights, space, &starts, &opts, stop)
     })?;
-    report_dict(py, rep)
+    report_with_stats(py, rep)
 }
 
 /// Momentum-law predictions at the logged steps of each run (runs concatenated).

@@ -278,17 +278,28 @@ def covariance(
 def metrics_of(pred: np.ndarray, y: np.ndarray, cost: float, k: int) -> dict[str, float]:
     """R², RMSE, MAE (in loss units), AIC and BIC (Gaussian, on the linear residuals)."""
     resid = pred - y
-    n = y.size
-    ss_res = float(np.dot(resid, resid))
     centred = y - y.mean()
-    ss_tot = float(np.dot(centred, centred))
+    return metrics_from_sums(
+        float(np.dot(resid, resid)),
+        float(np.abs(resid).sum()),
+        float(np.dot(centred, centred)),
+        y.size,
+        cost,
+        k,
+    )
+
+
+def metrics_from_sums(
+    ss_res: float, sum_abs: float, ss_tot: float, n: int, cost: float, k: int
+) -> dict[str, float]:
+    """:func:`metrics_of` from Σe², Σ|e| and Σ(y − ȳ)² of the linear residuals e = ŷ − y."""
     r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
     ll_term = n * math.log(ss_res / n) if ss_res > 0 else -math.inf
     return {
         "cost": float(cost),
         "r2": r2,
         "rmse": math.sqrt(ss_res / n),
-        "mae": float(np.mean(np.abs(resid))),
+        "mae": sum_abs / n,
         "aic": ll_term + 2 * k,
         "bic": ll_term + k * math.log(n),
         "n_points": float(n),
@@ -371,7 +382,7 @@ def fit(
         raise LawfitInputError(f"max_evals must be a positive integer, got {max_evals!r}")
     names = law.param_names
     p = len(names)
-    targets = np.concatenate([c.loss for c in curve_list])
+    targets = curve_list[0].loss if len(curve_list) == 1 else np.concatenate([c.loss for c in curve_list])
     n = targets.size
     if space == "log" and (targets <= 0).any():
         i = int(np.argmax(targets <= 0))
@@ -441,8 +452,12 @@ def fit(
             ConvergenceWarning,
             stacklevel=2,
         )
-    pred = law.predict_curves(params, curve_list)
-    metrics = metrics_of(pred, targets, rep["cost"], n_free)
+    if "linear_sum_sq" in rep:  # the solver's final pass already summed the linear residuals
+        metrics = metrics_from_sums(
+            rep["linear_sum_sq"], rep["linear_sum_abs"], rep["linear_total_sq"], n, rep["cost"], n_free
+        )
+    else:
+        metrics = metrics_of(law.predict_curves(params, curve_list), targets, rep["cost"], n_free)
     metrics.update(
         n_starts=float(rep["n_starts"]),
         n_converged=float(rep["n_converged"]),

@@ -12,6 +12,7 @@
 use crate::areas::{self, AreaOptions};
 use crate::error::{Error, Result};
 use crate::problem::Model;
+use rayon::prelude::*;
 
 /// One training run: its full per-step LR schedule and the steps at which loss was logged.
 #[derive(Debug, Clone)]
@@ -101,19 +102,19 @@ impl<'a> MomentumModel<'a> {
         for run in &runs {
             validate_steps(&run.steps, run.lr.len())?;
             let (a1, a2) = areas::areas(run.lr, &run.areas)?;
-            for (i, &step) in run.steps.iter().enumerate() {
-                let v = a1[step - 1];
-                if !(v > 0.0) && !allow_zero_s1 {
+            // S1 is non-decreasing, so only the first logged step can have S1 = 0.
+            if let Some(&first) = run.steps.first() {
+                if !(a1[first - 1] > 0.0) && !allow_zero_s1 {
                     return Err(Error::InvalidValue {
                         name: "steps",
-                        index: i,
-                        value: step as f64,
+                        index: 0,
+                        value: first as f64,
                         reason: "S1 is 0 at this logged step (no LR area yet); drop the point",
                     });
                 }
-                ln_s1.push(v.ln());
-                s2.push(a2[step - 1]);
             }
+            ln_s1.par_extend(run.steps.par_iter().map(|&step| a1[step - 1].ln()));
+            s2.par_extend(run.steps.par_iter().map(|&step| a2[step - 1]));
         }
         Ok(Self { runs, config, ln_s1, s2 })
     }
@@ -282,11 +283,11 @@ pub fn fit(
     starts: &[Vec<f64>],
     opts: &crate::lm::LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
-) -> Result<crate::lm::MultiStartReport> {
+) -> Result<(crate::lm::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
     let model = MomentumModel::new(runs, config)?;
     let n = model.n_points();
-    if n > COARSE_ABOVE {
+    let full = if n > COARSE_ABOVE {
         let (coarse_model, kept) = model.subsample(n / COARSE_POINTS);
         let coarse_targets: Vec<f64> =
             kept.iter().map(|&i| targets.get(i).copied().unwrap_or(f64::NAN)).collect();
@@ -294,11 +295,17 @@ pub fn fit(
             weights.map(|w| kept.iter().map(|&i| w.get(i).copied().unwrap_or(0.0)).collect());
         let full = DataProblem::new(model, targets, weights, space)?;
         let coarse = DataProblem::new(coarse_model, &coarse_targets, coarse_weights.as_deref(), space)?;
-        crate::lm::multistart(&full, Some(&coarse), starts, opts, 1, stop)
+        let rep = crate::lm::multistart(&full, Some(&coarse), starts, opts, 1, stop)?;
+        (full, rep)
     } else {
         let full = DataProblem::new(model, targets, weights, space)?;
-        crate::lm::multistart::<_, DataProblem<'_, MomentumModel<'_>>>(&full, None, starts, opts, 1, stop)
-    }
+        let rep = crate::lm::multistart::<_, DataProblem<'_, MomentumModel<'_>>>(
+            &full, None, starts, opts, 1, stop,
+        )?;
+        (full, rep)
+    };
+    let stats = full.0.linear_stats(&full.1.best.params);
+    Ok((full.1, stats))
 }
 
 /// Predicted loss at the logged steps of `runs` for parameters `params`.
