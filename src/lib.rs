@@ -7,6 +7,7 @@
 
 pub mod areas;
 pub mod error;
+pub mod laws;
 pub mod problem;
 
 #[cfg(feature = "python")]

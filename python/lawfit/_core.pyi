@@ -1,5 +1,8 @@
 """Typed stubs of the Rust extension ``lawfit._core``."""
 
+from collections.abc import Mapping, Sequence
+from typing import Literal, overload
+
 import numpy as np
 import numpy.typing as npt
 
@@ -13,3 +16,29 @@ def areas(
     warmup: str = "as_peak",
     derivative: bool = False,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64] | None]: ...
+
+# ---- multi-power law ----
+MultiPowerParams = Mapping[str, float] | Sequence[float]
+
+@overload
+def multipower_predict(
+    lrs_list: Sequence[npt.ArrayLike],
+    indices_list: Sequence[npt.NDArray[np.int64] | Sequence[int]],
+    params: MultiPowerParams,
+    *,
+    exact: bool = False,
+    gradients: Literal[False] = False,
+    s1_form: Literal["repo", "paper"] = "repo",
+    warmup_steps: int | None = None,
+) -> npt.NDArray[np.float64]: ...
+@overload
+def multipower_predict(
+    lrs_list: Sequence[npt.ArrayLike],
+    indices_list: Sequence[npt.NDArray[np.int64] | Sequence[int]],
+    params: MultiPowerParams,
+    *,
+    exact: bool = False,
+    gradients: Literal[True],
+    s1_form: Literal["repo", "paper"] = "repo",
+    warmup_steps: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

@@ -1,0 +1,3 @@
+//! The laws: one file per law, each a [`crate::problem::Model`] with an analytic Jacobian.
+
+pub mod multipower;
