@@ -70,3 +70,34 @@ def ds2_ddecay_loop(lr, decay: float, warmup_steps: int = 0, warmup: str = "as_p
         acc += q
         out[i] = acc
     return out
+
+
+MPL_PARAM_NAMES = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
+
+
+def mpl_reference(lrs, indices, params) -> np.ndarray:
+    """The multi-power law (Luo et al. 2025, arXiv 2503.12811) in the repository's convention,
+    vectorised over k: O(T) per logged index.
+
+    ``lrs[k]`` is the LR of index k; for each logged index s,
+    S1 = Σ_{τ=0..s} lrs[τ], S_k = Σ_{τ=k..s} lrs[τ],
+    LD = Σ_{k=1..s} (lrs[k] − lrs[k−1])·(1 − (1 + C·lrs[k]^(−γ)·S_k)^(−β)) with G = 1 where lrs[k] = 0,
+    L̂ = L0 + A·S1^(−α) + B·LD.
+    """
+    if isinstance(params, dict):
+        params = [params[k] for k in MPL_PARAM_NAMES]
+    l0, a, alpha, b, c, beta, gamma = (float(x) for x in params)
+    lrs = np.asarray(lrs, dtype=np.float64)
+    out = np.empty(len(indices))
+    for i, s in enumerate(indices):
+        s = int(s)
+        s1 = lrs[: s + 1].sum()
+        eta = lrs[1 : s + 1]  # lrs[k], k = 1..s
+        drop = lrs[1 : s + 1] - lrs[:s]  # lrs[k] − lrs[k−1]
+        sk = np.cumsum(lrs[s:0:-1])[::-1]  # S_k = Σ_{τ=k..s} lrs[τ]
+        positive = eta > 0
+        g = np.ones_like(eta)  # lrs[k] = 0: x = ∞, G = 1
+        g[positive] = 1.0 - (1.0 + c * eta[positive] ** (-gamma) * sk[positive]) ** (-beta)
+        ld = np.sum(drop * g)
+        out[i] = l0 + a * s1 ** (-alpha) + b * ld
+    return out

@@ -2,3 +2,4 @@
 
 pub mod momentum;
 pub mod momentum_n;
+pub mod multipower;

@@ -1,0 +1,1500 @@
+//! The multi-power law (MPL) of Luo et al., "A Multi-Power Law for Loss Curve Prediction Across
+//! Learning Rate Schedules", ICLR 2025 (arXiv 2503.12811), evaluated exactly or fast, with analytic
+//! gradients of its seven parameters `L0, A, alpha, B, C, beta, gamma` (in that order).
+//!
+//! # The law (repository convention, the default)
+//!
+//! `lr` is the per-step LR array; index k = 0..T−1 (lawfit's step k+1). At a logged index s:
+//!
+//! ```text
+//! S1(s)   = Σ_{τ=0..s} lr[τ]                                   (warmup ramp included)
+//! LD(s)   = Σ_{k=1..s} (lr[k] − lr[k−1]) · G(x_k(s)),   G(x) = 1 − (1 + x)^(−β)
+//! x_k(s)  = C · lr[k]^(−γ) · S_k(s),                     S_k(s) = Σ_{τ=k..s} lr[τ]
+//! L̂(s)    = L0 + A · S1(s)^(−α) + B · LD(s)
+//! ```
+//!
+//! This is the formula of the paper's code (`src/models.py`), whose numbers it reproduces. The
+//! paper's own form ([`S1Form::Paper`]) starts both sums after a linear warmup of W steps and adds
+//! its area in closed form: S1(s) = S_W + Σ_{τ=W..s} lr[τ], S_W = ½·η_peak·W, and LD sums over
+//! k = max(W, 1)..s (so the first term is the drop from the warmup's last LR).
+//!
+//! **Zero learning rates.** A term with lr[k] = 0 has lr[k]^(−γ) = ∞ (γ > 0), x = ∞ and G = 1,
+//! whatever S_k(s) is; lawfit uses G = 1 (and zero derivatives of G) for every such term, so a
+//! schedule that drops to 0, or a re-warmup from 0, never produces NaN. (In the repository's
+//! schedules lr[0] = 0 is the only zero and the sum starts at k = 1.) S1(s) must be positive at
+//! every logged index; the constructor rejects a log point where it is not.
+//!
+//! # Exact evaluation
+//!
+//! Only the k with lr[k] ≠ lr[k−1] contribute. The exact path sums them literally for every
+//! logged point: O(K·n) for K changes and n points (quadratic for a per-step log of a smooth
+//! decay), parallel over points, bit-identical for any thread count.
+//!
+//! # Fast evaluation: an exponential sum along the schedule
+//!
+//! Write f(x) = (1 + x)^(−β) = 1 − G(x). With z = r·lr[k]^γ the Laplace transform
+//! (1 + x)^(−β) = (1/Γ(β))∫₀^∞ t^(β−1) e^(−t(1+x)) dt becomes, in v = ln r,
+//!
+//! ```text
+//! f(x_k(s)) = (1/Γ(β)) ∫ z^β e^(−z) · e^(−r·C·S_k(s)) dv,      z = e^v · lr[k]^γ,
+//! ```
+//!
+//! whose kernel e^(−r·C·S_k(s)) has the same rate r for every k. The trapezoid rule on the fixed
+//! grid v_j = j·h turns it into Σ_j W_jk · e^(−r_j·C·S_k(s)), and each node j is a first-order
+//! recurrence along the schedule, E_j(s) = e^(−r_j·C·lr[s])·(E_j(s−1) + (lr[s]−lr[s−1])·W_js):
+//! O(J) work per step, O(J·T) per evaluation, whatever the number of logged points. Steps without
+//! an LR change and without a logged point are skipped in one multiplication. The gradients are
+//! the exact derivatives of this sum: three more recurrences (an S-weighted one for C, two
+//! ln lr-weighted ones for γ) and node weights (ln z − ψ(β)) for β.
+//!
+//! Error budget of f, for every k and s (documented bound, tested):
+//!
+//! * quadrature: the trapezoid rule on an infinite uniform grid has relative error
+//!   ≤ 2·Σ_{m≥1}|Γ(β + 2πim/h)|/Γ(β), uniform in x and in the grid's offset (Poisson summation).
+//!   h is the largest of (2/3)·ln 2, ½·ln 2, ⅓·ln 2, ¼·ln 2 whose bound is ≤ 1e-8 (β ≤ 1 gets
+//!   h = (2/3)·ln 2: 9.8e-9 at β = 1, 2.3e-9 at β = 0.6). With ρ = e^h, ρ^q = 2^p, so only q
+//!   exponentials per step are evaluated and the other nodes follow by the exact recurrence
+//!   1 − e^(−2^p·y) = 1 − (1 − (1 − e^(−y)))^(2^p), kept in the 1 − e^(−y) form (no cancellation).
+//! * upper truncation: nodes with z > Z are dropped; Z is chosen so that their total weight is
+//!   ≤ 1e-9.
+//! * lower truncation: nodes below the grid's first node are summed in closed form to first order
+//!   in r·C·S (a geometric series in z); the grid starts low enough that the second-order
+//!   remainder is ≤ 1e-9 for the largest S of the curve.
+//! * recurrences whose states have decayed by e^(−45) since their last input are dropped.
+//!
+//! Hence |LD_fast − LD_exact| ≤ (1e-8 + 2e-9 + ~1e-15) · Σ_k |lr[k] − lr[k−1]|, i.e.
+//! |L̂_fast − L̂_exact| ≤ 1.2e-8 · B · TV(lr), TV the total variation of the schedule (B·TV is the
+//! largest loss drop the law can produce; for the paper's fits B·TV ≈ 0.3, L̂ ≈ 3, so the relative
+//! error is ≤ ~1e-9, well inside the 1e-7 target). The gradients' error is of the same order
+//! (the β-derivative's quadrature error carries an extra ln factor of ~3).
+
+use crate::areas::validate_lr;
+use crate::error::{Error, Result};
+use crate::problem::Model;
+use rayon::prelude::*;
+
+/// Number of parameters of the law.
+pub const N_PARAMS: usize = 7;
+
+/// Parameter names, in the order of every parameter vector and gradient row.
+pub const PARAM_NAMES: [&str; N_PARAMS] = ["L0", "A", "alpha", "B", "C", "beta", "gamma"];
+
+/// Target bound of the quadrature's relative error in f.
+const EPS_QUAD: f64 = 1e-8;
+/// Bound of the absolute error in f from nodes dropped above the grid.
+const EPS_HI: f64 = 1e-9;
+/// Bound of the absolute error in f from the closed-form first-order tail below the grid.
+const EPS_LO: f64 = 1e-9;
+/// A node whose every input has decayed by e^(−DEAD) is dropped.
+const DEAD: f64 = 45.0;
+/// Largest z of the tail below the grid (its series in z is cut after z³).
+const TAIL_Z: f64 = 1e-3;
+/// Beyond this many nodes (absurd parameters) the compressed path defers to the exact one.
+const MAX_NODES: usize = 4096;
+/// Node spacings h = (p/q)·ln 2, coarsest first.
+const SPACINGS: [(u32, usize); 4] = [(2, 3), (1, 2), (1, 3), (1, 4)];
+/// Points per parallel task of the exact path (fixed: results do not depend on the thread count).
+const EXACT_CHUNK: usize = 64;
+
+/// How S1 and the first term of LD are defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum S1Form {
+    /// The paper's code: S1 sums the whole schedule (warmup ramp included), LD starts at k = 1.
+    #[default]
+    Repo,
+    /// The paper: S1 = ½·η_peak·W + Σ_{τ=W..s} lr[τ], LD starts at k = max(W, 1). W = `None` is
+    /// inferred per curve as the index of the first maximum of `lr` plus one (0 if `lr[0]` is the
+    /// maximum), i.e. the warmup ends at the first step that reaches the peak LR.
+    Paper {
+        /// Warmup length W in steps, or `None` to infer it.
+        warmup_steps: Option<usize>,
+    },
+}
+
+impl S1Form {
+    /// Parse `"repo" | "paper"`; `warmup_steps` only applies to `"paper"`.
+    pub fn parse(name: &str, warmup_steps: Option<usize>) -> Result<Self> {
+        match name {
+            "repo" => Ok(Self::Repo),
+            "paper" => Ok(Self::Paper { warmup_steps }),
+            other => Err(Error::InvalidArgument(format!("s1_form must be 'repo' or 'paper', got {other:?}"))),
+        }
+    }
+}
+
+/// Options of the multi-power law evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MultiPowerOptions {
+    /// Sum LD literally (O(K·n)) instead of the compressed recurrences (O(J·T)).
+    pub exact: bool,
+    /// Definition of S1 and of the start of LD.
+    pub s1_form: S1Form,
+}
+
+/// One training run: its full per-step LR schedule and the logged indices.
+#[derive(Debug, Clone, Copy)]
+pub struct MultiPowerCurve<'a> {
+    /// LR of every step; `lr[k]` is the LR of lawfit's step k+1.
+    pub lr: &'a [f64],
+    /// Logged indices into `lr` (0-based, non-decreasing).
+    pub indices: &'a [usize],
+}
+
+/// Schedule data of one curve, independent of the parameters.
+#[derive(Debug, Clone)]
+struct CurveData {
+    /// LR up to the last logged index (later steps never matter).
+    lr: Vec<f64>,
+    /// ln lr (−∞ where lr = 0).
+    ln_lr: Vec<f64>,
+    /// prefix[s] = Σ_{τ≤s} lr[τ], compensated summation.
+    prefix: Vec<f64>,
+    /// First index k of the LD sum.
+    start: usize,
+    /// Logged indices.
+    points: Vec<usize>,
+    /// Indices k ≥ start with lr[k] ≠ lr[k−1], up to the last point.
+    sources: Vec<usize>,
+    /// lr[k] − lr[k−1] of every source.
+    src_drop: Vec<f64>,
+    /// Smallest and largest ln lr over the sources with lr > 0 (None if there is none).
+    ln_range: Option<(f64, f64)>,
+    /// Largest S_k(s) over k ≥ start and logged s.
+    s_max: f64,
+}
+
+/// The multi-power law at the logged points of one or more curves that share parameters (points
+/// concatenated in curve order).
+#[derive(Debug, Clone)]
+pub struct MultiPowerModel {
+    curves: Vec<CurveData>,
+    /// ln S1 of every point.
+    ln_s1: Vec<f64>,
+    options: MultiPowerOptions,
+}
+
+/// Per-evaluation work of [`MultiPowerModel`]: LD and its derivatives at every point.
+#[derive(Debug, Clone)]
+pub struct MultiPowerPrepared {
+    /// [LD, ∂LD/∂C, ∂LD/∂β, ∂LD/∂γ] per point (derivatives zero when not computed).
+    ld: Vec<[f64; 4]>,
+    gradients: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Params {
+    l0: f64,
+    a: f64,
+    alpha: f64,
+    b: f64,
+    c: f64,
+    beta: f64,
+    gamma: f64,
+}
+
+impl Params {
+    fn new(p: &[f64]) -> Self {
+        assert_eq!(p.len(), N_PARAMS, "the multi-power law has 7 parameters");
+        Self { l0: p[0], a: p[1], alpha: p[2], b: p[3], c: p[4], beta: p[5], gamma: p[6] }
+    }
+
+    /// The Laplace representation needs C ≥ 0 and β > 0 (and finite values).
+    fn compressible(&self) -> bool {
+        [self.c, self.beta, self.gamma].iter().all(|v| v.is_finite()) && self.c >= 0.0 && self.beta > 0.0
+    }
+}
+
+/// Neumaier-compensated running sums.
+fn compensated_prefix(lr: &[f64]) -> Vec<f64> {
+    let (mut sum, mut comp) = (0.0_f64, 0.0_f64);
+    lr.iter()
+        .map(|&x| {
+            let t = sum + x;
+            if sum.abs() >= x.abs() {
+                comp += (sum - t) + x;
+            } else {
+                comp += (x - t) + sum;
+            }
+            sum = t;
+            sum + comp
+        })
+        .collect()
+}
+
+impl CurveData {
+    fn new(
+        curve_index: usize,
+        curve: &MultiPowerCurve<'_>,
+        form: S1Form,
+        ln_s1: &mut Vec<f64>,
+    ) -> Result<Self> {
+        let (lr, indices) = (curve.lr, curve.indices);
+        validate_lr(lr).map_err(|e| match e {
+            Error::InvalidValue { index, value, reason, .. } => {
+                Error::InvalidArgument(format!("lrs[{curve_index}][{index}] is {value}; {reason}"))
+            }
+            other => other,
+        })?;
+        for (i, &s) in indices.iter().enumerate() {
+            if s >= lr.len() {
+                return Err(Error::InvalidArgument(format!(
+                    "indices[{curve_index}][{i}] = {s} is out of range for lrs[{curve_index}] of length {}",
+                    lr.len()
+                )));
+            }
+            if i > 0 && s < indices[i - 1] {
+                return Err(Error::InvalidArgument(format!(
+                    "indices[{curve_index}] must be non-decreasing: [{}] = {} > [{i}] = {s}",
+                    i - 1,
+                    indices[i - 1]
+                )));
+            }
+        }
+        let len = indices.last().map_or(0, |&s| s + 1);
+        let lr = lr[..len].to_vec();
+        let prefix = compensated_prefix(&lr);
+        // S1 and the first LD index.
+        let (start, s1_offset, s1_base) = match form {
+            S1Form::Repo => (1, 0.0, None),
+            S1Form::Paper { warmup_steps } => {
+                let w = match warmup_steps {
+                    Some(w) => {
+                        if w > curve.lr.len() {
+                            return Err(Error::InvalidArgument(format!(
+                                "warmup_steps ({w}) exceeds the length of lrs[{curve_index}] ({})",
+                                curve.lr.len()
+                            )));
+                        }
+                        w
+                    }
+                    None => infer_warmup(curve.lr),
+                };
+                let peak = curve.lr[..w].iter().copied().fold(0.0, f64::max);
+                (w.max(1), 0.5 * peak * w as f64, Some(w))
+            }
+        };
+        for (i, &s) in indices.iter().enumerate() {
+            let s1 = match s1_base {
+                None => prefix[s],
+                Some(w) if s < w => s1_offset,
+                Some(0) => prefix[s],
+                Some(w) => s1_offset + (prefix[s] - prefix[w - 1]),
+            };
+            if s1.is_nan() || s1 <= 0.0 {
+                return Err(Error::InvalidArgument(format!(
+                    "indices[{curve_index}][{i}] = {s}: S1 is {s1} there (no LR area yet); the law needs S1 > 0"
+                )));
+            }
+            ln_s1.push(s1.ln());
+        }
+        let ln_lr: Vec<f64> = lr.iter().map(|&x| x.ln()).collect();
+        let sources: Vec<usize> = (start..len).filter(|&k| lr[k] != lr[k - 1]).collect();
+        let src_drop = sources.iter().map(|&k| lr[k] - lr[k - 1]).collect();
+        let ln_range = sources.iter().filter(|&&k| lr[k] > 0.0).fold(None, |acc: Option<(f64, f64)>, &k| {
+            let l = ln_lr[k];
+            Some(acc.map_or((l, l), |(lo, hi)| (lo.min(l), hi.max(l))))
+        });
+        let s_max = if len > start { prefix[len - 1] - prefix[start - 1] } else { 0.0 };
+        Ok(Self { lr, ln_lr, prefix, start, points: indices.to_vec(), sources, src_drop, ln_range, s_max })
+    }
+
+    /// LD and its derivatives at this curve's points.
+    fn fill(&self, pr: &Params, exact: bool, gradients: bool, out: &mut [[f64; 4]]) {
+        // Without a positive-LR change every term has G = 1: the literal sum is already cheap.
+        let grid = match self.ln_range {
+            Some(range) if !exact && pr.compressible() => Grid::new(pr, range, self.s_max),
+            _ => None,
+        };
+        match grid {
+            Some(g) if gradients => scan_compressed::<true>(self, pr, &g, out),
+            Some(g) => scan_compressed::<false>(self, pr, &g, out),
+            None => self.fill_exact(pr, gradients, out),
+        }
+    }
+
+    /// The literal sum over the LR changes, for every point.
+    fn fill_exact(&self, pr: &Params, gradients: bool, out: &mut [[f64; 4]]) {
+        let inv: Vec<f64> = self
+            .sources
+            .iter()
+            .map(|&k| if self.lr[k] > 0.0 { (-pr.gamma * self.ln_lr[k]).exp() } else { 0.0 })
+            .collect();
+        let one = |s: usize| -> [f64; 4] {
+            let n_src = self.sources.partition_point(|&k| k <= s);
+            let ps = self.prefix[s];
+            let (mut ld, mut dc, mut db, mut dg) = (0.0, 0.0, 0.0, 0.0);
+            for ((&k, &d), &e) in self.sources[..n_src].iter().zip(&self.src_drop[..n_src]).zip(&inv[..n_src])
+            {
+                if self.lr[k] == 0.0 {
+                    // Zero LR: x = ∞, G = 1, no parameter dependence.
+                    ld += d;
+                    continue;
+                }
+                let u = e * (ps - self.prefix[k - 1]);
+                let x = pr.c * u;
+                let lp = x.ln_1p();
+                let f = (-pr.beta * lp).exp();
+                ld += d * (1.0 - f);
+                if gradients {
+                    let q = pr.beta * f / (1.0 + x);
+                    dc += d * q * u;
+                    db += d * f * lp;
+                    dg -= d * q * x * self.ln_lr[k];
+                }
+            }
+            [ld, dc, db, dg]
+        };
+        let pts = &self.points;
+        out.par_chunks_mut(EXACT_CHUNK).enumerate().for_each(|(c, chunk)| {
+            for (i, o) in chunk.iter_mut().enumerate() {
+                *o = one(pts[c * EXACT_CHUNK + i]);
+            }
+        });
+    }
+}
+
+/// W for [`S1Form::Paper`] when not given: index of the first maximum plus one (0 if at index 0).
+fn infer_warmup(lr: &[f64]) -> usize {
+    let peak = lr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    match lr.iter().position(|&x| x == peak) {
+        Some(0) | None => 0,
+        Some(i) => i + 1,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Special functions (β > 0 only).
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let a = G[1..].iter().enumerate().fold(G[0], |acc, (i, g)| acc + g / (x + (i + 1) as f64));
+    let t = x + 7.5;
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// ψ(x) = d ln Γ(x)/dx for x > 0 (recurrence to x ≥ 10, then the asymptotic series).
+fn digamma(mut x: f64) -> f64 {
+    let mut acc = 0.0;
+    while x < 10.0 {
+        acc -= 1.0 / x;
+        x += 1.0;
+    }
+    let x2 = 1.0 / (x * x);
+    acc + x.ln()
+        - 0.5 / x
+        - x2 * (1.0 / 12.0
+            - x2 * (1.0 / 120.0
+                - x2 * (1.0 / 252.0 - x2 * (1.0 / 240.0 - x2 * (1.0 / 132.0 - x2 * 691.0 / 32760.0)))))
+}
+
+/// Re ln Γ(β + iy) for |β + iy| ≳ 10 (Stirling; ample for an error bound).
+fn ln_abs_gamma_complex(beta: f64, y: f64) -> f64 {
+    let r2 = beta * beta + y * y;
+    let theta = y.atan2(beta);
+    (beta - 0.5) * 0.5 * r2.ln() - y * theta - beta
+        + 0.5 * (2.0 * std::f64::consts::PI).ln()
+        + beta / (12.0 * r2)
+}
+
+/// Relative error bound of the trapezoid rule with spacing h: 2·Σ_m |Γ(β + 2πim/h)|/Γ(β).
+fn quadrature_bound(beta: f64, h: f64) -> f64 {
+    let lg = ln_gamma(beta);
+    (1..=4)
+        .map(|m| 2.0 * (ln_abs_gamma_complex(beta, 2.0 * std::f64::consts::PI * m as f64 / h) - lg).exp())
+        .sum()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compressed path.
+
+/// Nodes of the exponential sum for one curve and one parameter vector.
+#[derive(Debug)]
+struct Grid {
+    /// Chain: node j+q has rate 2^p times node j's.
+    p: u32,
+    q: usize,
+    h: f64,
+    /// Absolute index of node 0 (v_0 = j0·h).
+    j0: i64,
+    /// r_j = e^{v_j}.
+    r: Vec<f64>,
+    /// v_j = ln r_j.
+    v: Vec<f64>,
+    /// h/Γ(β)·r_j^β.
+    c: Vec<f64>,
+    /// ln Z: a node with z = r·lr^γ > Z gets no input.
+    ln_zcut: f64,
+    /// h/Γ(β).
+    k: f64,
+    /// ψ(β).
+    psi: f64,
+    /// r_0 and r_0^β.
+    r0: f64,
+    r0_beta: f64,
+    /// ρ^{β+e} − 1 and h·ρ^{β+e}/(ρ^{β+e} − 1) for e = 0..TAIL_ORDER+3 (the tail's series).
+    den: [f64; TAIL_ORDER + 4],
+    dden: [f64; TAIL_ORDER + 4],
+}
+
+/// Order of the closed-form tail below the grid in r·C·S.
+const TAIL_ORDER: usize = 3;
+/// Events (steps with an LR change or a logged point) whose node factors are computed together.
+const BLOCK: usize = 64;
+
+impl Grid {
+    /// `ln_range`: smallest and largest ln lr over the sources; `s_max`: largest S_k(s).
+    fn new(pr: &Params, ln_range: (f64, f64), s_max: f64) -> Option<Self> {
+        let beta = pr.beta;
+        let (p, q) = SPACINGS
+            .iter()
+            .copied()
+            .find(|&(p, q)| quadrature_bound(beta, p as f64 * std::f64::consts::LN_2 / q as f64) <= EPS_QUAD)
+            .unwrap_or(SPACINGS[SPACINGS.len() - 1]);
+        let h = p as f64 * std::f64::consts::LN_2 / q as f64;
+        let rho = h.exp();
+        let k = (-ln_gamma(beta)).exp() * h;
+        // Upper cut: Σ_{j≥J} K z_j^β e^{−z_j} ≤ K Z^β e^{−Z} / (1 − ρ^β e^{−(ρ−1)Z}) ≤ EPS_HI.
+        let mut z = beta.max(1.0);
+        loop {
+            let ratio = (beta * h - (rho - 1.0) * z).exp();
+            if ratio < 1.0 && k * (beta * z.ln() - z).exp() / (1.0 - ratio) <= EPS_HI {
+                break;
+            }
+            z += 0.5;
+            if z > 1e4 {
+                return None;
+            }
+        }
+        let ln_zcut = z.ln();
+        let (lg_lo, lg_hi) = {
+            let (a, b) = (pr.gamma * ln_range.0, pr.gamma * ln_range.1);
+            (a.min(b), a.max(b))
+        };
+        // Lower cut: the tail's Taylor remainder in r·C·S,
+        // K·g^β·(C·S)^{M+1}·r_0^{M+1+β} / ((M+1)!·(ρ^{M+1+β} − 1)) ≤ EPS_LO,
+        // and z_0 = r_0·g ≤ TAIL_Z for the tail's series in z.
+        let cs = pr.c * s_max;
+        let mut v_lo = TAIL_Z.ln() - lg_hi;
+        if cs > 0.0 {
+            let m1 = (TAIL_ORDER + 1) as f64;
+            let fact: f64 = (1..=TAIL_ORDER + 1).map(|i| i as f64).product();
+            let num = EPS_LO * fact * ((m1 + beta) * h).exp_m1() / k;
+            v_lo = v_lo.min((num.ln() - beta * lg_hi - m1 * cs.ln()) / (m1 + beta));
+        }
+        let v_hi = ln_zcut - lg_lo;
+        if !(v_lo.is_finite() && v_hi.is_finite()) {
+            return None;
+        }
+        let j0 = (v_lo / h).floor() as i64;
+        let j_top = (v_hi / h).floor() as i64;
+        let n = (j_top - j0 + 1).max(1) as usize;
+        if n > MAX_NODES {
+            return None;
+        }
+        let v: Vec<f64> = (0..n).map(|j| (j0 + j as i64) as f64 * h).collect();
+        let r: Vec<f64> = v.iter().map(|v| v.exp()).collect();
+        let c = v.iter().map(|v| k * (beta * v).exp()).collect();
+        let mut den = [0.0; TAIL_ORDER + 4];
+        let mut dden = [0.0; TAIL_ORDER + 4];
+        for (e, (d, dd)) in den.iter_mut().zip(dden.iter_mut()).enumerate() {
+            *d = ((beta + e as f64) * h).exp_m1();
+            *dd = h * (*d + 1.0) / *d;
+        }
+        let v0 = j0 as f64 * h;
+        Some(Self {
+            p,
+            q,
+            h,
+            j0,
+            r,
+            v,
+            c,
+            ln_zcut,
+            k,
+            psi: digamma(beta),
+            r0: v0.exp(),
+            r0_beta: (beta * v0).exp(),
+            den,
+            dden,
+        })
+    }
+
+    /// Last node (relative index) that gets input from an LR with γ·ln lr = `lg`, if any.
+    #[inline]
+    fn input_top(&self, lg: f64) -> Option<usize> {
+        let j = ((self.ln_zcut - lg) / self.h).floor() as i64 - self.j0;
+        (j >= 0).then(|| (j as usize).min(self.r.len() - 1))
+    }
+
+    /// For each of `xs.len()` rows b of `out` (row length `stride`), out[b][j] = 1 − e^{−r_j·xs[b]}
+    /// for j < `len`: q exponentials per row, then the exact chain
+    /// 1 − e^{−2^p·y} = 1 − (1 − (1 − e^{−y}))^{2^p} (no cancellation), computed node-major in
+    /// `tmp` (vectorised across rows) and transposed into `out`.
+    fn one_minus_exp_rows(&self, xs: &[f64], len: usize, stride: usize, tmp: &mut [f64], out: &mut [f64]) {
+        let nb = xs.len();
+        let q = self.q.min(len);
+        for (j, r) in self.r[..q].iter().enumerate() {
+            for (t, &x) in tmp[j * nb..(j + 1) * nb].iter_mut().zip(xs) {
+                *t = one_minus_exp(r * x);
+            }
+        }
+        match self.p {
+            1 => chain::<1>(tmp, q, len, nb),
+            2 => chain::<2>(tmp, q, len, nb),
+            3 => chain::<3>(tmp, q, len, nb),
+            _ => chain::<4>(tmp, q, len, nb),
+        }
+        for (b, row) in out.chunks_mut(stride).take(nb).enumerate() {
+            for (j, o) in row[..len].iter_mut().enumerate() {
+                *o = tmp[j * nb + b];
+            }
+        }
+    }
+}
+
+/// tmp[j][b] = 1 − (1 − tmp[j−q][b])^{2^P} for j in q..len (rows of length nb).
+#[inline(always)]
+fn chain<const P: u32>(tmp: &mut [f64], q: usize, len: usize, nb: usize) {
+    for j in q..len {
+        let (done, cur) = tmp.split_at_mut(j * nb);
+        let src = &done[(j - q) * nb..(j - q + 1) * nb];
+        for (o, &y) in cur[..nb].iter_mut().zip(src) {
+            let mut y = y;
+            for _ in 0..P {
+                y *= 2.0 - y;
+            }
+            *o = y;
+        }
+    }
+}
+
+/// 1 − e^{−x} for x ≥ 0: a short Taylor polynomial for small x, expm1 otherwise.
+#[inline(always)]
+fn one_minus_exp(x: f64) -> f64 {
+    if x < 0.01 {
+        // Relative error ≤ x⁶/5040 < 2e-16.
+        x * (1.0 - x / 2.0 * (1.0 - x / 3.0 * (1.0 - x / 4.0 * (1.0 - x / 5.0 * (1.0 - x / 6.0)))))
+    } else {
+        -(-x).exp_m1()
+    }
+}
+
+/// Σ x with four accumulators (fixed order: deterministic).
+#[inline(always)]
+fn sum4(x: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let chunks = x.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..4 {
+            acc[i] += c[i];
+        }
+    }
+    let tail: f64 = rest.iter().sum();
+    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+}
+
+/// Σ x·y with four accumulators.
+#[inline(always)]
+fn dot4(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len());
+    let (x, y) = (&x[..n], &y[..n]);
+    let mut acc = [0.0; 4];
+    let (cx, cy) = (x.chunks_exact(4), y.chunks_exact(4));
+    let (rx, ry) = (cx.remainder(), cy.remainder());
+    for (a, b) in cx.zip(cy) {
+        for i in 0..4 {
+            acc[i] += a[i] * b[i];
+        }
+    }
+    let tail: f64 = rx.iter().zip(ry).map(|(a, b)| a * b).sum();
+    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+}
+
+/// Closed-form contribution of the nodes below the grid, to order M = TAIL_ORDER in r·C·S:
+/// per source, f_tail = Σ_m (−C·S)^m/m!·τ_m, accumulated as prefix sums of d·τ_m·(−P_{k−1})^i
+/// (i ≤ m) so that S^m = (P_s − P_{k−1})^m expands binomially (and likewise the β, γ derivatives).
+#[derive(Debug, Default, Clone, Copy)]
+struct Tail {
+    a: [[f64; TAIL_ORDER + 1]; TAIL_ORDER + 1],
+    ab: [[f64; TAIL_ORDER + 1]; TAIL_ORDER + 1],
+    ag: [[f64; TAIL_ORDER + 1]; TAIL_ORDER + 1],
+}
+
+impl Tail {
+    /// Add the source with drop `d`, ln lr = `l`, lr^γ = `gv`, lr^{γβ} = `gb`, P_{k−1} = `p_prev`.
+    #[inline]
+    fn add<const GRAD: bool>(
+        &mut self,
+        g: &Grid,
+        (beta, gamma): (f64, f64),
+        src: (f64, f64, f64, f64),
+        p_prev: f64,
+    ) {
+        let (d, l, gv, gb) = src;
+        let z0 = g.r0 * gv;
+        let lz0 = g.j0 as f64 * g.h + gamma * l;
+        let mut zp = [0.0; 4];
+        let mut coef = g.r0_beta * gb;
+        for (n, z) in zp.iter_mut().enumerate() {
+            *z = coef;
+            coef *= -z0 / (n + 1) as f64;
+        }
+        let mut r0m = d;
+        let neg_p = -p_prev;
+        for m in 0..=TAIL_ORDER {
+            let (mut t, mut tb, mut tl) = (0.0, 0.0, 0.0);
+            for (n, &z) in zp.iter().enumerate() {
+                let term = z / g.den[n + m];
+                t += term;
+                if GRAD {
+                    tb += term * (lz0 - g.dden[n + m]);
+                    tl += term * (beta + n as f64);
+                }
+            }
+            // d·τ_m, d·∂τ_m/∂β, d·∂τ_m/∂γ.
+            let tau = g.k * r0m * t;
+            let (taub, taug) =
+                if GRAD { (g.k * r0m * (tb - g.psi * t), g.k * r0m * tl * l) } else { (0.0, 0.0) };
+            let mut pw = 1.0;
+            for i in 0..=m {
+                self.a[m][i] += tau * pw;
+                if GRAD {
+                    self.ab[m][i] += taub * pw;
+                    self.ag[m][i] += taug * pw;
+                }
+                pw *= neg_p;
+            }
+            r0m *= g.r0;
+        }
+    }
+
+    /// Σ_k d·τ_m·S_k(s)^m for m = 0..M from the accumulators `acc` at P_s = `ps`.
+    #[inline]
+    fn moments(acc: &[[f64; TAIL_ORDER + 1]; TAIL_ORDER + 1], ps: f64) -> [f64; TAIL_ORDER + 1] {
+        let mut out = [0.0; TAIL_ORDER + 1];
+        for (m, o) in out.iter_mut().enumerate() {
+            // Σ_i binom(m, i)·P_s^{m−i}·acc[m][i].
+            let mut binom = 1.0;
+            let mut total = 0.0;
+            for (i, &x) in acc[m][..=m].iter().enumerate() {
+                total += binom * ps.powi((m - i) as i32) * x;
+                binom = binom * (m - i) as f64 / (i + 1) as f64;
+            }
+            *o = total;
+        }
+        out
+    }
+
+    /// (f_tail, ∂f_tail/∂C, ∂f_tail/∂β, ∂f_tail/∂γ) summed over the sources so far, at P_s = `ps`.
+    #[inline]
+    fn value<const GRAD: bool>(&self, c: f64, ps: f64) -> [f64; 4] {
+        let t = Self::moments(&self.a, ps);
+        let mut coef = 1.0; // (−C)^m/m!
+        let mut dcoef = 0.0; // d/dC of it
+        let (mut f, mut fc, mut fb, mut fg) = (0.0, 0.0, 0.0, 0.0);
+        let (tb, tg) = if GRAD { (Self::moments(&self.ab, ps), Self::moments(&self.ag, ps)) } else { (t, t) };
+        for m in 0..=TAIL_ORDER {
+            f += coef * t[m];
+            if GRAD {
+                fc += dcoef * t[m];
+                fb += coef * tb[m];
+                fg += coef * tg[m];
+            }
+            dcoef = -(coef + c * dcoef) / (m + 1) as f64;
+            coef *= -c / (m + 1) as f64;
+        }
+        [f, fc, fb, fg]
+    }
+}
+
+/// One step that needs work: an LR change (a source) and/or a logged point.
+#[derive(Debug, Clone, Copy, Default)]
+struct Event {
+    s: usize,
+    /// LR area of skipped steps to decay by before this step's input (sources only).
+    pre: f64,
+    /// LR area this event decays by (this step's LR, plus skipped steps for a non-source).
+    delta: f64,
+    src: bool,
+    logged: bool,
+    /// drop, ln lr, lr^γ, lr^{γβ}.
+    d: f64,
+    l: f64,
+    gv: f64,
+    gb: f64,
+    /// Nodes that get input.
+    n_in: usize,
+}
+
+/// Node states of one curve: E (value), H (S-weighted, for C), G1 and G2 (ln lr- and
+/// lr^γ·ln lr-weighted inputs, for γ).
+struct States {
+    e: Vec<f64>,
+    hs: Vec<f64>,
+    g1: Vec<f64>,
+    g2: Vec<f64>,
+}
+
+impl States {
+    /// Decay nodes `from..to` by 1 − `mu` (mu[j − from] = 1 − e^{−r_j·C·delta}), no input.
+    #[inline]
+    fn decay<const GRAD: bool>(&mut self, from: usize, to: usize, delta: f64, mu: &[f64]) {
+        if to <= from {
+            return;
+        }
+        let mu = &mu[..to - from];
+        if GRAD {
+            for ((((ej, hj), g1j), g2j), &m) in self.e[from..to]
+                .iter_mut()
+                .zip(&mut self.hs[from..to])
+                .zip(&mut self.g1[from..to])
+                .zip(&mut self.g2[from..to])
+                .zip(mu)
+            {
+                let t = *ej;
+                let th = *hj + delta * t;
+                *ej = t - m * t;
+                *hj = th - m * th;
+                *g1j -= m * *g1j;
+                *g2j -= m * *g2j;
+            }
+        } else {
+            for (ej, &m) in self.e[from..to].iter_mut().zip(mu) {
+                *ej -= m * *ej;
+            }
+        }
+    }
+
+    /// Input `u·c_j·(1 − wmu_j)` into nodes `0..n` then decay them by one step of LR `eta`.
+    #[inline]
+    fn input<const GRAD: bool>(
+        &mut self,
+        n: usize,
+        eta: f64,
+        ev: &Event,
+        c: &[f64],
+        mu: &[f64],
+        wmu: &[f64],
+    ) {
+        let u = ev.d * ev.gb;
+        let (l, gl) = (ev.l, ev.gv * ev.l);
+        let (mu, wmu, c) = (&mu[..n], &wmu[..n], &c[..n]);
+        if GRAD {
+            for ((((((ej, hj), g1j), g2j), &m), &wm), &cj) in self.e[..n]
+                .iter_mut()
+                .zip(&mut self.hs[..n])
+                .zip(&mut self.g1[..n])
+                .zip(&mut self.g2[..n])
+                .zip(mu)
+                .zip(wmu)
+                .zip(c)
+            {
+                let inp = u * cj * (1.0 - wm);
+                let t = *ej + inp;
+                let th = *hj + eta * t;
+                let t1 = *g1j + inp * l;
+                let t2 = *g2j + inp * gl;
+                *ej = t - m * t;
+                *hj = th - m * th;
+                *g1j = t1 - m * t1;
+                *g2j = t2 - m * t2;
+            }
+        } else {
+            for (((ej, &m), &wm), &cj) in self.e[..n].iter_mut().zip(mu).zip(wmu).zip(c) {
+                let t = *ej + u * cj * (1.0 - wm);
+                *ej = t - m * t;
+            }
+        }
+    }
+
+    fn clear(&mut self, j: usize) {
+        self.e[j] = 0.0;
+        if let Some(x) = self.hs.get_mut(j) {
+            *x = 0.0;
+            self.g1[j] = 0.0;
+            self.g2[j] = 0.0;
+        }
+    }
+}
+
+/// Walks a curve's steps and emits the events: steps with an LR change (sources) or a log point.
+struct Gatherer {
+    s: usize,
+    /// LR area of steps skipped since the last event.
+    pend: f64,
+    /// Next log point not yet gathered.
+    gnext: usize,
+}
+
+impl Gatherer {
+    /// Fill `evs` with up to BLOCK events; returns the largest input node count among them.
+    fn next_block(
+        &mut self,
+        cv: &CurveData,
+        g: &Grid,
+        (beta, gamma): (f64, f64),
+        evs: &mut Vec<Event>,
+    ) -> usize {
+        evs.clear();
+        let pts = &cv.points;
+        let last = pts.last().copied().unwrap_or(0);
+        let a = cv.start;
+        let mut n_in_max = 0;
+        while self.gnext < pts.len() && self.s <= last && evs.len() < BLOCK {
+            let s = self.s;
+            self.s += 1;
+            let eta = cv.lr[s];
+            let src = s >= a && eta != cv.lr[s - 1] && eta > 0.0;
+            let logged = pts[self.gnext] == s;
+            while self.gnext < pts.len() && pts[self.gnext] == s {
+                self.gnext += 1;
+            }
+            if !src && !logged {
+                self.pend += eta;
+                continue;
+            }
+            let mut ev = Event { s, logged, ..Default::default() };
+            if src {
+                ev.src = true;
+                ev.pre = self.pend;
+                ev.delta = eta;
+                ev.d = eta - cv.lr[s - 1];
+                ev.l = cv.ln_lr[s];
+                let lg = gamma * ev.l;
+                ev.gv = lg.exp();
+                ev.gb = (beta * lg).exp();
+                ev.n_in = g.input_top(lg).map_or(0, |t| t + 1);
+                n_in_max = n_in_max.max(ev.n_in);
+            } else {
+                ev.delta = self.pend + eta;
+            }
+            self.pend = 0.0;
+            evs.push(ev);
+        }
+        n_in_max
+    }
+}
+
+/// Node factors of one block of events: rows of 1 − e^{−r_j·C·delta} and of 1 − e^{−r_j·lr^γ}.
+struct Factors {
+    mu: Vec<f64>,
+    w: Vec<f64>,
+    tmp: Vec<f64>,
+}
+
+impl Factors {
+    fn new(n: usize) -> Self {
+        Self { mu: vec![0.0; BLOCK * n], w: vec![0.0; BLOCK * n], tmp: vec![0.0; BLOCK * n] }
+    }
+
+    /// Decay factors of nodes `0..hi` for every event and input factors for the sources.
+    fn compute(&mut self, g: &Grid, c: f64, evs: &[Event], hi: usize, n_in_max: usize) {
+        let n = g.r.len();
+        let mut xs = [0.0; BLOCK];
+        for (x, ev) in xs.iter_mut().zip(evs) {
+            *x = c * ev.delta;
+        }
+        g.one_minus_exp_rows(&xs[..evs.len()], hi, n, &mut self.tmp, &mut self.mu);
+        if n_in_max > 0 {
+            for (x, ev) in xs.iter_mut().zip(evs) {
+                *x = if ev.src { ev.gv } else { 0.0 };
+            }
+            g.one_minus_exp_rows(&xs[..evs.len()], n_in_max, n, &mut self.tmp, &mut self.w);
+        }
+    }
+}
+
+/// The sequential part of the scan: node states, tail sums, outputs.
+struct Scanner<'a, const GRAD: bool> {
+    cv: &'a CurveData,
+    g: &'a Grid,
+    pr: Params,
+    st: States,
+    last_in: Vec<f64>,
+    mu_pre: Vec<f64>,
+    tmp_pre: Vec<f64>,
+    hi: usize,
+    tail: Tail,
+    next: usize,
+    lr_before: f64,
+}
+
+impl<'a, const GRAD: bool> Scanner<'a, GRAD> {
+    fn new(cv: &'a CurveData, g: &'a Grid, pr: Params) -> Self {
+        let n = g.r.len();
+        let ng = if GRAD { n } else { 0 };
+        Self {
+            cv,
+            g,
+            pr,
+            st: States { e: vec![0.0; n], hs: vec![0.0; ng], g1: vec![0.0; ng], g2: vec![0.0; ng] },
+            last_in: vec![0.0; n],
+            mu_pre: vec![0.0; n],
+            tmp_pre: vec![0.0; n],
+            hi: 0,
+            tail: Tail::default(),
+            next: 0,
+            lr_before: cv.lr.get(cv.start - 1).copied().unwrap_or(0.0),
+        }
+    }
+
+    /// Apply a block of events whose factors are in `f`; write the outputs of its log points.
+    fn process(&mut self, evs: &[Event], f: &Factors, out: &mut [[f64; 4]]) {
+        let (cv, g) = (self.cv, self.g);
+        let n = g.r.len();
+        let (c, beta, gamma) = (self.pr.c, self.pr.beta, self.pr.gamma);
+        let pts = &cv.points;
+        for (b, ev) in evs.iter().enumerate() {
+            let mu = &f.mu[b * n..(b + 1) * n];
+            if ev.src {
+                if ev.pre > 0.0 && self.hi > 0 {
+                    g.one_minus_exp_rows(&[c * ev.pre], self.hi, n, &mut self.tmp_pre, &mut self.mu_pre);
+                    self.st.decay::<GRAD>(0, self.hi, ev.pre, &self.mu_pre);
+                }
+                self.tail.add::<GRAD>(g, (beta, gamma), (ev.d, ev.l, ev.gv, ev.gb), cv.prefix[ev.s - 1]);
+                let n_in = ev.n_in;
+                self.hi = self.hi.max(n_in);
+                if n_in > 0 {
+                    self.st.input::<GRAD>(n_in, ev.delta, ev, &g.c, mu, &f.w[b * n..(b + 1) * n]);
+                    self.last_in[..n_in].fill(cv.prefix[ev.s]);
+                }
+                self.st.decay::<GRAD>(n_in, self.hi, ev.delta, &mu[n_in..]);
+            } else if self.hi > 0 {
+                self.st.decay::<GRAD>(0, self.hi, ev.delta, mu);
+            }
+            let ps = cv.prefix[ev.s];
+            if ev.logged {
+                let o = self.output(ev.s, ps);
+                while self.next < pts.len() && pts[self.next] == ev.s {
+                    out[self.next] = o;
+                    self.next += 1;
+                }
+            }
+            // Drop nodes whose every input has decayed by e^{−DEAD} (highest rates die first).
+            while self.hi > 0 && g.r[self.hi - 1] * c * (ps - self.last_in[self.hi - 1]) > DEAD {
+                self.hi -= 1;
+                self.st.clear(self.hi);
+            }
+        }
+    }
+
+    /// [LD, ∂LD/∂C, ∂LD/∂β, ∂LD/∂γ] at step `s` (P_s = `ps`).
+    fn output(&self, s: usize, ps: f64) -> [f64; 4] {
+        if s < self.cv.start {
+            return [0.0; 4];
+        }
+        let (g, hi, st) = (self.g, self.hi, &self.st);
+        let (c, beta, gamma) = (self.pr.c, self.pr.beta, self.pr.gamma);
+        let [ft, fct, fbt, fgt] = self.tail.value::<GRAD>(c, ps);
+        let se = sum4(&st.e[..hi]);
+        let ld = (self.cv.lr[s] - self.lr_before) - (se + ft);
+        if !GRAD {
+            return [ld, 0.0, 0.0, 0.0];
+        }
+        let sv = dot4(&st.e[..hi], &g.v);
+        let sh = dot4(&st.hs[..hi], &g.r);
+        let s1 = sum4(&st.g1[..hi]);
+        let s2 = dot4(&st.g2[..hi], &g.r);
+        let fc = -sh + fct;
+        let fb = sv - g.psi * se + gamma * s1 + fbt;
+        let fg = beta * s1 - s2 + fgt;
+        [ld, -fc, -fb, -fg]
+    }
+}
+
+/// Blocks below which the scan runs on one thread (the pipeline's set-up is not worth it).
+const PIPELINE_MIN_BLOCKS: usize = 8;
+
+/// LD and derivatives at every point of `cv` by the node recurrences. Two-stage pipeline: the
+/// node factors of block k+1 are computed while the states absorb block k (same arithmetic on
+/// any number of threads).
+fn scan_compressed<const GRAD: bool>(cv: &CurveData, pr: &Params, g: &Grid, out: &mut [[f64; 4]]) {
+    if cv.points.is_empty() {
+        return;
+    }
+    let n = g.r.len();
+    let bg = (pr.beta, pr.gamma);
+    let mut gather = Gatherer { s: 0, pend: 0.0, gnext: 0 };
+    let mut scanner = Scanner::<GRAD>::new(cv, g, *pr);
+    let (mut cur, mut nxt) = (Factors::new(n), Factors::new(n));
+    let (mut ev_cur, mut ev_nxt) = (Vec::with_capacity(BLOCK), Vec::with_capacity(BLOCK));
+    let mut n_in_cur = gather.next_block(cv, g, bg, &mut ev_cur);
+    // Live nodes during a block are bounded by those live at the previous block's start and the
+    // inputs of both blocks.
+    cur.compute(g, pr.c, &ev_cur, n_in_cur, n_in_cur);
+    let parallel = cv.sources.len().max(cv.points.len()) >= PIPELINE_MIN_BLOCKS * BLOCK;
+    while !ev_cur.is_empty() {
+        let n_in_nxt = gather.next_block(cv, g, bg, &mut ev_nxt);
+        let hi_nxt = scanner.hi.max(n_in_cur).max(n_in_nxt);
+        let compute = |f: &mut Factors| {
+            if !ev_nxt.is_empty() {
+                f.compute(g, pr.c, &ev_nxt, hi_nxt, n_in_nxt);
+            }
+        };
+        if parallel {
+            rayon::join(|| compute(&mut nxt), || scanner.process(&ev_cur, &cur, out));
+        } else {
+            compute(&mut nxt);
+            scanner.process(&ev_cur, &cur, out);
+        }
+        std::mem::swap(&mut cur, &mut nxt);
+        std::mem::swap(&mut ev_cur, &mut ev_nxt);
+        n_in_cur = n_in_nxt;
+    }
+}
+
+impl MultiPowerModel {
+    /// Build the law at the logged points of `curves` (sharing parameters). Validates every LR
+    /// (finite, ≥ 0), every index (in range, non-decreasing per curve) and S1 > 0 at every point.
+    pub fn new(curves: &[MultiPowerCurve<'_>], options: MultiPowerOptions) -> Result<Self> {
+        let mut ln_s1 = Vec::new();
+        let curves = curves
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CurveData::new(i, c, options.s1_form, &mut ln_s1))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { curves, ln_s1, options })
+    }
+
+    /// The options the model was built with.
+    pub fn options(&self) -> MultiPowerOptions {
+        self.options
+    }
+
+    /// LD (without B) and, when `gradients`, its derivatives in C, β, γ at every point.
+    pub fn prepare_with(&self, params: &[f64], gradients: bool) -> MultiPowerPrepared {
+        let pr = Params::new(params);
+        let mut ld = vec![[0.0; 4]; self.ln_s1.len()];
+        let mut parts = Vec::with_capacity(self.curves.len());
+        let mut rest = &mut ld[..];
+        for cv in &self.curves {
+            let (head, tail) = rest.split_at_mut(cv.points.len());
+            parts.push(head);
+            rest = tail;
+        }
+        let exact = self.options.exact;
+        self.curves.par_iter().zip(parts).for_each(|(cv, out)| cv.fill(&pr, exact, gradients, out));
+        MultiPowerPrepared { ld, gradients }
+    }
+
+    /// Predictions at every point and, when `gradients`, the row-major n×7 gradient matrix.
+    pub fn evaluate(&self, params: &[f64], gradients: bool) -> (Vec<f64>, Option<Vec<f64>>) {
+        let prepared = self.prepare_with(params, gradients);
+        let n = self.ln_s1.len();
+        let mut values = vec![0.0; n];
+        let mut grads = gradients.then(|| vec![0.0; n * N_PARAMS]);
+        self.eval_chunk(params, &prepared, 0, &mut values, grads.as_deref_mut());
+        (values, grads)
+    }
+}
+
+impl Model for MultiPowerModel {
+    type Prepared = MultiPowerPrepared;
+
+    fn n_params(&self) -> usize {
+        N_PARAMS
+    }
+
+    fn n_points(&self) -> usize {
+        self.ln_s1.len()
+    }
+
+    fn prepare(&self, params: &[f64]) -> MultiPowerPrepared {
+        self.prepare_with(params, true)
+    }
+
+    fn eval_chunk(
+        &self,
+        params: &[f64],
+        prepared: &MultiPowerPrepared,
+        start: usize,
+        values: &mut [f64],
+        gradients: Option<&mut [f64]>,
+    ) {
+        let pr = Params::new(params);
+        let len = values.len();
+        let ld = &prepared.ld[start..start + len];
+        let ln_s1 = &self.ln_s1[start..start + len];
+        match gradients {
+            None => {
+                for ((v, d), &ls) in values.iter_mut().zip(ld).zip(ln_s1) {
+                    *v = pr.l0 + pr.a * (-pr.alpha * ls).exp() + pr.b * d[0];
+                }
+            }
+            Some(grad) => {
+                assert!(prepared.gradients, "gradients asked of a MultiPowerPrepared built without them");
+                for (((v, d), &ls), row) in
+                    values.iter_mut().zip(ld).zip(ln_s1).zip(grad.chunks_exact_mut(N_PARAMS))
+                {
+                    let pw = (-pr.alpha * ls).exp();
+                    *v = pr.l0 + pr.a * pw + pr.b * d[0];
+                    row.copy_from_slice(&[
+                        1.0,
+                        pw,
+                        -pr.a * pw * ls,
+                        d[0],
+                        pr.b * d[1],
+                        pr.b * d[2],
+                        pr.b * d[3],
+                    ]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARAMS_400M: [f64; 7] =
+        [2.37474466, 0.65421216, 0.42878731, 523.42464371, 2.02462735, 0.59350493, 0.63472457];
+
+    /// The paper's warmup (0 → 3e-4 over 2160 steps) then `after(s)` for s ≥ 2160.
+    fn with_warmup(total: usize, after: impl Fn(usize) -> f64) -> Vec<f64> {
+        (0..total).map(|s| if s < 2160 { 3e-4 * s as f64 / 2159.0 } else { after(s) }).collect()
+    }
+
+    fn cosine(total: usize) -> Vec<f64> {
+        with_warmup(total, |s| {
+            let p = (s - 2160) as f64 / (total - 2160) as f64;
+            3e-5 + 0.5 * (3e-4 - 3e-5) * (1.0 + (std::f64::consts::PI * p).cos())
+        })
+    }
+
+    fn wsd(total: usize, decay_start: usize) -> Vec<f64> {
+        with_warmup(total, |s| {
+            if s < decay_start {
+                3e-4
+            } else {
+                let t = (s - decay_start) as f64 / (total - decay_start) as f64;
+                3e-4f64.powf(1.0 - t) * 3e-5f64.powf(t)
+            }
+        })
+    }
+
+    /// Steps, re-warmups and zero LRs.
+    fn rough(total: usize) -> Vec<f64> {
+        (0..total)
+            .map(|s| match s % 700 {
+                0..=99 => 1e-3 * s as f64 / 7000.0 % 1e-3,
+                100..=299 => 8e-4,
+                300..=399 => 0.0,
+                400..=499 => 2e-5,
+                _ => 5e-4 + 1e-4 * ((s as f64) * 0.05).sin(),
+            })
+            .collect()
+    }
+
+    /// The formula, term by term, with S_k(s) summed directly (no prefix sums).
+    fn literal(lr: &[f64], indices: &[usize], p: &[f64]) -> Vec<f64> {
+        indices
+            .iter()
+            .map(|&s| {
+                let s1: f64 = lr[..=s].iter().sum();
+                let mut ld = 0.0;
+                for k in 1..=s {
+                    let d = lr[k] - lr[k - 1];
+                    if d == 0.0 {
+                        continue;
+                    }
+                    let g = if lr[k] == 0.0 {
+                        1.0
+                    } else {
+                        let sk: f64 = lr[k..=s].iter().sum();
+                        1.0 - (1.0 + p[4] * lr[k].powf(-p[6]) * sk).powf(-p[5])
+                    };
+                    ld += d * g;
+                }
+                p[0] + p[1] * s1.powf(-p[2]) + p[3] * ld
+            })
+            .collect()
+    }
+
+    fn model(lr: &[f64], idx: &[usize], exact: bool) -> MultiPowerModel {
+        let opts = MultiPowerOptions { exact, ..Default::default() };
+        MultiPowerModel::new(&[MultiPowerCurve { lr, indices: idx }], opts).unwrap()
+    }
+
+    fn every(total: usize, stride: usize, first: usize) -> Vec<usize> {
+        (first..total).step_by(stride).collect()
+    }
+
+    /// Largest |a − b| / |b| and, over the gradient columns, |a − b| / (max |b| of the column).
+    fn rel_err(a: &[f64], b: &[f64]) -> f64 {
+        a.iter().zip(b).map(|(x, y)| (x - y).abs() / y.abs()).fold(0.0, f64::max)
+    }
+
+    /// Total variation Σ|lr[k] − lr[k−1]| of a schedule.
+    fn tv(lr: &[f64]) -> f64 {
+        lr.windows(2).map(|w| (w[1] - w[0]).abs()).sum()
+    }
+
+    /// Per parameter θ_j: max over points of |θ_j|·|Δ ∂L̂/∂θ_j| / (B·TV), the scale-free gradient
+    /// error whose documented bound is 1e-7 (B·TV is the largest loss drop the law can produce).
+    fn grad_err(a: &[f64], b: &[f64], p: &[f64; 7], tv: f64) -> [f64; 7] {
+        let mut out = [0.0; 7];
+        for (col, o) in out.iter_mut().enumerate() {
+            let worst = a.iter().zip(b).skip(col).step_by(7).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+            *o = worst * p[col].abs().max(1e-300) / (p[3] * tv);
+        }
+        out
+    }
+
+    /// CPU time of the whole process in seconds (sum over its threads; robust on a loaded machine).
+    fn cpu_seconds() -> f64 {
+        let mut ns = 0u64;
+        for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            if let Ok(x) = std::fs::read_to_string(t.path().join("schedstat")) {
+                ns += x.split_whitespace().next().unwrap().parse::<u64>().unwrap();
+            }
+        }
+        ns as f64 * 1e-9
+    }
+
+    #[test]
+    #[ignore]
+    fn timing_million() {
+        let lr = cosine(1_000_000);
+        let idx = every(lr.len(), 1, 1);
+        let m = model(&lr, &idx, false);
+        let which = std::env::var("MPL_TIMING").unwrap_or_default();
+        let list: Vec<bool> = match which.as_str() {
+            "values" => vec![false; 3],
+            "grads" => vec![true; 3],
+            _ => vec![false, true, false, true],
+        };
+        for grads in list {
+            let t = std::time::Instant::now();
+            let c0 = cpu_seconds();
+            let (v, _) = m.evaluate(&PARAMS_400M, grads);
+            let cpu = cpu_seconds() - c0;
+            println!(
+                "grads={grads}: wall {:.3} s, cpu {cpu:.3} s ({})",
+                t.elapsed().as_secs_f64(),
+                v[v.len() - 1]
+            );
+        }
+        let g =
+            Grid::new(&Params::new(&PARAMS_400M), m.curves[0].ln_range.unwrap(), m.curves[0].s_max).unwrap();
+        println!("nodes {} j0 {} h {}", g.r.len(), g.j0, g.h);
+    }
+
+    #[test]
+    fn special_functions() {
+        let sqrt_pi = std::f64::consts::PI.sqrt();
+        assert!((ln_gamma(0.5) - sqrt_pi.ln()).abs() < 1e-14);
+        assert!(ln_gamma(1.0).abs() < 1e-14 && ln_gamma(2.0).abs() < 1e-14);
+        assert!((ln_gamma(10.0) - 362880f64.ln()).abs() < 1e-12);
+        assert!((ln_gamma(0.1) - 2.252_712_651_734_206).abs() < 1e-13);
+        assert!((digamma(1.0) + 0.577_215_664_901_532_9).abs() < 1e-14);
+        assert!((digamma(0.5) + 1.963_510_026_021_423_5).abs() < 1e-13);
+        assert!((digamma(0.1) + 10.423_754_940_411_076).abs() < 1e-12);
+        // The documented quadrature bound for β ≤ 1 at h = (2/3) ln 2.
+        let h = 2.0 * std::f64::consts::LN_2 / 3.0;
+        assert!(quadrature_bound(1.0, h) < 1e-8 && quadrature_bound(1.0, h) > 9e-9);
+        assert!(quadrature_bound(0.6, h) < 2.5e-9);
+    }
+
+    #[test]
+    fn exact_matches_literal_formula() {
+        for lr in [cosine(3000), wsd(3000, 2500), rough(3000)] {
+            let idx = every(3000, 37, 5);
+            let p = [3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6];
+            let (v, _) = model(&lr, &idx, true).evaluate(&p, false);
+            let want = literal(&lr, &idx, &p);
+            assert!(rel_err(&v, &want) < 1e-12, "{}", rel_err(&v, &want));
+        }
+    }
+
+    #[test]
+    fn compressed_matches_exact() {
+        let cases: Vec<(Vec<f64>, [f64; 7])> = vec![
+            (cosine(24000), PARAMS_400M),
+            (wsd(24000, 20000), PARAMS_400M),
+            (rough(20000), [3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6]),
+            (cosine(24000), [3.0, 0.5, 0.5, 2000.0, 50.0, 0.95, 0.05]),
+            (cosine(24000), [3.0, 0.5, 0.5, 300.0, 0.01, 0.05, 0.95]),
+            (rough(20000), [3.0, 0.5, 0.5, 400.0, 1e3, 1.0, 1.0]),
+            (wsd(24000, 12000), [3.0, 0.5, 0.5, 400.0, 2.0, 1.5, 0.6]),
+        ];
+        for (lr, p) in cases {
+            let idx = every(lr.len(), 13, 2200);
+            let (ve, ge) = model(&lr, &idx, true).evaluate(&p, true);
+            let (vc, gc) = model(&lr, &idx, false).evaluate(&p, true);
+            let err = rel_err(&vc, &ve);
+            assert!(err < 1e-8, "value {err:e} for {p:?}");
+            // Documented bound: |ΔL̂| ≤ 1.2e-8·B·TV.
+            let tv = tv(&lr);
+            let abs = vc.iter().zip(&ve).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(abs <= 1.2e-8 * p[3] * tv, "abs {abs:e} > bound {:e}", 1.2e-8 * p[3] * tv);
+            let gerr = grad_err(gc.as_ref().unwrap(), ge.as_ref().unwrap(), &p, tv);
+            println!("value {err:.2e} abs/(B·TV) {:.2e} gradients {gerr:?}", abs / (p[3] * tv));
+            assert!(gerr.iter().all(|&x| x < 1e-7), "gradients {gerr:?} for {p:?}");
+        }
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let lr = rough(4000);
+        let idx = every(4000, 11, 3);
+        let p = [3.0, 0.5, 0.45, 400.0, 2.0, 0.6, 0.65];
+        for exact in [true, false] {
+            let m = model(&lr, &idx, exact);
+            let (_, g) = m.evaluate(&p, true);
+            let g = g.unwrap();
+            for j in 0..7 {
+                let step = 1e-6 * p[j].abs();
+                let (mut hi, mut lo) = (p, p);
+                hi[j] += step;
+                lo[j] -= step;
+                // Finite differences of the exact law (the compressed gradients are tested against it).
+                let me = model(&lr, &idx, true);
+                let (vh, _) = me.evaluate(&hi, false);
+                let (vl, _) = me.evaluate(&lo, false);
+                let fd: Vec<f64> = vh.iter().zip(&vl).map(|(a, b)| (a - b) / (2.0 * step)).collect();
+                let col: Vec<f64> = g.iter().skip(j).step_by(7).copied().collect();
+                let scale = fd.iter().map(|x| x.abs()).fold(1e-300, f64::max);
+                let err = col.iter().zip(&fd).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max) / scale;
+                assert!(err < 1e-6, "exact={exact} param {}: {err:e}", PARAM_NAMES[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn constant_schedule_has_no_loss_drop() {
+        let lr = vec![3e-4; 5000];
+        let idx = every(5000, 7, 0);
+        let p = [3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6];
+        for exact in [true, false] {
+            let m = model(&lr, &idx, exact);
+            let (v, g) = m.evaluate(&p, true);
+            let g = g.unwrap();
+            for (i, &s) in idx.iter().enumerate() {
+                let s1 = 3e-4 * (s + 1) as f64;
+                assert!((v[i] - (3.0 + 0.5 * s1.powf(-0.5))).abs() < 1e-12);
+                assert_eq!(&g[i * 7 + 3..i * 7 + 7], &[0.0; 4]);
+            }
+        }
+    }
+
+    #[test]
+    fn zero_learning_rates_give_g_one_without_nan() {
+        let mut lr = vec![1e-3; 300];
+        lr[100..150].fill(0.0);
+        lr[200..].fill(0.0);
+        let idx = every(300, 1, 0);
+        let p = [3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6];
+        let (ve, ge) = model(&lr, &idx, true).evaluate(&p, true);
+        let (vc, gc) = model(&lr, &idx, false).evaluate(&p, true);
+        assert!(ve
+            .iter()
+            .chain(&vc)
+            .chain(ge.as_ref().unwrap())
+            .chain(gc.as_ref().unwrap())
+            .all(|x| x.is_finite()));
+        let abs = vc.iter().zip(&ve).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(abs <= 1.2e-8 * 400.0 * tv(&lr), "{abs:e}");
+        // Right after the drop to 0 at k = 100: d·G = −1e-3·1.
+        assert!((ve[100] - (3.0 + 0.5 * (0.1f64).powf(-0.5) - 400.0 * 1e-3)).abs() < 1e-12);
+        assert!(rel_err(&ve, &literal(&lr, &idx, &p)) < 1e-13);
+    }
+
+    #[test]
+    fn several_curves_concatenate_points() {
+        let (a, b) = (cosine(6000), wsd(5000, 4000));
+        let (ia, ib) = (every(6000, 50, 2500), every(5000, 30, 2200));
+        let p = PARAMS_400M;
+        for exact in [true, false] {
+            let opts = MultiPowerOptions { exact, ..Default::default() };
+            let joint = MultiPowerModel::new(
+                &[MultiPowerCurve { lr: &a, indices: &ia }, MultiPowerCurve { lr: &b, indices: &ib }],
+                opts,
+            )
+            .unwrap();
+            let (v, _) = joint.evaluate(&p, false);
+            let (va, _) = model(&a, &ia, exact).evaluate(&p, false);
+            let (vb, _) = model(&b, &ib, exact).evaluate(&p, false);
+            assert_eq!(v, [va, vb].concat());
+        }
+    }
+
+    #[test]
+    fn paper_form_equals_repo_form_shifted() {
+        // With the paper's linear warmup ramp its area ½·η·W equals the ramp's sum; LD differs by
+        // the warmup's own (rising) terms only.
+        let lr = cosine(8000);
+        let idx = every(8000, 25, 2200);
+        let p = [3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6];
+        let paper = MultiPowerOptions { exact: true, s1_form: S1Form::Paper { warmup_steps: None } };
+        let m = MultiPowerModel::new(&[MultiPowerCurve { lr: &lr, indices: &idx }], paper).unwrap();
+        let (v, _) = m.evaluate(&p, false);
+        let ramp: f64 = lr[..2160].iter().sum();
+        assert!((ramp - 0.5 * 3e-4 * 2160.0).abs() < 1e-12);
+        for (i, &s) in idx.iter().enumerate() {
+            let s1: f64 = 0.5 * 3e-4 * 2160.0 + lr[2160..=s].iter().sum::<f64>();
+            let mut ld = 0.0;
+            for k in 2160..=s {
+                let sk: f64 = lr[k..=s].iter().sum();
+                ld += (lr[k] - lr[k - 1]) * (1.0 - (1.0 + 2.0 * lr[k].powf(-0.6) * sk).powf(-0.6));
+            }
+            let want = 3.0 + 0.5 * s1.powf(-0.5) + 400.0 * ld;
+            assert!((v[i] - want).abs() < 1e-12 * want);
+        }
+        assert_eq!(infer_warmup(&lr), 2160);
+        let c = MultiPowerModel::new(
+            &[MultiPowerCurve { lr: &lr, indices: &idx }],
+            MultiPowerOptions { exact: false, s1_form: S1Form::Paper { warmup_steps: Some(2160) } },
+        )
+        .unwrap();
+        assert!(rel_err(&c.evaluate(&p, false).0, &v) < 1e-9);
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let lr = [0.0, 1e-3, 1e-3];
+        let bad = |lr: &[f64], idx: &[usize]| {
+            MultiPowerModel::new(&[MultiPowerCurve { lr, indices: idx }], MultiPowerOptions::default())
+                .unwrap_err()
+        };
+        assert!(bad(&lr, &[3]).to_string().contains("out of range"));
+        assert!(bad(&lr, &[2, 1]).to_string().contains("non-decreasing"));
+        assert!(bad(&lr, &[0]).to_string().contains("S1"));
+        assert!(bad(&[1e-3, f64::NAN], &[0]).to_string().contains("lrs[0][1]"));
+        assert!(S1Form::parse("nope", None).is_err());
+    }
+
+    #[test]
+    fn model_trait_chunks_agree() {
+        let lr = wsd(6000, 4000);
+        let idx = every(6000, 3, 2160);
+        let m = model(&lr, &idx, false);
+        let p = PARAMS_400M;
+        let prep = m.prepare(&p);
+        let (v, g) = m.evaluate(&p, true);
+        let g = g.unwrap();
+        let (start, len) = (100, 57);
+        let mut vc = vec![0.0; len];
+        let mut gc = vec![0.0; len * 7];
+        m.eval_chunk(&p, &prep, start, &mut vc, Some(&mut gc));
+        assert_eq!(vc, v[start..start + len]);
+        assert_eq!(gc, g[start * 7..(start + len) * 7]);
+    }
+}
