@@ -659,6 +659,70 @@ fn multipower_predict<'py>(
 
 // ---- end multi-power law ----
 
+/// Fit the multi-power law jointly over curves (0-based logged indices into each LR array).
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, loss, delta, space,
+    starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn fit_multipower<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    exact: bool,
+    s1_form: &str,
+    warmup_steps: Option<usize>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "got {} LR arrays and {} index arrays; one of each per curve",
+            lrs.len(),
+            indices.len()
+        )));
+    }
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let index_vecs: Vec<Vec<usize>> =
+        indices.iter().map(|a| steps_of("indices", a)).collect::<PyResult<_>>()?;
+    let curves: Vec<MultiPowerCurve<'_>> =
+        lr_slices.iter().zip(&index_vecs).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
+    let options = MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
+    let mut opts = lm_options(
+        N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let progress = progress_of(&mut opts, progress, starts.len());
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        multipower::fit(&curves, options, targets, weights, space, &starts, &opts, stop)
+    })?;
+    report_with_stats(py, rep)
+}
+
 /// The extension module `lawfit._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -670,5 +734,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(predict_momentum_n, m)?)?;
     m.add_function(wrap_pyfunction!(least_squares, m)?)?;
     m.add_function(wrap_pyfunction!(multipower_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_multipower, m)?)?;
     Ok(())
 }

@@ -15,7 +15,7 @@ from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
 from lawfit.io import LogFormatWarning, read_log
-from lawfit.laws import Law, MomentumLaw, MomentumLawN
+from lawfit.laws import Law, MomentumLaw, MomentumLawN, MultiPowerLaw
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
 from lawfit.solver import LeastSquaresResult, least_squares
@@ -74,6 +74,7 @@ __all__ = [
     "LogFormatWarning",
     "MomentumLaw",
     "MomentumLawN",
+    "MultiPowerLaw",
     "fit",
     "least_squares",
     "load_fit",

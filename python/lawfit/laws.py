@@ -464,7 +464,148 @@ class MomentumLawN(Law):
         return pred if inverse is None else pred[inverse]
 
 
-LAWS: dict[str, type[Law]] = {"momentum": MomentumLaw, "momentum_n": MomentumLawN}
+class MultiPowerLaw(Law):
+    r"""The multi-power law of Luo et al., ICLR 2025 (arXiv 2503.12811).
+
+    .. math::
+        L(t) = L_0 + A\,(S_1(t) + S_W)^{-\alpha} - LD(t),\quad
+        LD(t) = B \sum_{k=1}^{t} (\eta_{k-1} - \eta_k)\, G(\eta_k^{-\gamma} S_k(t)),\quad
+        G(x) = 1 - (C x + 1)^{-\beta}
+
+    with :math:`S_k(t) = \sum_{\tau=k}^{t} \eta_\tau`. Parameters ``L0, A, alpha, B, C, beta,
+    gamma``.
+
+    Parameters
+    ----------
+    s1_form : {"repo", "paper"}, default "repo"
+        ``"repo"``: S1 sums the whole schedule including the warmup ramp (the paper's code, whose
+        published numbers lawfit reproduces); ``"paper"``: S1 starts after the warmup plus
+        S_W = ½·η_max·W.
+    exact : bool, default False
+        Sum LD literally (O(K·n)); the default compresses it into an exponential sum along the
+        schedule (O(J·T), relative error of L̂ ≤ 1e-7; see the Rust module documentation).
+    """
+
+    name = "multipower"
+    reports_progress = True
+
+    def __init__(self, *, s1_form: str = "repo", exact: bool = False) -> None:
+        if s1_form not in ("repo", "paper"):
+            raise LawfitInputError(f"s1_form must be 'repo' or 'paper', got {s1_form!r}")
+        self.s1_form = s1_form
+        self.exact = bool(exact)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return ("L0", "A", "alpha", "B", "C", "beta", "gamma")
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        return {
+            "L0": (0.0, np.inf),
+            "A": (0.0, np.inf),
+            "alpha": (0.0, 5.0),
+            "B": (0.0, np.inf),
+            "C": (0.0, np.inf),
+            "beta": (0.0, 1.0),
+            "gamma": (0.0, 1.0),
+        }
+
+    def options(self) -> dict[str, Any]:
+        return {"s1_form": self.s1_form, "exact": self.exact}
+
+    @staticmethod
+    def _warmup(curves: Sequence[Curve]) -> int | None:
+        ws = {c.warmup_steps for c in curves}
+        return ws.pop() if len(ws) == 1 and 0 not in ws else None
+
+    def default_starts(self, curves: Sequence[Curve]) -> np.ndarray:
+        """Starts as in the paper's code, plus a small grid around them.
+
+        A grid fit of the linear form L0 + A·S1^(−α) − B·(η_max − η_t) gives L0, A, α and B (linear
+        least squares for each α); then C = 1, β = γ = 0.5 (the repository's initialisation), and
+        C ∈ {1, 3}, β, γ ∈ {0.3, 0.7} around it.
+        """
+        ln_s1, drop, y = [], [], []
+        for c in curves:
+            idx = c.steps - 1
+            s1 = np.cumsum(c.lr)[idx]
+            keep = s1 > 0
+            ln_s1.append(np.log(s1[keep]))
+            drop.append((c.lr.max() - c.lr[idx])[keep])
+            y.append(c.loss[keep])
+        ln_s1_a, drop_a, y_a = np.concatenate(ln_s1), np.concatenate(drop), np.concatenate(y)
+        best = None
+        for alpha in np.linspace(0.05, 1.5, 30):
+            design = np.column_stack([np.ones_like(y_a), np.exp(-alpha * ln_s1_a), -drop_a])
+            coef, *_ = np.linalg.lstsq(design, y_a, rcond=None)
+            if not np.all(np.isfinite(coef)):
+                continue
+            sse = float(np.sum((design @ coef - y_a) ** 2))
+            if best is None or sse < best[0]:
+                best = (sse, float(coef[0]), float(coef[1]), float(alpha), float(coef[2]))
+        l0, a, alpha, b = (2.0, 0.5, 0.5, 300.0) if best is None else best[1:]
+        l0, a, b = max(l0, 1e-3), max(a, 1e-3), max(b, 1.0)
+        starts = [[l0, a, alpha, b, 1.0, 0.5, 0.5]]
+        for c_ in (1.0, 3.0):
+            for beta in (0.3, 0.7):
+                for gamma in (0.3, 0.7):
+                    starts.append([l0, a, alpha, b, c_, beta, gamma])
+        return np.array(starts, dtype=np.float64)
+
+    def fit_core(
+        self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Run the Rust multi-start solver; returns its report dict."""
+        return _core.fit_multipower(
+            [c.lr for c in curves],
+            [c.steps - 1 for c in curves],
+            targets,
+            weights,
+            exact=self.exact,
+            s1_form=self.s1_form,
+            warmup_steps=self._warmup(curves),
+            **kwargs,
+        )
+
+    def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
+        """Predicted loss at the logged steps of ``curves`` (concatenated)."""
+        return _core.multipower_predict(
+            [c.lr for c in curves],
+            [c.steps - 1 for c in curves],
+            self.params_vector(params).tolist(),
+            exact=self.exact,
+            s1_form=self.s1_form,
+            warmup_steps=self._warmup(curves),
+        )
+
+    def predict(
+        self, params: Mapping[str, float], lr: Any, steps: Any = None, *, warmup_steps: int | None = None
+    ) -> np.ndarray:
+        """Predicted loss under schedule ``lr`` at 1-based ``steps`` (default: every step).
+
+        Steps where S1 = 0 (nothing trained yet) predict +inf.
+        """
+        lr_arr, w, query, inverse = schedule_query(lr, steps, warmup_steps)
+        s1 = np.cumsum(lr_arr)[query - 1]
+        ok = s1 > 0
+        pred = np.full(query.size, np.inf)
+        if ok.any():
+            pred[ok] = _core.multipower_predict(
+                [lr_arr],
+                [query[ok] - 1],
+                self.params_vector(params).tolist(),
+                exact=self.exact,
+                s1_form=self.s1_form,
+                warmup_steps=(w or None),
+            )
+        return pred if inverse is None else pred[inverse]
+
+
+LAWS: dict[str, type[Law]] = {
+    "momentum": MomentumLaw,
+    "momentum_n": MomentumLawN,
+    "multipower": MultiPowerLaw,
+}
 
 
 def law_from_dict(data: Mapping[str, Any]) -> Law:
