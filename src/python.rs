@@ -662,7 +662,7 @@ fn multipower_predict<'py>(
 /// Fit the multi-power law jointly over curves (0-based logged indices into each LR array).
 #[pyfunction]
 #[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, loss, delta, space,
-    starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None))]
+    starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None, polish=false))]
 #[allow(clippy::too_many_arguments)]
 fn fit_multipower<'py>(
     py: Python<'py>,
@@ -685,6 +685,7 @@ fn fit_multipower<'py>(
     gtol: f64,
     max_evals: usize,
     progress: Option<Py<PyAny>>,
+    polish: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
     if lrs.len() != indices.len() {
@@ -716,6 +717,10 @@ fn fit_multipower<'py>(
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
     let starts = starts_of(&starts);
+    if polish {
+        // The start is already next to the optimum: exact curvature from the first step.
+        opts.initial_curvature_floor = opts.curvature_floor;
+    }
     let progress = progress_of(&mut opts, progress, starts.len());
     let rep = run_interruptible(py, progress.as_ref(), |stop| {
         multipower::fit(&curves, options, targets, weights, space, &starts, &opts, stop)
