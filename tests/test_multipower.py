@@ -346,3 +346,23 @@ def test_fit_beats_the_published_parameters_on_the_training_objective(size):
         ]
     )
     assert pred_e < 0.0025
+
+
+def test_long_schedule_fit_through_block_summed_starts_recovers_parameters():
+    import lawfit as lf
+
+    law = lf.MultiPowerLaw()
+    law.COARSE_ABOVE_STEPS, law.COARSE_STEPS = 20_000, 2_000  # exercise the coarse path on 30k steps
+    true = {"L0": 2.4, "A": 0.65, "alpha": 0.43, "B": 520.0, "C": 2.0, "beta": 0.6, "gamma": 0.6}
+    curves = []
+    for spec in (
+        "cosine:total=30000,peak=3e-4,warmup=500,final=3e-5",
+        "wsd:total=30000,peak=3e-4,warmup=500,decay=0.2,final=3e-5",
+    ):
+        sched = lf.schedules.parse(spec)
+        steps = np.arange(600, 30001, 20)
+        curves.append(lf.Curve(steps, law.predict(true, sched, steps), sched))
+    fit = lf.fit(law, curves, progress=False)
+    assert fit.success
+    for k, v in true.items():
+        assert fit.params[k] == pytest.approx(v, rel=2e-3), k
