@@ -9,18 +9,24 @@
 //!
 //! and dS2/dλ through q_i = m_{i−1} + λ·q_{i−1}, q_1 = 0, dS2/dλ(s) = Σ_{i≤s} q_i.
 //!
-//! The scan runs over fixed-size chunks: a first pass summarises each chunk from a zero state, the
-//! summaries are combined in chunk order, and a second pass writes every chunk from its exact start
-//! state. Chunk boundaries never depend on the thread count, so results are bit-identical whether
-//! rayon runs one thread or many.
+//! The scan runs over fixed-size chunks. Every chunk but the last is summarised from a zero state
+//! in closed form (dot products with precomputed powers of λ, which vectorise; the LR check rides
+//! along), the summaries are combined in chunk order into the exact start state of every chunk,
+//! and every chunk is written by the recurrence from its start state. On one thread each chunk is
+//! summarised and written back to back while it is in cache (one read of the input); on several,
+//! the summaries and then the writes run in parallel. Chunk boundaries and arithmetic never depend
+//! on the thread count or the path taken, so results are bit-identical whether rayon runs one
+//! thread or many.
 
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
 /// Steps per chunk of the parallel scan. Fixed: results must not depend on the thread count.
-const CHUNK: usize = 1 << 15;
+const CHUNK: usize = 1 << 13;
 /// Below this many steps the chunks are processed on the calling thread (same arithmetic).
-const PARALLEL_MIN: usize = 1 << 20;
+const PARALLEL_MIN: usize = 1 << 19;
+/// Independent accumulators of the vectorised loops (a fixed order, so deterministic).
+const LANES: usize = 8;
 
 /// How the warmup steps enter the areas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +73,18 @@ impl Default for AreaOptions {
 
 /// Check that every LR is finite and non-negative.
 pub fn validate_lr(lr: &[f64]) -> Result<()> {
-    // Fast path: one branch-free reduction, then locate the culprit only if there is one.
-    let all_ok = lr.iter().fold(true, |ok, &x| ok & (x.is_finite() & (x >= 0.0)));
-    if all_ok {
+    // Fast path: a branch-free reduction over independent lanes (so it vectorises), then locate
+    // the culprit only if there is one.
+    let mut ok = [true; LANES];
+    let blocks = lr.chunks_exact(LANES);
+    let tail_ok = blocks.remainder().iter().all(|&x| (0.0..=f64::MAX).contains(&x));
+    for block in blocks {
+        let block: &[f64; LANES] = block.try_into().expect("exact chunk");
+        for j in 0..LANES {
+            ok[j] &= (block[j] >= 0.0) & (block[j] <= f64::MAX);
+        }
+    }
+    if tail_ok && ok.iter().all(|&o| o) {
         return Ok(());
     }
     let (index, &value) =
@@ -106,38 +121,146 @@ struct ScanState {
     prev: f64,
 }
 
-/// Run the recurrence over `lr` from `state`, optionally writing S1 and S2 per step.
+/// Run the recurrence over `lr` from `st`, writing S1 and S2 per step; returns the final state.
+///
+/// Two steps per iteration: the momentum two steps on is λ²·m + (λ·d₁ + d₂), so the momentum
+/// chain costs one multiply and one add per two steps, no more than the S1 and S2 chains (one add
+/// per step each), which keep their plain left-to-right order. Plain `a * b + c` rather than
+/// `mul_add`: without a target FMA unit (the x86-64 baseline) `mul_add` is a slow library call.
 #[inline]
-fn scan(lr: &[f64], decay: f64, mut st: ScanState, out: Option<(&mut [f64], &mut [f64])>) -> ScanState {
-    match out {
-        Some((s1_out, s2_out)) => {
-            for ((&eta, s1), s2) in lr.iter().zip(s1_out.iter_mut()).zip(s2_out.iter_mut()) {
-                st.m = decay.mul_add(st.m, st.prev - eta);
-                st.s2 += st.m;
-                st.s1 += eta;
-                st.prev = eta;
-                *s1 = st.s1;
-                *s2 = st.s2;
-            }
-        }
-        None => {
-            for &eta in lr {
-                st.m = decay.mul_add(st.m, st.prev - eta);
-                st.s2 += st.m;
-                st.s1 += eta;
-                st.prev = eta;
-            }
-        }
+fn scan(lr: &[f64], decay: f64, mut st: ScanState, s1_out: &mut [f64], s2_out: &mut [f64]) -> ScanState {
+    let decay2 = decay * decay;
+    let pairs = lr.chunks_exact(2);
+    let rest = pairs.remainder();
+    let mut s1_pairs = s1_out.chunks_exact_mut(2);
+    let mut s2_pairs = s2_out.chunks_exact_mut(2);
+    for ((eta, s1), s2) in pairs.zip(s1_pairs.by_ref()).zip(s2_pairs.by_ref()) {
+        let (d0, d1) = (st.prev - eta[0], eta[0] - eta[1]);
+        let m0 = decay * st.m + d0;
+        st.m = decay2 * st.m + (decay * d0 + d1);
+        st.s1 += eta[0];
+        s1[0] = st.s1;
+        st.s1 += eta[1];
+        s1[1] = st.s1;
+        st.s2 += m0;
+        s2[0] = st.s2;
+        st.s2 += st.m;
+        s2[1] = st.s2;
+        st.prev = eta[1];
+    }
+    let s1_rest = s1_pairs.into_remainder();
+    let s2_rest = s2_pairs.into_remainder();
+    for ((&eta, s1), s2) in rest.iter().zip(s1_rest.iter_mut()).zip(s2_rest.iter_mut()) {
+        st.m = decay * st.m + (st.prev - eta);
+        st.s2 += st.m;
+        st.s1 += eta;
+        st.prev = eta;
+        *s1 = st.s1;
+        *s2 = st.s2;
     }
     st
 }
 
-/// Σ_{j=1..len} λ^j, the weight of a start momentum on the S2 of a chunk of `len` steps.
-fn geometric_tail(decay: f64, len: usize) -> f64 {
-    if decay == 1.0 {
-        len as f64
-    } else {
-        decay * (1.0 - decay.powi(len as i32)) / (1.0 - decay)
+/// Weights that summarise a full chunk of `CHUNK` steps from a zero state in closed form.
+///
+/// With d_k = η_{k−1} − η_k (k = 0..L−1 within the chunk, η_{−1} the LR before it), the local
+/// momentum after the chunk is Σ_k λ^{L−1−k} d_k and the local S2 is Σ_k H_{L−1−k} d_k with
+/// H_j = Σ_{t=0..j} λ^t. Written as dot products these vectorise, unlike the recurrence.
+struct Weights {
+    /// λ^{L−1−k}, k = 0..L.
+    pow_rev: Vec<f64>,
+    /// H_{L−1−k}, k = 0..L.
+    geo_rev: Vec<f64>,
+    /// λ^L: how a start momentum decays over a chunk.
+    pow_chunk: f64,
+    /// Σ_{j=1..L} λ^j: the weight of a start momentum on the S2 of a chunk.
+    tail_chunk: f64,
+}
+
+impl Weights {
+    fn new(decay: f64) -> Self {
+        // Forward tables λ^j and H_j, j = 0..L. After the first LANES entries, LANES independent
+        // chains: λ^{j+LANES} = λ^LANES·λ^j and H_{j+LANES} = H_{LANES−1} + λ^LANES·H_j.
+        let mut pow = vec![0.0; CHUNK];
+        let mut geo = vec![0.0; CHUNK];
+        let (mut p, mut h) = (1.0_f64, 1.0_f64);
+        for j in 0..LANES {
+            pow[j] = p;
+            geo[j] = h;
+            p *= decay;
+            h = 1.0 + decay * h;
+        }
+        let (p_lanes, h_head) = (p, geo[LANES - 1]);
+        for j in LANES..CHUNK {
+            pow[j] = p_lanes * pow[j - LANES];
+            geo[j] = h_head + p_lanes * geo[j - LANES];
+        }
+        // λ^L = λ·λ^{L−1}; Σ_{j=1..L} λ^j = λ·H_{L−1}.
+        let (pow_chunk, tail_chunk) = (decay * pow[CHUNK - 1], decay * geo[CHUNK - 1]);
+        pow.reverse();
+        geo.reverse();
+        Self { pow_rev: pow, geo_rev: geo, pow_chunk, tail_chunk }
+    }
+}
+
+/// Summary of one full chunk from a zero state with `prev` the LR before it, in closed form,
+/// and whether every LR of the chunk is certainly finite and non-negative (`false` only means
+/// "check it": a sum that overflows also gives `false`).
+fn summarise(chunk: &[f64], prev: f64, w: &Weights) -> (ScanState, bool) {
+    debug_assert_eq!(chunk.len(), CHUNK);
+    let mut s1 = [0.0_f64; LANES];
+    let mut m = [0.0_f64; LANES];
+    let mut s2 = [0.0_f64; LANES];
+    // The smallest LR seen; a NaN or an infinity shows in the sum S1 instead.
+    let mut lo = [0.0_f64; LANES];
+    // d_k = η_{k−1} − η_k: pair every LR with its predecessor. The lane blocks start at k = 1;
+    // k = 0 (whose predecessor is `prev`) and the tail are added after them.
+    let body = CHUNK - 1;
+    let full = body - body % LANES;
+    let cur = chunk[1..1 + full].chunks_exact(LANES);
+    let before = chunk[..full].chunks_exact(LANES);
+    let pw = w.pow_rev[1..1 + full].chunks_exact(LANES);
+    let gw = w.geo_rev[1..1 + full].chunks_exact(LANES);
+    for (((c, b), p), g) in cur.zip(before).zip(pw).zip(gw) {
+        let c: &[f64; LANES] = c.try_into().expect("exact chunk");
+        let b: &[f64; LANES] = b.try_into().expect("exact chunk");
+        let p: &[f64; LANES] = p.try_into().expect("exact chunk");
+        let g: &[f64; LANES] = g.try_into().expect("exact chunk");
+        for j in 0..LANES {
+            let d = b[j] - c[j];
+            s1[j] += c[j];
+            m[j] += p[j] * d;
+            s2[j] += g[j] * d;
+            lo[j] = if c[j] < lo[j] { c[j] } else { lo[j] };
+        }
+    }
+    let mut st = ScanState { prev: chunk[CHUNK - 1], ..Default::default() };
+    let mut low = 0.0_f64;
+    for j in 0..LANES {
+        st.s1 += s1[j];
+        st.m += m[j];
+        st.s2 += s2[j];
+        low = low.min(lo[j]);
+    }
+    for k in (0..1).chain(1 + full..CHUNK) {
+        let before = if k == 0 { prev } else { chunk[k - 1] };
+        let d = before - chunk[k];
+        st.s1 += chunk[k];
+        st.m += w.pow_rev[k] * d;
+        st.s2 += w.geo_rev[k] * d;
+        low = low.min(chunk[k]);
+    }
+    (st, st.s1.is_finite() && low >= 0.0)
+}
+
+/// The start state of the next chunk from this chunk's start state and its summary.
+#[inline]
+fn combine(start: &ScanState, local: &ScanState, w: &Weights) -> ScanState {
+    ScanState {
+        s1: start.s1 + local.s1,
+        s2: start.s2 + (local.s2 + start.m * w.tail_chunk),
+        m: w.pow_chunk * start.m + local.m,
+        prev: local.prev,
     }
 }
 
@@ -165,8 +288,9 @@ fn prefix(lr: &[f64], opts: &AreaOptions) -> (usize, ScanState) {
 
 /// Fill `s1_out`, `s2_out` (each of the length of `lr`) with S1(s), S2(s) for every step s.
 ///
-/// `lr[i]` is the LR of step i+1. O(n) time, no allocation beyond O(n / CHUNK) summaries; uses
-/// rayon for n ≥ 2^20 with bit-identical results for any thread count.
+/// `lr[i]` is the LR of step i+1. O(n) time, no allocation beyond O(CHUNK + n / CHUNK) weights and
+/// summaries; uses rayon for n ≥ `PARALLEL_MIN` when it has more than one thread. The result is
+/// bit-identical for any thread count. On error the contents of the outputs are unspecified.
 pub fn areas_into(lr: &[f64], opts: &AreaOptions, s1_out: &mut [f64], s2_out: &mut [f64]) -> Result<()> {
     let n = lr.len();
     for (name, out) in [("s1_out", &*s1_out), ("s2_out", &*s2_out)] {
@@ -179,8 +303,9 @@ pub fn areas_into(lr: &[f64], opts: &AreaOptions, s1_out: &mut [f64], s2_out: &m
             });
         }
     }
-    validate_lr(lr)?;
     validate_options(n, opts)?;
+    // The warmup prefix is validated here; the rest of `lr` as it is scanned.
+    validate_lr(&lr[..opts.warmup_steps])?;
     let (w, init) = prefix(lr, opts);
     // The warmup prefix has a closed form.
     match opts.warmup {
@@ -197,54 +322,84 @@ pub fn areas_into(lr: &[f64], opts: &AreaOptions, s1_out: &mut [f64], s2_out: &m
         }
         WarmupMode::Actual => {}
     }
-    scan_chunked(&lr[w..], opts.decay, init, &mut s1_out[w..], &mut s2_out[w..]);
-    Ok(())
+    if scan_chunked(&lr[w..], opts.decay, init, &mut s1_out[w..], &mut s2_out[w..]) {
+        Ok(())
+    } else {
+        // Some LR is bad: find the first one for the message.
+        validate_lr(lr)
+    }
 }
 
-fn scan_chunked(lr: &[f64], decay: f64, init: ScanState, s1_out: &mut [f64], s2_out: &mut [f64]) {
+/// The chunked scan; returns false (outputs unspecified) if some LR is negative or not finite.
+///
+/// Every chunk but the last is summarised from a zero state in closed form, the summaries are
+/// combined in chunk order into the exact start state of every chunk, and every chunk is written
+/// by the recurrence from its start state. The arithmetic depends only on the fixed `CHUNK`, never
+/// on the thread count or on which path runs, so every path gives the same bits.
+fn scan_chunked(lr: &[f64], decay: f64, init: ScanState, s1_out: &mut [f64], s2_out: &mut [f64]) -> bool {
     let n = lr.len();
     if n <= CHUNK {
-        scan(lr, decay, init, Some((s1_out, s2_out)));
-        return;
+        if validate_lr(lr).is_err() {
+            return false;
+        }
+        scan(lr, decay, init, s1_out, s2_out);
+        return true;
     }
-    let parallel = n >= PARALLEL_MIN;
-    // Pass 1: each chunk (but the last) summarised from a zero state; `prev` is the LR before it.
+    let w = Weights::new(decay);
     let n_chunks = n.div_ceil(CHUNK);
-    let summarise = |c: usize| {
-        let start = c * CHUNK;
-        let prev = if c == 0 { init.prev } else { lr[start - 1] };
-        let chunk = &lr[start..(start + CHUNK).min(n)];
-        (chunk.len(), scan(chunk, decay, ScanState { prev, ..Default::default() }, None))
+    let last = (n_chunks - 1) * CHUNK;
+    if validate_lr(&lr[last..]).is_err() {
+        return false;
+    }
+    let prev_of = |c: usize| if c == 0 { init.prev } else { lr[c * CHUNK - 1] };
+    if n < PARALLEL_MIN || rayon::current_num_threads() == 1 {
+        // One pass: summarise a chunk, then write it while it is still in cache.
+        let mut start = init;
+        let chunks = lr.chunks(CHUNK).zip(s1_out.chunks_mut(CHUNK)).zip(s2_out.chunks_mut(CHUNK));
+        for (c, ((chunk, s1c), s2c)) in chunks.enumerate() {
+            let next = if c + 1 < n_chunks {
+                let (local, ok) = summarise(chunk, prev_of(c), &w);
+                if !ok && validate_lr(chunk).is_err() {
+                    return false;
+                }
+                Some(combine(&start, &local, &w))
+            } else {
+                None
+            };
+            scan(chunk, decay, start, s1c, s2c);
+            if let Some(next) = next {
+                start = next;
+            }
+        }
+        return true;
+    }
+    // Pass 1 (parallel): summaries of the full chunks (all but the last, which may be short).
+    let summaries: Vec<(ScanState, bool)> = (0..n_chunks - 1)
+        .into_par_iter()
+        .map(|c| summarise(&lr[c * CHUNK..(c + 1) * CHUNK], prev_of(c), &w))
+        .collect();
+    let chunk_ok = |(c, (_, ok)): (usize, &(ScanState, bool))| {
+        *ok || validate_lr(&lr[c * CHUNK..(c + 1) * CHUNK]).is_ok()
     };
-    let summaries: Vec<(usize, ScanState)> = if parallel {
-        (0..n_chunks - 1).into_par_iter().map(summarise).collect()
-    } else {
-        (0..n_chunks - 1).map(summarise).collect()
-    };
-    // Combine in chunk order: exact start state of every chunk.
+    if !summaries.iter().enumerate().all(chunk_ok) {
+        return false;
+    }
+    // Combine in chunk order: the exact start state of every chunk.
     let mut starts = Vec::with_capacity(n_chunks);
-    let mut st = init;
-    starts.push(st);
-    for (len, local) in &summaries {
-        let carried_m = st.m;
-        st.s1 += local.s1;
-        st.s2 += local.s2 + carried_m * geometric_tail(decay, *len);
-        st.m = decay.powi(*len as i32).mul_add(carried_m, local.m);
-        st.prev = local.prev;
-        starts.push(st);
+    starts.push(init);
+    for (local, _) in &summaries {
+        let next = combine(starts.last().expect("non-empty"), local, &w);
+        starts.push(next);
     }
-    // Pass 2: every chunk written from its start state.
-    let jobs: Vec<_> =
-        lr.chunks(CHUNK).zip(s1_out.chunks_mut(CHUNK)).zip(s2_out.chunks_mut(CHUNK)).zip(starts).collect();
-    type Job<'a> = (((&'a [f64], &'a mut [f64]), &'a mut [f64]), ScanState);
-    let write = |(((chunk, s1c), s2c), start): Job<'_>| {
-        scan(chunk, decay, start, Some((s1c, s2c)));
-    };
-    if parallel {
-        jobs.into_par_iter().for_each(write);
-    } else {
-        jobs.into_iter().for_each(write);
-    }
+    // Pass 2 (parallel): every chunk written from its start state.
+    lr.par_chunks(CHUNK)
+        .zip(s1_out.par_chunks_mut(CHUNK))
+        .zip(s2_out.par_chunks_mut(CHUNK))
+        .zip(starts)
+        .for_each(|(((chunk, s1c), s2c), start)| {
+            scan(chunk, decay, start, s1c, s2c);
+        });
+    true
 }
 
 /// Allocate and return (S1, S2), one value per step.
@@ -257,21 +412,37 @@ pub fn areas(lr: &[f64], opts: &AreaOptions) -> Result<(Vec<f64>, Vec<f64>)> {
 
 /// dS2/dλ for every step (sequential O(n) recurrence q_i = m_{i−1} + λ·q_{i−1}).
 pub fn ds2_ddecay(lr: &[f64], opts: &AreaOptions) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; lr.len()];
+    ds2_ddecay_into(lr, opts, &mut out)?;
+    Ok(out)
+}
+
+/// Fill `out` (of the length of `lr`) with dS2/dλ for every step.
+pub fn ds2_ddecay_into(lr: &[f64], opts: &AreaOptions, out: &mut [f64]) -> Result<()> {
+    if out.len() != lr.len() {
+        return Err(Error::LengthMismatch {
+            name: "out",
+            got: out.len(),
+            expected: lr.len(),
+            why: "one value per step",
+        });
+    }
     validate_lr(lr)?;
     validate_options(lr.len(), opts)?;
     let (w, init) = prefix(lr, opts);
-    let mut out = vec![0.0; lr.len()];
+    out[..w].fill(0.0);
     let (mut m, mut q, mut dsum, mut prev) = (0.0_f64, 0.0_f64, 0.0_f64, init.prev);
     let lambda = opts.decay;
     for (&eta, o) in lr[w..].iter().zip(out[w..].iter_mut()) {
-        // q uses the momentum of the previous step, so update it first.
-        q = lambda.mul_add(q, m);
-        m = lambda.mul_add(m, prev - eta);
+        // q uses the momentum of the previous step, so update it first. Plain `a * b + c`, not
+        // `mul_add`: without a target FMA unit `mul_add` is a slow library call.
+        q = lambda * q + m;
+        m = lambda * m + (prev - eta);
         prev = eta;
         dsum += q;
         *o = dsum;
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -308,17 +479,132 @@ mod tests {
         }
     }
 
+    /// The literal recurrence, one step at a time, from the state after the warmup prefix.
+    fn plain(lr: &[f64], opts: &AreaOptions) -> (Vec<f64>, Vec<f64>) {
+        let (w, init) = prefix(lr, opts);
+        let (mut s1, mut s2) = (vec![0.0; lr.len()], vec![0.0; lr.len()]);
+        if opts.warmup == WarmupMode::AsPeak {
+            for (i, v) in s1[..w].iter_mut().enumerate() {
+                *v = init.prev * (i + 1) as f64;
+            }
+        }
+        let (mut a, mut m, mut b, mut prev) = (init.s1, 0.0, 0.0, init.prev);
+        for ((&eta, v1), v2) in lr[w..].iter().zip(&mut s1[w..]).zip(&mut s2[w..]) {
+            m = opts.decay * m + (prev - eta);
+            a += eta;
+            b += m;
+            prev = eta;
+            *v1 = a;
+            *v2 = b;
+        }
+        (s1, s2)
+    }
+
+    fn assert_close(got: &[f64], want: &[f64], rtol: f64) {
+        let scale = want.iter().fold(0.0_f64, |acc, x| acc.max(x.abs()));
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            assert!((g - w).abs() <= rtol * scale, "{i}: {g} vs {w}");
+        }
+    }
+
+    const MODES: [WarmupMode; 3] = [WarmupMode::Actual, WarmupMode::AsPeak, WarmupMode::Exclude];
+
     #[test]
     fn chunked_equals_sequential() {
-        let lr = wavy(3 * CHUNK + 123);
-        let opts = AreaOptions { decay: 0.999, warmup_steps: 0, warmup: WarmupMode::Actual };
-        let (s1, s2) = areas(&lr, &opts).unwrap();
-        let mut a = vec![0.0; lr.len()];
-        let mut b = vec![0.0; lr.len()];
-        scan(&lr, 0.999, ScanState { prev: lr[0], ..Default::default() }, Some((&mut a, &mut b)));
-        for i in 0..lr.len() {
-            assert!((s1[i] - a[i]).abs() <= 1e-12 * a[i].abs());
-            assert!((s2[i] - b[i]).abs() <= 1e-11 * b[i].abs().max(1e-3));
+        for n in [CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 123, PARALLEL_MIN + 5 * CHUNK + 7] {
+            let lr = wavy(n);
+            for decay in [0.0, 0.5, 0.999, 1.0] {
+                for warmup in MODES {
+                    let opts = AreaOptions { decay, warmup_steps: 100, warmup };
+                    let (s1, s2) = areas(&lr, &opts).unwrap();
+                    let (a, b) = plain(&lr, &opts);
+                    assert_close(&s1, &a, 1e-13);
+                    assert_close(&s2, &b, 1e-11);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn summary_matches_recurrence() {
+        let lr = wavy(CHUNK + 1);
+        let chunk = &lr[1..];
+        for decay in [0.0, 0.3, 0.999, 1.0] {
+            let w = Weights::new(decay);
+            let (closed, ok) = summarise(chunk, lr[0], &w);
+            assert!(ok);
+            let mut st = ScanState { prev: lr[0], ..Default::default() };
+            for &eta in chunk {
+                st.m = decay * st.m + (st.prev - eta);
+                st.s2 += st.m;
+                st.s1 += eta;
+                st.prev = eta;
+            }
+            assert!((closed.s1 - st.s1).abs() <= 1e-14 * st.s1.abs());
+            assert!((closed.m - st.m).abs() <= 1e-15, "{decay}: {} vs {}", closed.m, st.m);
+            // The closed form is the more accurate of the two (checked at 60 digits for λ = 0.999).
+            assert!(
+                (closed.s2 - st.s2).abs() <= 1e-13 * st.s2.abs().max(1e-3),
+                "{decay}: {} vs {}",
+                closed.s2,
+                st.s2
+            );
+            assert_eq!(closed.prev, st.prev);
+        }
+    }
+
+    /// Run `f` inside a dedicated rayon pool of `threads` threads.
+    fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+    }
+
+    #[test]
+    fn bit_identical_for_any_thread_count() {
+        // Above the parallel threshold, with a short last chunk and a re-warmup.
+        let n = PARALLEL_MIN + 7 * CHUNK + 321;
+        let mut lr = wavy(n);
+        for x in &mut lr[n / 2..n / 2 + 5000] {
+            *x *= 0.1;
+        }
+        for decay in [0.0, 0.9, 0.999, 1.0] {
+            for warmup in MODES {
+                let opts = AreaOptions { decay, warmup_steps: 2000, warmup };
+                let one = in_pool(1, || areas(&lr, &opts).unwrap());
+                assert_eq!(in_pool(1, rayon::current_num_threads), 1);
+                for threads in [2, 3] {
+                    let many = in_pool(threads, || areas(&lr, &opts).unwrap());
+                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert!(bits(&one.0) == bits(&many.0), "S1 differs: {decay} {warmup:?} {threads}");
+                    assert!(bits(&one.1) == bits(&many.1), "S2 differs: {decay} {warmup:?} {threads}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn first_bad_lr_reported_for_any_thread_count() {
+        let n = PARALLEL_MIN + 3 * CHUNK + 11;
+        for (index, value) in [(5 * CHUNK + 17, f64::NAN), (n - 1, -1e-9), (CHUNK, f64::INFINITY), (3, -0.5)]
+        {
+            let mut lr = wavy(n);
+            lr[index] = value;
+            lr[n - 2] = f64::NAN; // a later bad value must not be the one reported
+            for threads in [1, 2] {
+                let err = in_pool(threads, || areas(&lr, &AreaOptions::default()).unwrap_err());
+                let want = index.min(n - 2);
+                assert!(matches!(err, Error::InvalidValue { index: i, .. } if i == want), "{err:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn huge_but_valid_lr_is_accepted() {
+        // Chunk sums overflow to infinity; the values themselves are valid.
+        let lr = vec![1e305; PARALLEL_MIN + CHUNK];
+        for threads in [1, 2] {
+            let (s1, _) = in_pool(threads, || areas(&lr, &AreaOptions::default()).unwrap());
+            assert_eq!(s1[0], 1e305);
+            assert!(s1[lr.len() - 1].is_infinite());
         }
     }
 

@@ -1,5 +1,9 @@
 """LR areas: Rust against the NumPy references, spec §1 checks, boundaries."""
 
+import os
+import subprocess
+import sys
+
 import lawfit as lf
 import numpy as np
 import pytest
@@ -111,3 +115,33 @@ def test_bad_options():
         lf.areas(np.ones((2, 2)))
     with pytest.raises(TypeError):
         lf.areas("abc")
+
+
+_THREADS_SCRIPT = """
+import hashlib, sys
+import numpy as np
+import lawfit as lf
+n = 1_300_000  # above the parallel threshold
+k = np.arange(n)
+lr = 3e-4 * (0.55 + 0.45 * np.cos(np.pi * k / n))
+lr[: n // 50] = 3e-4 * (k[: n // 50] + 1) / (n // 50)
+lr[n // 2 : n // 2 + 9000] *= 0.1  # a re-warmup
+h = hashlib.sha256()
+for mode in ("actual", "as_peak", "exclude"):
+    for decay in (0.0, 0.999, 1.0):
+        for a in lf.areas(lr, decay=decay, warmup_steps=n // 50, warmup=mode, derivative=True):
+            h.update(a.tobytes())
+sys.stdout.write(h.hexdigest())
+"""
+
+
+def test_bytes_identical_for_rayon_1_and_2_threads():
+    digests = {}
+    for threads in ("1", "2"):
+        env = {**os.environ, "RAYON_NUM_THREADS": threads}
+        out = subprocess.run(
+            [sys.executable, "-c", _THREADS_SCRIPT], env=env, capture_output=True, text=True, check=True
+        )
+        digests[threads] = out.stdout.strip()
+    assert len(digests["1"]) == 64
+    assert digests["1"] == digests["2"]

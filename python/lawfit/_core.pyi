@@ -15,7 +15,8 @@ def areas(
     warmup_steps: int = 0,
     warmup: str = "as_peak",
     derivative: bool = False,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64] | None]: ...
+) -> npt.NDArray[np.float64]:
+    """Rows S1, S2 (and dS2/dλ when ``derivative``) of one ``(2 or 3, len(lr))`` array."""
 
 def fit_momentum(*args: object, **kwargs: object) -> dict[str, object]: ...
 def predict_momentum(*args: object, **kwargs: object) -> npt.NDArray[np.float64]: ...

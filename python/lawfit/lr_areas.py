@@ -49,6 +49,9 @@ def areas(
     dS2_ddecay : ndarray, shape (T,), float64
         Only when ``derivative`` is true.
 
+    The returned arrays are the rows of one C-contiguous ``(2, T)`` (or ``(3, T)``) block, so
+    they share one allocation (cheaper to create than separate arrays).
+
     Raises
     ------
     LawfitInputError
@@ -59,12 +62,14 @@ def areas(
 
     if isinstance(lr, Schedule):
         lr = lr.lr
-    arr = as_float_array("lr", lr)
+    # Finiteness and sign are checked by the Rust core in the same pass that computes the areas
+    # (with the same message naming the index), so no separate NumPy pass here.
+    arr = as_float_array("lr", lr, finite=False)
     if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, (int, np.integer)):
         raise LawfitInputError(f"warmup_steps must be an integer, got {warmup_steps!r}")
     if warmup_steps < 0:
         raise LawfitInputError(f"warmup_steps must be >= 0, got {warmup_steps}")
-    s1, s2, ds2 = _core.areas(
+    rows = _core.areas(
         arr, decay=float(decay), warmup_steps=int(warmup_steps), warmup=warmup, derivative=derivative
     )
-    return (s1, s2, ds2) if derivative else (s1, s2)
+    return (rows[0], rows[1], rows[2]) if derivative else (rows[0], rows[1])
