@@ -8,6 +8,7 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
 
 pub mod areas;
+pub mod batch;
 pub mod error;
 pub mod laws;
 pub mod lm;

@@ -333,6 +333,363 @@ fn predict_momentum_n<'py>(
     Ok(out.into_pyarray(py))
 }
 
+// ---- size laws and batches ----
+// Chinchilla (spec §4), the power law with an irreducible term (spec §5), many independent fits
+// at once (`fit_many`) and re-weighted refits (the bootstrap). Conversions only; the work is in
+// `laws::chinchilla`, `laws::power` and `batch`.
+
+use crate::batch::{self, Rows, Screening, Starts, TaskResult};
+use crate::laws::{chinchilla, power};
+use numpy::PyReadonlyArray3;
+
+/// Borrow a C-contiguous 2-D float64 array as (values, n_rows, n_cols).
+fn slice2<'a>(name: &str, arr: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize, usize)> {
+    let (n_rows, n_cols) = arr.as_array().dim();
+    let values = arr
+        .as_slice()
+        .map_err(|_| LawfitInputError::new_err(format!("{name} must be a C-contiguous float64 array")))?;
+    Ok((values, n_rows, n_cols))
+}
+
+/// Results of a batch of tasks as a dict of arrays (`params` is n_tasks × p).
+fn tasks_dict<'py>(py: Python<'py>, tasks: Vec<TaskResult>, p: usize) -> PyResult<Bound<'py, PyDict>> {
+    let n = tasks.len();
+    let mut params = Vec::with_capacity(n * p);
+    let mut cost = Vec::with_capacity(n);
+    let mut success = Vec::with_capacity(n);
+    let mut status = Vec::with_capacity(n);
+    let mut message = Vec::with_capacity(n);
+    let mut n_evals = Vec::with_capacity(n);
+    let mut n_converged = Vec::with_capacity(n);
+    for t in tasks {
+        params.extend_from_slice(&t.params);
+        cost.push(t.cost);
+        success.push(t.success());
+        status.push(t.status.map_or_else(|| "Skipped".to_string(), |s| format!("{s:?}")));
+        message.push(t.message());
+        n_evals.push(t.n_evals as u64);
+        n_converged.push(t.n_converged as u64);
+    }
+    let d = PyDict::new(py);
+    d.set_item("params", PyArray1::from_vec(py, params).reshape([n, p])?)?;
+    d.set_item("cost", cost.into_pyarray(py))?;
+    d.set_item("success", success.into_pyarray(py))?;
+    d.set_item("status", status)?;
+    d.set_item("message", message)?;
+    d.set_item("n_evals", n_evals.into_pyarray(py))?;
+    d.set_item("n_converged", n_converged.into_pyarray(py))?;
+    Ok(d)
+}
+
+/// Epoch's grid of 4,500 Chinchilla starts, solver order (e, a, b, alpha, beta), shape (4500, 5).
+#[pyfunction]
+fn chinchilla_default_starts(py: Python<'_>) -> PyResult<Bound<'_, numpy::PyArray2<f64>>> {
+    let flat: Vec<f64> = chinchilla::default_starts().into_iter().flatten().collect();
+    let n = flat.len() / chinchilla::N_PARAMS;
+    PyArray1::from_vec(py, flat).reshape([n, chinchilla::N_PARAMS])
+}
+
+/// Fit L(N, D) = E + A/N^α + B/D^β (log-sum-exp form) from every start; returns the report dict.
+#[pyfunction]
+#[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals, polish=16, screen_tol=1e-5, screen_max_evals=60))]
+#[allow(clippy::too_many_arguments)]
+fn fit_chinchilla<'py>(
+    py: Python<'py>,
+    n: PyReadonlyArray1<'py, f64>,
+    d: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+    polish: usize,
+    screen_tol: f64,
+    screen_max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        chinchilla::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    if !(screen_tol.is_finite() && screen_tol >= 0.0) {
+        return Err(LawfitInputError::new_err(format!(
+            "screen_tol must be finite and >= 0, got {screen_tol}"
+        )));
+    }
+    let screen = (polish > 0).then_some(Screening { tol: screen_tol, max_evals: screen_max_evals, polish });
+    let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let rep = run_interruptible(py, |stop| {
+        let data = chinchilla::ChinchillaData::new(n, d, targets)?;
+        chinchilla::fit(&data, weights, space, &starts, &opts, screen, stop)
+    })?;
+    report_dict(py, rep)
+}
+
+/// Chinchilla predictions L̂(N, D) for solver-order parameters (e, a, b, alpha, beta).
+#[pyfunction]
+fn predict_chinchilla<'py>(
+    py: Python<'py>,
+    n: PyReadonlyArray1<'py, f64>,
+    d: PyReadonlyArray1<'py, f64>,
+    params: Vec<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (n, d) = (slice("N", &n)?, slice("D", &d)?);
+    let out = py.detach(|| chinchilla::predict(n, d, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Refit the Chinchilla law once per row of `weights` (n_rep × n), in parallel.
+#[pyfunction]
+#[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn refit_chinchilla<'py>(
+    py: Python<'py>,
+    n: PyReadonlyArray1<'py, f64>,
+    d: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: PyReadonlyArray2<'py, f64>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        chinchilla::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
+    let (w, _, _) = slice2("weights", &weights)?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let tasks = run_interruptible(py, |stop| {
+        let data = chinchilla::ChinchillaData::new(n, d, targets)?;
+        batch::chinchilla_reweighted(&data, w, space, &starts, &opts, stop)
+    })?;
+    tasks_dict(py, tasks, chinchilla::N_PARAMS)
+}
+
+/// Fit y = a·x^(−b) + c from every start; returns the report dict.
+#[pyfunction]
+#[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn fit_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        power::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let rep = run_interruptible(py, |stop| power::fit(x, targets, weights, space, &starts, &opts, stop))?;
+    report_dict(py, rep)
+}
+
+/// Power-law predictions a·x^(−b) + c.
+#[pyfunction]
+fn predict_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    params: Vec<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let x = slice("x", &x)?;
+    let out = py.detach(|| power::predict(x, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Data-driven power-law starts (variable projection over a grid of b), shape (k, 3).
+#[pyfunction]
+#[pyo3(signature = (x, y, weights, *, keep, lower, upper))]
+fn power_law_grid_starts<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    keep: usize,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+    let (x, y) = (slice("x", &x)?, slice("y", &y)?);
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let (lower, upper) = (slice("lower", &lower)?, slice("upper", &upper)?);
+    if y.len() != x.len() || lower.len() != power::N_PARAMS || upper.len() != power::N_PARAMS {
+        return Err(LawfitInputError::new_err("x and y must have equal lengths; bounds need 3 values"));
+    }
+    let starts = power::grid_starts(x, y, weights, keep, lower, upper);
+    let k = starts.len();
+    let flat: Vec<f64> = starts.into_iter().flatten().collect();
+    PyArray1::from_vec(py, flat).reshape([k, power::N_PARAMS])
+}
+
+/// Refit the power law once per row of `weights` (n_rep × n), in parallel.
+#[pyfunction]
+#[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn refit_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: PyReadonlyArray2<'py, f64>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        power::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
+    let (w, _, _) = slice2("weights", &weights)?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let tasks =
+        run_interruptible(py, |stop| batch::power_reweighted(x, targets, w, space, &starts, &opts, stop))?;
+    tasks_dict(py, tasks, power::N_PARAMS)
+}
+
+/// Fit the power law independently to every row of `x`, `y` (n_fits × n_points; row i uses its
+/// first `counts[i]` points). `starts`: None (data-driven, `grid_keep` per row), (k, 3) shared,
+/// or (n_fits, k, 3) per row.
+#[pyfunction]
+#[pyo3(signature = (x, y, counts, *, starts, shared_starts, grid_keep, loss, delta, space, lower, upper,
+    fixed, ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn fit_many_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray2<'py, f64>,
+    counts: Vec<usize>,
+    starts: Option<PyReadonlyArray3<'py, f64>>,
+    shared_starts: Option<PyReadonlyArray2<'py, f64>>,
+    grid_keep: usize,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        power::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let (xv, n_rows, n_cols) = slice2("x", &x)?;
+    let (yv, _, _) = slice2("y", &y)?;
+    if counts.len() != n_rows {
+        return Err(LawfitInputError::new_err(format!(
+            "counts has {} entries, expected {n_rows}",
+            counts.len()
+        )));
+    }
+    let starts = match (starts, shared_starts) {
+        (Some(s), None) => Starts::PerTask(
+            s.as_array().outer_iter().map(|m| m.rows().into_iter().map(|r| r.to_vec()).collect()).collect(),
+        ),
+        (None, Some(s)) => Starts::Shared(starts_of(&s)),
+        (None, None) => Starts::Grid(grid_keep),
+        (Some(_), Some(_)) => {
+            return Err(LawfitInputError::new_err("pass either per-fit starts or shared starts, not both"))
+        }
+    };
+    let space = space_of(space)?;
+    let tasks = run_interruptible(py, |stop| {
+        let xr = Rows { values: xv, n_cols, counts: &counts };
+        let yr = Rows { values: yv, n_cols, counts: &counts };
+        batch::fit_power_rows(xr, yr, space, &starts, &opts, stop)
+    })?;
+    tasks_dict(py, tasks, power::N_PARAMS)
+}
+// ---- end of size laws and batches ----
+
 /// The extension module `lawfit._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -342,5 +699,15 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(predict_momentum, m)?)?;
     m.add_function(wrap_pyfunction!(fit_momentum_n, m)?)?;
     m.add_function(wrap_pyfunction!(predict_momentum_n, m)?)?;
+    // size laws and batches
+    m.add_function(wrap_pyfunction!(chinchilla_default_starts, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_chinchilla, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_chinchilla, m)?)?;
+    m.add_function(wrap_pyfunction!(refit_chinchilla, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_power_law, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_power_law, m)?)?;
+    m.add_function(wrap_pyfunction!(power_law_grid_starts, m)?)?;
+    m.add_function(wrap_pyfunction!(refit_power_law, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_many_power_law, m)?)?;
     Ok(())
 }
