@@ -155,6 +155,15 @@ pub struct Accumulated {
     pub sum_sq: f64,
 }
 
+/// Residual and Jacobian buffers reused across the evaluations of one solve, so that the many
+/// small fits of a batch do not allocate per evaluation.
+#[derive(Default)]
+struct Scratch {
+    residuals: Vec<f64>,
+    jac: Vec<f64>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn accumulate_chunk<P: Problem>(
     problem: &P,
     params: &[f64],
@@ -163,17 +172,97 @@ fn accumulate_chunk<P: Problem>(
     start: usize,
     len: usize,
     with_jacobian: bool,
+    scratch: &mut Scratch,
 ) -> Accumulated {
     let p = problem.n_params();
-    let mut residuals = vec![0.0; len];
-    let mut jac = if with_jacobian { vec![0.0; len * p] } else { Vec::new() };
-    problem.eval_chunk(params, prepared, start, &mut residuals, with_jacobian.then_some(&mut jac[..]));
+    let Scratch { residuals, jac } = scratch;
+    residuals.clear();
+    residuals.resize(len, 0.0);
+    jac.clear();
+    if with_jacobian {
+        jac.resize(len * p, 0.0);
+    }
+    problem.eval_chunk(params, prepared, start, residuals, with_jacobian.then_some(&mut jac[..]));
+    let residuals = &residuals[..];
+    let jac = &jac[..];
     let mut acc = Accumulated {
         cost: 0.0,
         gradient: if with_jacobian { vec![0.0; p] } else { Vec::new() },
         hessian: if with_jacobian { vec![0.0; p * p] } else { Vec::new() },
         sum_sq: 0.0,
     };
+    if with_jacobian {
+        // Small parameter counts get a fully unrolled loop (same operations in the same order).
+        match p {
+            1 => accumulate_fixed::<P, 1>(problem, loss, start, residuals, jac, &mut acc),
+            2 => accumulate_fixed::<P, 2>(problem, loss, start, residuals, jac, &mut acc),
+            3 => accumulate_fixed::<P, 3>(problem, loss, start, residuals, jac, &mut acc),
+            4 => accumulate_fixed::<P, 4>(problem, loss, start, residuals, jac, &mut acc),
+            5 => accumulate_fixed::<P, 5>(problem, loss, start, residuals, jac, &mut acc),
+            6 => accumulate_fixed::<P, 6>(problem, loss, start, residuals, jac, &mut acc),
+            7 => accumulate_fixed::<P, 7>(problem, loss, start, residuals, jac, &mut acc),
+            _ => accumulate_any(problem, loss, start, residuals, jac, p, &mut acc),
+        }
+        return acc;
+    }
+    for (i, &r) in residuals.iter().enumerate() {
+        let w = problem.weight(start + i);
+        if w == 0.0 {
+            continue;
+        }
+        let (c, _) = loss.cost_and_weight(r);
+        acc.cost += w * c;
+        acc.sum_sq += w * r * r;
+    }
+    acc
+}
+
+/// Cost, gradient and the upper triangle of H for rows of `P` parameters.
+fn accumulate_fixed<Q: Problem, const P: usize>(
+    problem: &Q,
+    loss: RobustLoss,
+    start: usize,
+    residuals: &[f64],
+    jac: &[f64],
+    acc: &mut Accumulated,
+) {
+    let mut grad = [0.0; P];
+    let mut hess = [[0.0; P]; P];
+    for (i, (&r, row)) in residuals.iter().zip(jac.chunks_exact(P)).enumerate() {
+        let w = problem.weight(start + i);
+        if w == 0.0 {
+            continue;
+        }
+        let (c, rho1) = loss.cost_and_weight(r);
+        acc.cost += w * c;
+        acc.sum_sq += w * r * r;
+        let wr = w * rho1;
+        for a in 0..P {
+            let ja = wr * row[a];
+            grad[a] += ja * r;
+            for b in a..P {
+                hess[a][b] += ja * row[b];
+            }
+        }
+    }
+    for a in 0..P {
+        acc.gradient[a] = grad[a];
+        for b in a..P {
+            acc.hessian[a * P + b] = hess[a][b];
+        }
+    }
+}
+
+/// [`accumulate_fixed`] for any parameter count.
+fn accumulate_any<Q: Problem>(
+    problem: &Q,
+    loss: RobustLoss,
+    start: usize,
+    residuals: &[f64],
+    jac: &[f64],
+    p: usize,
+    acc: &mut Accumulated,
+) {
     for (i, &r) in residuals.iter().enumerate() {
         let w = problem.weight(start + i);
         if w == 0.0 {
@@ -182,19 +271,16 @@ fn accumulate_chunk<P: Problem>(
         let (c, rho1) = loss.cost_and_weight(r);
         acc.cost += w * c;
         acc.sum_sq += w * r * r;
-        if with_jacobian {
-            let row = &jac[i * p..(i + 1) * p];
-            let wr = w * rho1;
-            for a in 0..p {
-                let ja = wr * row[a];
-                acc.gradient[a] += ja * r;
-                for b in a..p {
-                    acc.hessian[a * p + b] += ja * row[b];
-                }
+        let row = &jac[i * p..(i + 1) * p];
+        let wr = w * rho1;
+        for a in 0..p {
+            let ja = wr * row[a];
+            acc.gradient[a] += ja * r;
+            for b in a..p {
+                acc.hessian[a * p + b] += ja * row[b];
             }
         }
     }
-    acc
 }
 
 /// Evaluate cost (and, when asked, gradient and Gauss–Newton matrix) over every residual.
@@ -204,24 +290,55 @@ pub fn accumulate<P: Problem>(
     loss: RobustLoss,
     with_jacobian: bool,
 ) -> Accumulated {
+    accumulate_with(problem, params, loss, with_jacobian, &mut Scratch::default())
+}
+
+fn accumulate_with<P: Problem>(
+    problem: &P,
+    params: &[f64],
+    loss: RobustLoss,
+    with_jacobian: bool,
+    scratch: &mut Scratch,
+) -> Accumulated {
     let n = problem.n_residuals();
     let p = problem.n_params();
     let prepared = problem.prepare(params);
     let n_chunks = n.div_ceil(CHUNK);
-    let one = |c: usize| {
+    let one = |c: usize, scratch: &mut Scratch| {
         let start = c * CHUNK;
-        accumulate_chunk(problem, params, &prepared, loss, start, CHUNK.min(n - start), with_jacobian)
+        accumulate_chunk(
+            problem,
+            params,
+            &prepared,
+            loss,
+            start,
+            CHUNK.min(n - start),
+            with_jacobian,
+            scratch,
+        )
     };
-    let parts: Vec<Accumulated> = if n >= PARALLEL_MIN {
-        (0..n_chunks).into_par_iter().map(one).collect()
+    let mut total = if n_chunks == 1 {
+        // One chunk (small fits): its sums are the totals. `+ 0.0` keeps the result identical to
+        // adding the chunk into zeros below (it turns −0 into +0).
+        let mut only = one(0, scratch);
+        only.cost += 0.0;
+        only.sum_sq += 0.0;
+        only.gradient.iter_mut().chain(only.hessian.iter_mut()).for_each(|v| *v += 0.0);
+        only
     } else {
-        (0..n_chunks).map(one).collect()
+        Accumulated {
+            cost: 0.0,
+            gradient: if with_jacobian { vec![0.0; p] } else { Vec::new() },
+            hessian: if with_jacobian { vec![0.0; p * p] } else { Vec::new() },
+            sum_sq: 0.0,
+        }
     };
-    let mut total = Accumulated {
-        cost: 0.0,
-        gradient: if with_jacobian { vec![0.0; p] } else { Vec::new() },
-        hessian: if with_jacobian { vec![0.0; p * p] } else { Vec::new() },
-        sum_sq: 0.0,
+    let parts: Vec<Accumulated> = if n_chunks == 1 {
+        Vec::new()
+    } else if n >= PARALLEL_MIN {
+        (0..n_chunks).into_par_iter().map(|c| one(c, &mut Scratch::default())).collect()
+    } else {
+        (0..n_chunks).map(|c| one(c, scratch)).collect()
     };
     for part in parts {
         total.cost += part.cost;
@@ -248,7 +365,22 @@ pub fn accumulate<P: Problem>(
 /// Solve the symmetric positive-definite system `a x = b` (row-major, size m) by Cholesky.
 /// Returns `None` when `a` is not numerically positive definite.
 pub fn cholesky_solve(a: &[f64], b: &[f64], m: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; m * m];
+    let mut x = vec![0.0; m];
+    cholesky_solve_into(a, b, m, &mut Vec::new(), &mut Vec::new(), &mut x).then_some(x)
+}
+
+/// [`cholesky_solve`] writing the solution into `x` (length m), with work buffers `l` and `y`;
+/// returns false when `a` is not numerically positive definite.
+fn cholesky_solve_into(
+    a: &[f64],
+    b: &[f64],
+    m: usize,
+    l: &mut Vec<f64>,
+    y: &mut Vec<f64>,
+    x: &mut [f64],
+) -> bool {
+    l.clear();
+    l.resize(m * m, 0.0);
     for i in 0..m {
         for j in 0..=i {
             let mut s = a[i * m + j];
@@ -257,7 +389,7 @@ pub fn cholesky_solve(a: &[f64], b: &[f64], m: usize) -> Option<Vec<f64>> {
             }
             if i == j {
                 if !(s > 0.0) || !s.is_finite() {
-                    return None;
+                    return false;
                 }
                 l[i * m + i] = s.sqrt();
             } else {
@@ -265,17 +397,17 @@ pub fn cholesky_solve(a: &[f64], b: &[f64], m: usize) -> Option<Vec<f64>> {
             }
         }
     }
-    let mut y = vec![0.0; m];
+    y.clear();
+    y.resize(m, 0.0);
     for i in 0..m {
         let s = (0..i).fold(b[i], |s, k| s - l[i * m + k] * y[k]);
         y[i] = s / l[i * m + i];
     }
-    let mut x = vec![0.0; m];
     for i in (0..m).rev() {
         let s = (i + 1..m).fold(y[i], |s, k| s - l[k * m + i] * x[k]);
         x[i] = s / l[i * m + i];
     }
-    Some(x)
+    true
 }
 
 fn clamp_into(x: &mut [f64], opts: &LmOptions) {
@@ -308,7 +440,8 @@ pub fn solve<P: Problem>(
     }
     let mut x = x0.to_vec();
     clamp_into(&mut x, opts);
-    let mut cur = accumulate(problem, &x, opts.loss, true);
+    let mut scratch = Scratch::default();
+    let mut cur = accumulate_with(problem, &x, opts.loss, true, &mut scratch);
     let mut n_evals = 1;
     let mut n_iter = 0;
     let finish = |x: Vec<f64>, cur: Accumulated, n_evals, n_iter, status| LmReport {
@@ -337,6 +470,11 @@ pub fn solve<P: Problem>(
     let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
     let mut mu = 1e-3 * max_diag.max(f64::MIN_POSITIVE);
     let mut nu = 2.0;
+    // Work buffers of the iterations.
+    let mut free: Vec<usize> = Vec::with_capacity(p);
+    let (mut a, mut b, mut step) = (Vec::with_capacity(p * p), Vec::with_capacity(p), vec![0.0; p]);
+    let (mut chol_l, mut chol_y) = (Vec::with_capacity(p * p), Vec::with_capacity(p));
+    let (mut x_new, mut delta) = (vec![0.0; p], vec![0.0; p]);
     loop {
         if stop() {
             return Err(Error::Interrupted);
@@ -345,13 +483,12 @@ pub fn solve<P: Problem>(
             *s = s.max(cur.hessian[j * p + j].sqrt());
         }
         // Free set: not fixed and not pressed against a bound.
-        let free: Vec<usize> = (0..p)
-            .filter(|&j| {
-                let pressed_low = x[j] <= opts.lower[j] && cur.gradient[j] > 0.0;
-                let pressed_high = x[j] >= opts.upper[j] && cur.gradient[j] < 0.0;
-                !(opts.fixed[j] || pressed_low || pressed_high)
-            })
-            .collect();
+        free.clear();
+        free.extend((0..p).filter(|&j| {
+            let pressed_low = x[j] <= opts.lower[j] && cur.gradient[j] > 0.0;
+            let pressed_high = x[j] >= opts.upper[j] && cur.gradient[j] < 0.0;
+            !(opts.fixed[j] || pressed_low || pressed_high)
+        }));
         if free.is_empty() {
             return Ok(finish(x, cur, n_evals, n_iter, Status::NothingToFit));
         }
@@ -374,8 +511,10 @@ pub fn solve<P: Problem>(
         }
         // Inner loop: raise μ until a step reduces the cost.
         loop {
-            let mut a = vec![0.0; m * m];
-            let mut b = vec![0.0; m];
+            a.clear();
+            a.resize(m * m, 0.0);
+            b.clear();
+            b.resize(m, 0.0);
             for (ia, &ja) in free.iter().enumerate() {
                 b[ia] = -cur.gradient[ja];
                 for (ib, &jb) in free.iter().enumerate() {
@@ -384,23 +523,22 @@ pub fn solve<P: Problem>(
                 let d = scale[ja].max(1e-300);
                 a[ia * m + ia] += mu * d * d;
             }
-            let step = match cholesky_solve(&a, &b, m) {
-                Some(s) => s,
-                None => {
-                    mu *= nu;
-                    nu *= 2.0;
-                    if !mu.is_finite() {
-                        return Ok(finish(x, cur, n_evals, n_iter, Status::Stalled));
-                    }
-                    continue;
+            if !cholesky_solve_into(&a, &b, m, &mut chol_l, &mut chol_y, &mut step[..m]) {
+                mu *= nu;
+                nu *= 2.0;
+                if !mu.is_finite() {
+                    return Ok(finish(x, cur, n_evals, n_iter, Status::Stalled));
                 }
-            };
-            let mut x_new = x.clone();
+                continue;
+            }
+            x_new.copy_from_slice(&x);
             for (ia, &ja) in free.iter().enumerate() {
                 x_new[ja] += step[ia];
             }
             clamp_into(&mut x_new, opts);
-            let delta: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
+            for ((d, xn), xo) in delta.iter_mut().zip(&x_new).zip(&x) {
+                *d = xn - xo;
+            }
             // Predicted decrease of the quadratic model for the (projected) step.
             let mut g_d = 0.0;
             let mut d_h_d = 0.0;
@@ -419,13 +557,13 @@ pub fn solve<P: Problem>(
             if n_evals >= opts.max_evals {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::MaxEvals));
             }
-            let trial = accumulate(problem, &x_new, opts.loss, true);
+            let trial = accumulate_with(problem, &x_new, opts.loss, true, &mut scratch);
             n_evals += 1;
             let actual = cur.cost - trial.cost;
             let ratio = if predicted > 0.0 { actual / predicted } else { -1.0 };
             if trial.cost.is_finite() && actual > 0.0 && ratio > 1e-4 {
                 let ftol_met = actual <= opts.ftol * cur.cost && predicted <= opts.ftol * cur.cost;
-                x = x_new;
+                std::mem::swap(&mut x, &mut x_new);
                 cur = trial;
                 n_iter += 1;
                 mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));

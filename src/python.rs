@@ -71,9 +71,20 @@ fn run_interruptible<T: Send>(
     let interrupted = AtomicBool::new(false);
     let result = py.detach(|| {
         std::thread::scope(|scope| {
-            let handle = scope.spawn(|| work(&|| interrupted.load(Ordering::Relaxed)));
+            // The worker wakes this thread when it finishes, so short calls do not wait out a
+            // whole polling interval.
+            let waiter = std::thread::current();
+            let flag = &interrupted;
+            let handle = scope.spawn(move || {
+                let out = work(&|| flag.load(Ordering::Relaxed));
+                waiter.unpark();
+                out
+            });
             while !handle.is_finished() {
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::park_timeout(Duration::from_millis(20));
+                if handle.is_finished() {
+                    break;
+                }
                 if Python::attach(|py| py.check_signals()).is_err() {
                     interrupted.store(true, Ordering::Relaxed);
                 }

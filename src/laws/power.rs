@@ -86,12 +86,13 @@ pub fn grid_starts(
     upper: &[f64],
 ) -> Vec<Vec<f64>> {
     let mut scored: Vec<(f64, [f64; 3])> = Vec::with_capacity(B_GRID.len());
+    let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
     for &b in &B_GRID {
         // Normal equations of y ≈ a·u + c with u = x^(−b).
         let (mut sw, mut su, mut suu, mut sy, mut suy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (i, (&xi, &yi)) in x.iter().zip(y).enumerate() {
+        for (i, (&lx, &yi)) in ln_x.iter().zip(y).enumerate() {
             let w = weights.map_or(1.0, |w| w[i]);
-            let u = xi.powf(-b);
+            let u = (-b * lx).exp();
             sw += w;
             su += w * u;
             suu += w * u * u;
@@ -105,9 +106,9 @@ pub fn grid_starts(
         let a = (sw * suy - su * sy) / det;
         let c = (sy - a * su) / sw;
         let mut sse = 0.0;
-        for (i, (&xi, &yi)) in x.iter().zip(y).enumerate() {
+        for (i, (&lx, &yi)) in ln_x.iter().zip(y).enumerate() {
             let w = weights.map_or(1.0, |w| w[i]);
-            let r = a * xi.powf(-b) + c - yi;
+            let r = a * (-b * lx).exp() + c - yi;
             sse += w * r * r;
         }
         if sse.is_finite() && a.is_finite() && c.is_finite() {
