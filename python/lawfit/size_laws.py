@@ -167,10 +167,14 @@ class ChinchillaLaw(PointLaw):
     Parameters
     ----------
     polish : int, default 16
-        The 4,500 starts are first solved with loose tolerances (1e-5, at most 60 evaluations
-        each); the ``polish`` best are then solved to the fit's full tolerances and the best of
-        those wins. ``polish=0`` solves every start to full tolerance (about 3× slower; the same
-        optimum on Epoch's data).
+        The 4,500 starts are first *screened*: solved with loose tolerances (``screen_tol``, at
+        most ``screen_max_evals`` evaluations each); the ``polish`` best are then solved to the
+        fit's full tolerances and the best of those wins. ``polish=0`` solves every start to full
+        tolerance (about 4× slower; the same optimum on Epoch's data).
+    screen_tol : float, default 1e-4
+        ftol and xtol of the screening solves.
+    screen_max_evals : int, default 40
+        Evaluation budget of each screening solve.
     """
 
     name = "chinchilla"
@@ -180,10 +184,15 @@ class ChinchillaLaw(PointLaw):
     default_loss = "huber"
     positive_targets = True
 
-    def __init__(self, *, polish: int = 16) -> None:
-        if isinstance(polish, bool) or not isinstance(polish, (int, np.integer)) or polish < 0:
-            raise LawfitInputError(f"polish must be a non-negative integer, got {polish!r}")
+    def __init__(self, *, polish: int = 16, screen_tol: float = 1e-4, screen_max_evals: int = 40) -> None:
+        for name, v in (("polish", polish), ("screen_max_evals", screen_max_evals)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise LawfitInputError(f"{name} must be a non-negative integer, got {v!r}")
+        if not (math.isfinite(float(screen_tol)) and float(screen_tol) >= 0):
+            raise LawfitInputError(f"screen_tol must be finite and >= 0, got {screen_tol!r}")
         self.polish = int(polish)
+        self.screen_tol = float(screen_tol)
+        self.screen_max_evals = int(screen_max_evals)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -194,7 +203,8 @@ class ChinchillaLaw(PointLaw):
                 "beta": (0.0, 10.0)}
 
     def options(self) -> dict[str, Any]:
-        return {"polish": self.polish}
+        return {"polish": self.polish, "screen_tol": self.screen_tol,
+                "screen_max_evals": self.screen_max_evals}
 
     def check_data(self, data: Mapping[str, Any]) -> dict[str, np.ndarray]:
         out = super().check_data(data)
@@ -214,6 +224,7 @@ class ChinchillaLaw(PointLaw):
     def fit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray | None,
                    **solver: Any) -> dict[str, Any]:
         return _core.fit_chinchilla(data["N"], data["D"], y, weights, polish=self.polish,
+                                    screen_tol=self.screen_tol, screen_max_evals=self.screen_max_evals,
                                     **_solver_kwargs(solver))
 
     def refit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray,
@@ -348,20 +359,20 @@ class PowerLaw(PointLaw):
         a, b, c = (np.asarray(params[k], dtype=np.float64) for k in self.param_names)
         return a * np.asarray(x, dtype=np.float64) ** (-b) + c
 
-    def regions(self, x: Any, y: Any, *, irreducible_ratio: float = 0.1, small_data_tol: float | None = None,
-                **fit_kwargs: Any) -> Regions:
+    def regions(self, x: Any, y: Any, *, irreducible_ratio: float = 0.1, max_small_frac: float = 0.75
+                ) -> Regions:
         """Label Hestness et al.'s three regions of a learning curve.
 
-        The rule (documented, deterministic):
+        The rule (documented, deterministic), on log errors:
 
-        1. Sort by x and fit the power law to every point not yet labelled small-data.
-        2. **Small-data region**: the leading run of points (smallest x first) that lie *below*
-           the fitted curve by more than ``small_data_tol`` in log units, i.e.
-           ``log(ŷ/y) > tol``: where the power law, extrapolated down, promises a higher error
-           than observed, the curve has flattened at its best-guess level. Default tolerance:
-           max(0.02, 3 × the RMS log residual of the other points). Only a contiguous prefix
-           qualifies; steps 1–2 repeat until no point is added (at least ``p + 1`` = 4 points
-           stay in the fit).
+        1. Sort by x. For every split k = 0, 1, …, (at most ``max_small_frac`` of the points, and
+           leaving at least 4), model the first k points as a **flat** level (their mean log y)
+           and fit the power law (least squares on log y) to the rest, in one :func:`fit_many`
+           call. A split k > 0 is admissible only if its flat points lie, on average, *below* the
+           power law extrapolated to them (the error has stalled at its best-guess level).
+        2. Choose the split of lowest BIC = n·ln(SSE/n) + p·ln(n), with SSE the total squared log
+           error of both segments and p = 3 parameters for k = 0, 5 for k > 0 (a, b, c, the flat
+           level and the breakpoint). The first k points form the **small-data region**.
         3. **Irreducible-error region**: of the remaining points, those where the reducible term
            has fallen below ``irreducible_ratio`` times the floor, ``a·x^(−b) ≤ ratio·c`` (the
            error is within ``ratio`` of its limit c; the local log-log slope is below
@@ -371,19 +382,19 @@ class PowerLaw(PointLaw):
         Parameters
         ----------
         x, y : array_like, shape (n,)
-            Training-set sizes (positive) and errors/losses (positive).
+            Training-set sizes (positive) and errors/losses (positive), n ≥ 4.
         irreducible_ratio : float, default 0.1
             Threshold of step 3.
-        small_data_tol : float, optional
-            Threshold of step 2 in natural-log units.
-        **fit_kwargs
-            Passed to :func:`lawfit.fit` (e.g. ``robust=``, ``space=``).
+        max_small_frac : float, default 0.75
+            Largest share of the points the small-data region may take.
 
         Returns
         -------
         Regions
-            Labels per point (input order), boundaries and the power-law fit.
+            Labels per point (input order), boundaries and the power-law fit (least squares on
+            log y) of the points outside the small-data region.
         """
+        from lawfit.batch import fit_many
         from lawfit.fitting import fit as _fit
 
         xa = as_float_array("x", x, positive=True, allow_empty=False)
@@ -392,25 +403,39 @@ class PowerLaw(PointLaw):
             raise LawfitInputError(f"y has length {ya.size}, expected {xa.size}")
         if not (irreducible_ratio > 0):
             raise LawfitInputError(f"irreducible_ratio must be positive, got {irreducible_ratio!r}")
-        if xa.size < 4:
-            raise LawfitInputError(f"regions need at least 4 points, got {xa.size}")
+        if not (0 <= max_small_frac < 1):
+            raise LawfitInputError(f"max_small_frac must lie in [0, 1), got {max_small_frac!r}")
+        n = xa.size
+        if n < 4:
+            raise LawfitInputError(f"regions need at least 4 points, got {n}")
         order = np.argsort(xa, kind="stable")
         xs, ys = xa[order], ya[order]
-        n_small = 0
-        while True:
-            f = _fit(self, x=xs[n_small:], y=ys[n_small:], **fit_kwargs)
-            pred = self.predict(f.params, xs)
-            gap = np.log(pred / ys) if np.all(pred > 0) else np.full(xs.size, -np.inf)
-            rest = gap[n_small:]
-            tol = small_data_tol
-            if tol is None:
-                tol = max(0.02, 3 * float(np.sqrt(np.mean(rest**2))))
-            k = 0
-            while k < xs.size - 4 and gap[k] > tol:
-                k += 1
-            if k <= n_small:
-                break
-            n_small = k
+        log_y = np.log(ys)
+        k_max = min(n - 4, int(max_small_frac * n))
+        splits = np.arange(k_max + 1)
+        mask = np.arange(n)[None, :] < splits[:, None]
+        batch = fit_many(self, x=np.where(mask, np.nan, xs[None, :]), y=np.where(mask, np.nan, ys[None, :]),
+                         space="log", robust="linear", nan_policy="omit")
+        a_k, b_k, c_k = (batch.params[name] for name in self.param_names)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            pred = a_k[:, None] * xs[None, :] ** (-b_k[:, None]) + c_k[:, None]
+            gap = np.log(pred) - log_y[None, :]  # > 0 where the point lies below the power law
+        best_k, best_bic = 0, math.inf
+        for k in splits:
+            if not batch.success[k] or not np.all(np.isfinite(gap[k])):
+                continue
+            sse = float(np.sum(gap[k, k:] ** 2))
+            if k > 0:
+                if gap[k, :k].mean() <= 0:
+                    continue
+                flat = log_y[:k] - log_y[:k].mean()
+                sse += float(np.sum(flat**2))
+            p = 3 if k == 0 else 5
+            bic = n * math.log(max(sse, 1e-300) / n) + p * math.log(n)
+            if bic < best_bic:
+                best_k, best_bic = int(k), bic
+        n_small = best_k
+        f = _fit(self, x=xs[n_small:], y=ys[n_small:], space="log", robust="linear")
         a, b, c = (f.params[k_] for k_ in self.param_names)
         reducible = a * xs ** (-b)
         irreducible = (c > 0) & (reducible <= irreducible_ratio * c)
