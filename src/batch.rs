@@ -82,7 +82,7 @@ pub struct Screening {
 
 impl Default for Screening {
     fn default() -> Self {
-        Self { tol: 1e-4, max_evals: 40, polish: 16 }
+        Self { tol: 1e-2, max_evals: 15, polish: 32 }
     }
 }
 

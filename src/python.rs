@@ -403,7 +403,7 @@ fn chinchilla_default_starts(py: Python<'_>) -> PyResult<Bound<'_, numpy::PyArra
 /// Fit L(N, D) = E + A/N^α + B/D^β (log-sum-exp form) from every start; returns the report dict.
 #[pyfunction]
 #[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals, polish=16, screen_tol=1e-4, screen_max_evals=40))]
+    ftol, xtol, gtol, max_evals, polish=32, screen_tol=1e-2, screen_max_evals=15))]
 #[allow(clippy::too_many_arguments)]
 fn fit_chinchilla<'py>(
     py: Python<'py>,

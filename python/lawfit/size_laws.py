@@ -166,14 +166,16 @@ class ChinchillaLaw(PointLaw):
 
     Parameters
     ----------
-    polish : int, default 16
+    polish : int, default 32
         The 4,500 starts are first *screened*: solved with loose tolerances (``screen_tol``, at
         most ``screen_max_evals`` evaluations each); the ``polish`` best are then solved to the
         fit's full tolerances and the best of those wins. ``polish=0`` solves every start to full
-        tolerance (about 4× slower; the same optimum on Epoch's data).
-    screen_tol : float, default 1e-4
+        tolerance (about 10× slower). On Epoch's data, on 12 bootstrap-perturbed copies of it and
+        on 16 synthetic data sets (30–300 points, noise 0.1–5%) the screened fit reached the same
+        optimum as solving every start fully.
+    screen_tol : float, default 1e-2
         ftol and xtol of the screening solves.
-    screen_max_evals : int, default 40
+    screen_max_evals : int, default 15
         Evaluation budget of each screening solve.
     """
 
@@ -184,7 +186,7 @@ class ChinchillaLaw(PointLaw):
     default_loss = "huber"
     positive_targets = True
 
-    def __init__(self, *, polish: int = 16, screen_tol: float = 1e-4, screen_max_evals: int = 40) -> None:
+    def __init__(self, *, polish: int = 32, screen_tol: float = 1e-2, screen_max_evals: int = 15) -> None:
         for name, v in (("polish", polish), ("screen_max_evals", screen_max_evals)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise LawfitInputError(f"{name} must be a non-negative integer, got {v!r}")
