@@ -176,6 +176,15 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// The abscissae of a batch: a row per task, or one row shared by every task.
+#[derive(Debug, Clone, Copy)]
+pub enum Abscissae<'a> {
+    /// Row i of the matrix belongs to task i (same shape and counts as the targets).
+    PerRow(Rows<'a>),
+    /// The same points for every task (whose target rows must then be complete).
+    Shared(&'a [f64]),
+}
+
 /// Starts per task: `k` starts of `p` values for every task (`per_task`), or one shared set.
 #[derive(Debug, Clone)]
 pub enum Starts {
@@ -187,25 +196,53 @@ pub enum Starts {
     Grid(usize),
 }
 
+/// How [`fit_power_rows`] solves each row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerMethod {
+    /// The general Levenberg–Marquardt solver on (a, b, c).
+    Lm,
+    /// Variable projection ([`power::separable_fit`]) where it solves the same problem
+    /// (least squares on the values, nothing fixed, a and c inside their bounds at the optimum),
+    /// the general solver otherwise.
+    Auto,
+}
+
 /// Fit y = a·x^(−b) + c independently to every row of (`x`, `y`), in parallel.
 ///
 /// Row i uses its first `counts[i]` points; rows with fewer points than free parameters are
 /// skipped (NaN parameters, no status). A row with invalid data (x ≤ 0, a non-finite value, a
 /// non-positive y in log space) is an error naming the row.
 pub fn fit_power_rows(
-    x: Rows<'_>,
+    x: Abscissae<'_>,
     y: Rows<'_>,
     space: Space,
     starts: &Starts,
     opts: &LmOptions,
+    method: PowerMethod,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<TaskResult>> {
-    x.check("x")?;
     y.check("y")?;
-    if x.counts != y.counts || x.n_cols != y.n_cols {
-        return Err(Error::InvalidArgument("x and y must have the same shape and valid points".into()));
-    }
-    let n_rows = x.counts.len();
+    let shared_model = match x {
+        Abscissae::PerRow(xr) => {
+            xr.check("x")?;
+            if xr.counts != y.counts || xr.n_cols != y.n_cols {
+                return Err(Error::InvalidArgument(
+                    "x and y must have the same shape and valid points".into(),
+                ));
+            }
+            None
+        }
+        Abscissae::Shared(xs) => {
+            if xs.len() != y.n_cols || y.counts.iter().any(|&c| c != y.n_cols) {
+                return Err(Error::InvalidArgument(
+                    "a shared x needs one value per column and complete rows of y".into(),
+                ));
+            }
+            // log x once for every task.
+            Some(PowerLawModel::new(xs)?)
+        }
+    };
+    let n_rows = y.counts.len();
     if let Starts::PerTask(s) = starts {
         if s.len() != n_rows {
             return Err(Error::LengthMismatch {
@@ -217,12 +254,19 @@ pub fn fit_power_rows(
         }
     }
     let n_free = opts.fixed.iter().filter(|f| !**f).count();
+    let separable = method == PowerMethod::Auto && power::separable_applicable(space, opts);
     run(n_rows, |i| {
-        let (xi, yi) = (x.row(i), y.row(i));
+        let (xi, yi) = match x {
+            Abscissae::PerRow(xr) => (xr.row(i), y.row(i)),
+            Abscissae::Shared(xs) => (xs, y.row(i)),
+        };
         if xi.len() < n_free {
             return Ok(TaskResult::skipped(power::N_PARAMS));
         }
-        let model = PowerLawModel::new(xi).map_err(|e| in_row(e, i))?;
+        let model = match &shared_model {
+            Some(m) => m.clone(),
+            None => PowerLawModel::new(xi).map_err(|e| in_row(e, i))?,
+        };
         let problem = DataProblem::new(model, yi, None, space).map_err(|e| in_row(e, i))?;
         let grid;
         let row_starts: &[Vec<f64>] = match starts {
@@ -236,8 +280,47 @@ pub fn fit_power_rows(
                 &grid
             }
         };
+        if separable {
+            if let Some(done) = separable_row(problem.model.ln_x(), yi, row_starts, opts, stop)? {
+                return Ok(done);
+            }
+        }
         multistart_seq(&problem, row_starts, opts, stop)
     })
+}
+
+/// Variable projection from the b of every start; the lowest cost wins. `None` when it does not
+/// apply to this row (degenerate starts, no convergence, or a or c outside their bounds), so that
+/// the caller runs the general solver.
+fn separable_row(
+    ln_x: &[f64],
+    y: &[f64],
+    starts: &[Vec<f64>],
+    opts: &LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<TaskResult>> {
+    let mut best: Option<power::SeparableReport> = None;
+    let (mut n_evals, mut n_converged) = (0, 0);
+    for x0 in starts {
+        let Some(rep) = power::separable_fit(ln_x, y, x0[1], opts, stop)? else { return Ok(None) };
+        n_evals += rep.n_evals;
+        n_converged += usize::from(rep.status.success());
+        if best.as_ref().is_none_or(|b| rep.cost < b.cost) {
+            best = Some(rep);
+        }
+    }
+    let Some(best) = best else { return Ok(None) };
+    let inside = [0, 2].iter().all(|&j| best.params[j] >= opts.lower[j] && best.params[j] <= opts.upper[j]);
+    if !best.status.success() || !inside {
+        return Ok(None);
+    }
+    Ok(Some(TaskResult {
+        params: best.params.to_vec(),
+        cost: best.cost,
+        status: Some(best.status),
+        n_evals,
+        n_converged,
+    }))
 }
 
 /// Name the row of a batch in an input error.
@@ -319,11 +402,12 @@ mod tests {
     fn rows_match_single_fits_and_threads() {
         let (x, y, counts) = rows(40, 32);
         let opts = LmOptions::new(3);
-        let xr = Rows { values: &x, n_cols: 32, counts: &counts };
+        let xr = Abscissae::PerRow(Rows { values: &x, n_cols: 32, counts: &counts });
         let yr = Rows { values: &y, n_cols: 32, counts: &counts };
         let go = |k| {
             rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap().install(|| {
-                fit_power_rows(xr, yr, Space::Linear, &Starts::Grid(2), &opts, &|| false).unwrap()
+                fit_power_rows(xr, yr, Space::Linear, &Starts::Grid(2), &opts, PowerMethod::Lm, &|| false)
+                    .unwrap()
             })
         };
         let (one, two) = (go(1), go(2));
@@ -340,27 +424,87 @@ mod tests {
     }
 
     #[test]
+    fn separable_rows_agree_with_lm_rows() {
+        let (x, y, counts) = rows(60, 48);
+        let xr = Abscissae::PerRow(Rows { values: &x, n_cols: 48, counts: &counts });
+        let yr = Rows { values: &y, n_cols: 48, counts: &counts };
+        let mut opts = LmOptions::new(3);
+        opts.lower[0] = 0.0;
+        let go = |o: &LmOptions, m| {
+            fit_power_rows(xr, yr, Space::Linear, &Starts::Grid(2), o, m, &|| false).unwrap()
+        };
+        let (lm, auto) = (go(&opts, PowerMethod::Lm), go(&opts, PowerMethod::Auto));
+        for (r, (l, a)) in lm.iter().zip(&auto).enumerate() {
+            assert!(l.success() && a.success(), "row {r}");
+            assert!(a.cost <= l.cost * (1.0 + 1e-10), "row {r}");
+            for j in 0..3 {
+                assert!((l.params[j] - a.params[j]).abs() <= 1e-6 * l.params[j].abs(), "row {r} param {j}");
+            }
+        }
+        let total = |v: &[TaskResult]| v.iter().map(|t| t.n_evals).sum::<usize>();
+        assert!(total(&auto) < total(&lm), "{} vs {}", total(&auto), total(&lm));
+        // Robust losses are not separable: the general solver runs, with identical results.
+        opts.loss = crate::robust::RobustLoss::Huber(1e-3);
+        let (lm, auto) = (go(&opts, PowerMethod::Lm), go(&opts, PowerMethod::Auto));
+        for (l, a) in lm.iter().zip(&auto) {
+            assert_eq!(l.params, a.params);
+        }
+    }
+
+    #[test]
+    fn shared_abscissae_equal_repeated_rows() {
+        let (x, y, counts) = rows(12, 20);
+        let opts = LmOptions::new(3);
+        let yr = Rows { values: &y, n_cols: 20, counts: &counts };
+        let per_row = Abscissae::PerRow(Rows { values: &x, n_cols: 20, counts: &counts });
+        for m in [PowerMethod::Lm, PowerMethod::Auto] {
+            let a =
+                fit_power_rows(per_row, yr, Space::Linear, &Starts::Grid(2), &opts, m, &|| false).unwrap();
+            let shared = Abscissae::Shared(&x[..20]);
+            let b = fit_power_rows(shared, yr, Space::Linear, &Starts::Grid(2), &opts, m, &|| false).unwrap();
+            for (ra, rb) in a.iter().zip(&b) {
+                assert_eq!(ra.params, rb.params);
+            }
+        }
+        let short = vec![19; 12];
+        let yr_short = Rows { values: &y, n_cols: 20, counts: &short };
+        let shared = Abscissae::Shared(&x[..20]);
+        assert!(fit_power_rows(
+            shared,
+            yr_short,
+            Space::Linear,
+            &Starts::Grid(1),
+            &opts,
+            PowerMethod::Lm,
+            &|| false
+        )
+        .is_err());
+    }
+
+    #[test]
     fn short_rows_are_skipped_and_bad_rows_named() {
         let (x, mut y, mut counts) = rows(3, 8);
         counts[1] = 2;
         let opts = LmOptions::new(3);
         let res = fit_power_rows(
-            Rows { values: &x, n_cols: 8, counts: &counts },
+            Abscissae::PerRow(Rows { values: &x, n_cols: 8, counts: &counts }),
             Rows { values: &y, n_cols: 8, counts: &counts },
             Space::Linear,
             &Starts::Grid(1),
             &opts,
+            PowerMethod::Auto,
             &|| false,
         )
         .unwrap();
         assert!(res[0].success() && !res[1].success() && res[1].params[0].is_nan());
         y[2 * 8 + 3] = f64::NAN;
         let err = fit_power_rows(
-            Rows { values: &x, n_cols: 8, counts: &counts },
+            Abscissae::PerRow(Rows { values: &x, n_cols: 8, counts: &counts }),
             Rows { values: &y, n_cols: 8, counts: &counts },
             Space::Linear,
             &Starts::Grid(1),
             &opts,
+            PowerMethod::Auto,
             &|| false,
         )
         .unwrap_err();

@@ -349,7 +349,7 @@ fn predict_momentum_n<'py>(
 // at once (`fit_many`) and re-weighted refits (the bootstrap). Conversions only; the work is in
 // `laws::chinchilla`, `laws::power` and `batch`.
 
-use crate::batch::{self, Rows, Screening, Starts, TaskResult};
+use crate::batch::{self, Abscissae, PowerMethod, Rows, Screening, Starts, TaskResult};
 use crate::laws::{chinchilla, power};
 use numpy::PyReadonlyArray3;
 
@@ -640,13 +640,13 @@ fn refit_power_law<'py>(
 /// or (n_fits, k, 3) per row.
 #[pyfunction]
 #[pyo3(signature = (x, y, counts, *, starts, shared_starts, grid_keep, loss, delta, space, lower, upper,
-    fixed, ftol, xtol, gtol, max_evals))]
+    fixed, ftol, xtol, gtol, max_evals, method="auto"))]
 #[allow(clippy::too_many_arguments)]
 fn fit_many_power_law<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     y: PyReadonlyArray2<'py, f64>,
-    counts: Vec<usize>,
+    counts: PyReadonlyArray1<'py, i64>,
     starts: Option<PyReadonlyArray3<'py, f64>>,
     shared_starts: Option<PyReadonlyArray2<'py, f64>>,
     grid_keep: usize,
@@ -660,6 +660,7 @@ fn fit_many_power_law<'py>(
     xtol: f64,
     gtol: f64,
     max_evals: usize,
+    method: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     let opts = lm_options(
         power::N_PARAMS,
@@ -673,8 +674,16 @@ fn fit_many_power_law<'py>(
         gtol,
         max_evals,
     )?;
-    let (xv, n_rows, n_cols) = slice2("x", &x)?;
-    let (yv, _, _) = slice2("y", &y)?;
+    let method = match method {
+        "auto" => PowerMethod::Auto,
+        "lm" => PowerMethod::Lm,
+        other => {
+            return Err(LawfitInputError::new_err(format!("method must be 'auto' or 'lm', got {other:?}")))
+        }
+    };
+    let (xv, x_rows, _) = slice2("x", &x)?;
+    let (yv, n_rows, n_cols) = slice2("y", &y)?;
+    let counts: Vec<usize> = steps_of("counts", &counts)?;
     if counts.len() != n_rows {
         return Err(LawfitInputError::new_err(format!(
             "counts has {} entries, expected {n_rows}",
@@ -693,9 +702,14 @@ fn fit_many_power_law<'py>(
     };
     let space = space_of(space)?;
     let tasks = run_interruptible(py, |stop| {
-        let xr = Rows { values: xv, n_cols, counts: &counts };
+        // One row of x is shared by every fit.
+        let xr = if x_rows == 1 {
+            Abscissae::Shared(xv)
+        } else {
+            Abscissae::PerRow(Rows { values: xv, n_cols, counts: &counts })
+        };
         let yr = Rows { values: yv, n_cols, counts: &counts };
-        batch::fit_power_rows(xr, yr, space, &starts, &opts, stop)
+        batch::fit_power_rows(xr, yr, space, &starts, &opts, method, stop)
     })?;
     tasks_dict(py, tasks, power::N_PARAMS)
 }

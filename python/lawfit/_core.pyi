@@ -111,7 +111,7 @@ def refit_power_law(
 def fit_many_power_law(
     x: npt.NDArray[np.float64],
     y: npt.NDArray[np.float64],
-    counts: list[int],
+    counts: npt.NDArray[np.int64],
     *,
     starts: npt.NDArray[np.float64] | None,
     shared_starts: npt.NDArray[np.float64] | None,
@@ -126,4 +126,5 @@ def fit_many_power_law(
     xtol: float,
     gtol: float,
     max_evals: int,
+    method: str = "auto",
 ) -> dict[str, Any]: ...

@@ -130,6 +130,7 @@ def fit_many(
     xtol: float = 1e-12,
     gtol: float = 1e-10,
     max_evals: int = 2000,
+    method: str = "auto",
 ) -> BatchResult:
     """Fit ``law`` independently to every row of (x, y), in parallel in Rust.
 
@@ -163,6 +164,14 @@ def fit_many(
         Solver tolerances.
     max_evals : int, default 2000
         Evaluation budget per start.
+    method : {"auto", "lm"}, default "auto"
+        ``PowerLaw`` only. ``"lm"``: Levenberg–Marquardt on (a, b, c), as :func:`lawfit.fit`.
+        ``"auto"``: where the fit is ordinary least squares on the values (``robust="linear"``,
+        ``space="linear"``, nothing fixed), variable projection — (a, c) solved exactly for each
+        b, Levenberg–Marquardt over b alone, with the same tolerances — which reaches the same
+        minimum in fewer, cheaper evaluations; a row whose a or c ends outside its bounds, or that
+        does not converge, is refitted with ``"lm"``. Results agree with ``"lm"`` to the
+        tolerances, not bit for bit.
 
     Returns
     -------
@@ -177,21 +186,30 @@ def fit_many(
     if ya.ndim != 2 or ya.shape[0] == 0 or ya.shape[1] == 0:
         raise LawfitInputError(f"y must be 2-D (n_fits, n_points), got shape {ya.shape}")
     xa = _as_2d("x", x)
-    if xa.ndim == 1:
+    x_shared = xa.ndim == 1
+    if x_shared:
+        if xa.shape != (ya.shape[1],):
+            raise LawfitInputError(f"x has shape {xa.shape}, expected {ya.shape} (or ({ya.shape[1]},))")
+        bad = ~np.isfinite(xa) | (xa <= 0)
+        if bad.any():
+            c = int(np.argmax(bad))
+            raise LawfitInputError(f"x[{c}] is {float(xa[c])!r}; a power law needs positive, finite x")
         xa = np.broadcast_to(xa, ya.shape)
     if xa.shape != ya.shape:
         raise LawfitInputError(f"x has shape {xa.shape}, expected {ya.shape} (or ({ya.shape[1]},))")
     if nan_policy not in ("raise", "omit"):
         raise LawfitInputError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
-    valid = np.isfinite(xa) & np.isfinite(ya)
-    if nan_policy == "raise" and not valid.all():
+    valid = np.isfinite(ya) if x_shared else np.isfinite(xa) & np.isfinite(ya)
+    all_valid = bool(valid.all())
+    if nan_policy == "raise" and not all_valid:
         r, c = np.argwhere(~valid)[0]
         name, v = ("x", xa[r, c]) if not np.isfinite(xa[r, c]) else ("y", ya[r, c])
         raise LawfitInputError(f"{name}[{r}, {c}] is {float(v)!r}; pass nan_policy=\"omit\" to drop it")
-    bad_x = valid & (xa <= 0)
-    if bad_x.any():
-        r, c = np.argwhere(bad_x)[0]
-        raise LawfitInputError(f"x[{r}, {c}] is {float(xa[r, c])!r}; a power law needs positive x")
+    if not x_shared:
+        bad_x = valid & (xa <= 0)
+        if bad_x.any():
+            r, c = np.argwhere(bad_x)[0]
+            raise LawfitInputError(f"x[{r}, {c}] is {float(xa[r, c])!r}; a power law needs positive x")
     robust = law.default_loss if robust is None else robust
     if robust not in ROBUST_LOSSES:
         raise LawfitInputError(f"robust must be one of {ROBUST_LOSSES}, got {robust!r}")
@@ -202,10 +220,12 @@ def fit_many(
         r, c = np.argwhere(valid & (ya <= 0))[0]
         raise LawfitInputError(f"y[{r}, {c}] is {float(ya[r, c])!r}; log residuals need positive values")
     n_fits = ya.shape[0]
-    counts = valid.sum(axis=1)
-    # Compact each row: valid points first (stable), padding after.
-    if valid.all():
-        xc, yc = np.ascontiguousarray(xa), np.ascontiguousarray(ya)
+    counts = valid.sum(axis=1).astype(np.int64)
+    # Compact each row: valid points first (stable), padding after. Complete rows with a shared x
+    # pass that one row of x (Rust computes log x once).
+    if all_valid:
+        xc = np.ascontiguousarray(xa[:1] if x_shared else xa)
+        yc = np.ascontiguousarray(ya)
     else:
         order = np.argsort(~valid, axis=1, kind="stable")
         xc = np.ascontiguousarray(np.take_along_axis(np.where(valid, xa, 1.0), order, axis=1))
@@ -214,7 +234,7 @@ def fit_many(
     lower_pub, upper_pub, fixed = _bounds_and_fixed(law, bounds, fix)
     fixed_mask = [k in fixed for k in names]
     per_fit, shared = _starts_per_fit(law, starts, n_fits)
-    options = {"loss": robust, "delta": float(delta), "space": space, "fixed": fixed}
+    options = {"loss": robust, "delta": float(delta), "space": space, "fixed": fixed, "method": method}
 
     if isinstance(law, PurePowerLaw):
         out = _fit_many_pure(law, xc, yc, counts, robust, space, fixed)
@@ -232,17 +252,19 @@ def fit_many(
                 np.clip(arr, lower, upper, out=arr)
         if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) or max_evals < 1:
             raise LawfitInputError(f"max_evals must be a positive integer, got {max_evals!r}")
+        if method not in ("auto", "lm"):
+            raise LawfitInputError(f"method must be 'auto' or 'lm', got {method!r}")
         out = _core.fit_many_power_law(
-            xc, yc, [int(c) for c in counts], starts=per_fit, shared_starts=shared, grid_keep=2, loss=robust,
+            xc, yc, counts, starts=per_fit, shared_starts=shared, grid_keep=2, loss=robust,
             delta=float(delta), space=space, lower=np.ascontiguousarray(lower),
             upper=np.ascontiguousarray(upper), fixed=fixed_mask, ftol=float(ftol), xtol=float(xtol),
-            gtol=float(gtol), max_evals=int(max_evals),
+            gtol=float(gtol), max_evals=int(max_evals), method=method,
         )
     q = np.asarray(out["params"], dtype=float)
     params = {k: np.ascontiguousarray(q[:, j]) for j, k in enumerate(names)}
     return BatchResult(law=law, params=params, success=np.asarray(out["success"], dtype=bool),
                        cost=np.asarray(out["cost"], dtype=float), status=list(out["status"]),
-                       n_points=counts.astype(np.int64), n_evals=np.asarray(out["n_evals"], dtype=np.int64),
+                       n_points=counts, n_evals=np.asarray(out["n_evals"], dtype=np.int64),
                        options=options)
 
 
