@@ -10,6 +10,7 @@
 pub mod areas;
 pub mod batch;
 pub mod error;
+pub mod fastmath;
 pub mod laws;
 pub mod lm;
 pub mod problem;

@@ -5,7 +5,7 @@ use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
 use crate::laws::momentum::{self, MomentumConfig, RunSchedule};
 use crate::laws::momentum_n;
-use crate::lm::{LmOptions, MultiStartReport};
+use crate::lm::{LmOptions, MultiStartReport, Status};
 use crate::problem::Space;
 use crate::robust::RobustLoss;
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
@@ -362,22 +362,38 @@ fn slice2<'a>(name: &str, arr: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [
     Ok((values, n_rows, n_cols))
 }
 
-/// Results of a batch of tasks as a dict of arrays (`params` is n_tasks × p).
+/// Names of the termination codes of a batch (`status` holds indices into this list).
+const STATUS_NAMES: [&str; 8] =
+    ["Ftol", "Xtol", "Gtol", "NothingToFit", "MaxEvals", "NonFiniteStart", "Stalled", "Skipped"];
+
+fn status_code(status: Option<Status>) -> u8 {
+    match status {
+        Some(Status::Ftol) => 0,
+        Some(Status::Xtol) => 1,
+        Some(Status::Gtol) => 2,
+        Some(Status::NothingToFit) => 3,
+        Some(Status::MaxEvals) => 4,
+        Some(Status::NonFiniteStart) => 5,
+        Some(Status::Stalled) => 6,
+        None => 7,
+    }
+}
+
+/// Results of a batch of tasks as a dict of arrays (`params` is n_tasks × p; `status` holds
+/// indices into `status_names`).
 fn tasks_dict<'py>(py: Python<'py>, tasks: Vec<TaskResult>, p: usize) -> PyResult<Bound<'py, PyDict>> {
     let n = tasks.len();
     let mut params = Vec::with_capacity(n * p);
     let mut cost = Vec::with_capacity(n);
     let mut success = Vec::with_capacity(n);
     let mut status = Vec::with_capacity(n);
-    let mut message = Vec::with_capacity(n);
     let mut n_evals = Vec::with_capacity(n);
     let mut n_converged = Vec::with_capacity(n);
     for t in tasks {
         params.extend_from_slice(&t.params);
         cost.push(t.cost);
         success.push(t.success());
-        status.push(t.status.map_or_else(|| "Skipped".to_string(), |s| format!("{s:?}")));
-        message.push(t.message());
+        status.push(status_code(t.status));
         n_evals.push(t.n_evals as u64);
         n_converged.push(t.n_converged as u64);
     }
@@ -385,8 +401,8 @@ fn tasks_dict<'py>(py: Python<'py>, tasks: Vec<TaskResult>, p: usize) -> PyResul
     d.set_item("params", PyArray1::from_vec(py, params).reshape([n, p])?)?;
     d.set_item("cost", cost.into_pyarray(py))?;
     d.set_item("success", success.into_pyarray(py))?;
-    d.set_item("status", status)?;
-    d.set_item("message", message)?;
+    d.set_item("status", status.into_pyarray(py))?;
+    d.set_item("status_names", STATUS_NAMES.to_vec())?;
     d.set_item("n_evals", n_evals.into_pyarray(py))?;
     d.set_item("n_converged", n_converged.into_pyarray(py))?;
     Ok(d)

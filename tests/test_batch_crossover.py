@@ -82,7 +82,7 @@ def test_fit_many_ragged_rows_and_skips():
     for i in (1, 2):
         ok = np.isfinite(X[i]) & np.isfinite(y[i])
         single = lf.fit(lf.PowerLaw(), x=X[i][ok], y=y[i][ok])
-        assert math.isclose(res.params["b"][i], single.params["b"], rel_tol=1e-9)
+        assert math.isclose(res.params["b"][i], single.params["b"], rel_tol=1e-6)
 
 
 def test_fit_many_fix_bounds_log_space_and_pandas():

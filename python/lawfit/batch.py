@@ -35,7 +35,7 @@ class BatchResult:
         Whether each fit met a tolerance.
     cost : ndarray, shape (n_fits,)
         Objective Σ w·ρ(r) of each fit (NaN for skipped rows).
-    status : list of str
+    status : ndarray of str, shape (n_fits,)
         Termination reason per fit (``"Ftol"``, ``"Xtol"``, ``"Gtol"``, ``"MaxEvals"``, ...,
         ``"Skipped"`` when a row has fewer valid points than free parameters).
     n_points : ndarray of int, shape (n_fits,)
@@ -50,7 +50,7 @@ class BatchResult:
     params: dict[str, np.ndarray]
     success: np.ndarray
     cost: np.ndarray
-    status: list[str]
+    status: np.ndarray
     n_points: np.ndarray
     n_evals: np.ndarray
     options: dict[str, Any] = field(default_factory=dict)
@@ -262,8 +262,11 @@ def fit_many(
         )
     q = np.asarray(out["params"], dtype=float)
     params = {k: np.ascontiguousarray(q[:, j]) for j, k in enumerate(names)}
+    status = out["status"]
+    if "status_names" in out:  # Rust batches return codes into a table of names
+        status = np.asarray(out["status_names"])[np.asarray(status, dtype=np.intp)]
     return BatchResult(law=law, params=params, success=np.asarray(out["success"], dtype=bool),
-                       cost=np.asarray(out["cost"], dtype=float), status=list(out["status"]),
+                       cost=np.asarray(out["cost"], dtype=float), status=np.asarray(status, dtype=str),
                        n_points=counts, n_evals=np.asarray(out["n_evals"], dtype=np.int64),
                        options=options)
 

@@ -166,13 +166,13 @@ fn reduced(ln_x: &[f64], y: &[f64], yc: &[f64], ln_x_mid: f64, b: f64, u: &mut [
     // One pass: u = x^(−b), and the sums of the centred normal equations, accumulated around the
     // shift k ≈ ū so that Σ(u − ū)² = Σ(u − k)² − (Σ(u − k))²/n does not cancel.
     let k = (-b * ln_x_mid).exp();
+    crate::fastmath::exp_slice(-b, ln_x, u);
     let (mut s1, mut s2, mut suy) = (0.0, 0.0, 0.0);
-    for ((ui, &lx), &yci) in u.iter_mut().zip(ln_x).zip(yc) {
-        *ui = (-b * lx).exp();
-        let d = *ui - k;
+    for (&ui, &yci) in u.iter().zip(yc) {
+        let d = ui - k;
         s1 += d;
         s2 += d * d;
-        suy += *ui * yci; // = Σ (u − ū)(y − ȳ), as Σ yc = 0
+        suy += ui * yci; // = Σ (u − ū)(y − ȳ), as Σ yc = 0
     }
     let u_mean = k + s1 / n;
     let suu = s2 - s1 * s1 / n;
