@@ -434,6 +434,14 @@ mod tests {
             fit_power_rows(xr, yr, Space::Linear, &Starts::Grid(2), o, m, &|| false).unwrap()
         };
         let (lm, auto) = (go(&opts, PowerMethod::Lm), go(&opts, PowerMethod::Auto));
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| go(&opts, PowerMethod::Auto));
+        for (a, b) in auto.iter().zip(&one_thread) {
+            assert_eq!(a.params, b.params);
+        }
         for (r, (l, a)) in lm.iter().zip(&auto).enumerate() {
             assert!(l.success() && a.success(), "row {r}");
             assert!(a.cost <= l.cost * (1.0 + 1e-10), "row {r}");
