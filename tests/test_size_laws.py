@@ -217,6 +217,8 @@ def test_fit_data_dispatch_errors():
         lf.fit(lf.MomentumLaw(), N=[1.0], D=[1.0], loss=[1.0])
     with pytest.raises(lf.LawfitInputError, match="disagree"):
         lf.fit(lf.MomentumLaw(), c, loss="huber", robust="linear")
+    with pytest.raises(lf.LawfitInputError, match="pass N=, D= and loss="):
+        lf.fit(lf.ChinchillaLaw(), c)
 
 
 def test_nan_policy_omit_drops_points():

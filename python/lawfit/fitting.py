@@ -449,6 +449,13 @@ def fit(
         loss = robust
     if loss is None:
         loss = "huber"
+    from lawfit.size_laws import PointLaw
+
+    if isinstance(law, PointLaw):
+        names = ", ".join(f"{k}=" for k in law.data_names)
+        raise LawfitInputError(
+            f"{type(law).__name__} is fitted to data points: pass {names} and loss= (or y=)"
+        )
     curve_list = _as_curves(curves)
     if not isinstance(loss, str) or loss not in ROBUST_LOSSES:
         raise LawfitInputError(f"loss must be one of {ROBUST_LOSSES}, got {loss!r}")
