@@ -8,7 +8,9 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
 
 pub mod areas;
+pub mod batch;
 pub mod error;
+pub mod fastmath;
 pub mod laws;
 pub mod lm;
 pub mod problem;

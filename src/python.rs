@@ -5,7 +5,7 @@ use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
 use crate::laws::momentum::{self, MomentumConfig, RunSchedule};
 use crate::laws::momentum_n;
-use crate::lm::{LmOptions, MultiStartReport};
+use crate::lm::{LmOptions, MultiStartReport, Status};
 use crate::problem::Space;
 use crate::robust::RobustLoss;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
@@ -98,9 +98,20 @@ fn run_interruptible<T: Send>(
     let mut callback_error: Option<PyErr> = None;
     let result = py.detach(|| {
         std::thread::scope(|scope| {
-            let handle = scope.spawn(|| work(&|| interrupted.load(Ordering::Relaxed)));
+            // The worker wakes this thread when it finishes, so short calls do not wait out a
+            // whole polling interval.
+            let waiter = std::thread::current();
+            let flag = &interrupted;
+            let handle = scope.spawn(move || {
+                let out = work(&|| flag.load(Ordering::Relaxed));
+                waiter.unpark();
+                out
+            });
             while !handle.is_finished() {
-                std::thread::sleep(Duration::from_millis(20));
+                std::thread::park_timeout(Duration::from_millis(20));
+                if handle.is_finished() {
+                    break;
+                }
                 Python::attach(|py| {
                     if py.check_signals().is_err() {
                         interrupted.store(true, Ordering::Relaxed);
@@ -743,6 +754,395 @@ fn fit_multipower<'py>(
     report_with_stats(py, rep)
 }
 
+// ---- size laws and batches ----
+// Chinchilla (spec §4), the power law with an irreducible term (spec §5), many independent fits
+// at once (`fit_many`) and re-weighted refits (the bootstrap). Conversions only; the work is in
+// `laws::chinchilla`, `laws::power` and `batch`.
+
+use crate::batch::{self, Abscissae, PowerMethod, Rows, Screening, Starts, TaskResult};
+use crate::laws::{chinchilla, power};
+use numpy::PyReadonlyArray3;
+
+/// Borrow a C-contiguous 2-D float64 array as (values, n_rows, n_cols).
+fn slice2<'a>(name: &str, arr: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize, usize)> {
+    let (n_rows, n_cols) = arr.as_array().dim();
+    let values = arr
+        .as_slice()
+        .map_err(|_| LawfitInputError::new_err(format!("{name} must be a C-contiguous float64 array")))?;
+    Ok((values, n_rows, n_cols))
+}
+
+/// Names of the termination codes of a batch (`status` holds indices into this list).
+const STATUS_NAMES: [&str; 8] =
+    ["Ftol", "Xtol", "Gtol", "NothingToFit", "MaxEvals", "NonFiniteStart", "Stalled", "Skipped"];
+
+fn status_code(status: Option<Status>) -> u8 {
+    match status {
+        Some(Status::Ftol) => 0,
+        Some(Status::Xtol) => 1,
+        Some(Status::Gtol) => 2,
+        Some(Status::NothingToFit) => 3,
+        Some(Status::MaxEvals) => 4,
+        Some(Status::NonFiniteStart) => 5,
+        Some(Status::Stalled) => 6,
+        None => 7,
+    }
+}
+
+/// Results of a batch of tasks as a dict of arrays (`params` is n_tasks × p; `status` holds
+/// indices into `status_names`).
+fn tasks_dict<'py>(py: Python<'py>, tasks: Vec<TaskResult>, p: usize) -> PyResult<Bound<'py, PyDict>> {
+    let n = tasks.len();
+    let mut params = Vec::with_capacity(n * p);
+    let mut cost = Vec::with_capacity(n);
+    let mut success = Vec::with_capacity(n);
+    let mut status = Vec::with_capacity(n);
+    let mut n_evals = Vec::with_capacity(n);
+    let mut n_converged = Vec::with_capacity(n);
+    for t in tasks {
+        params.extend_from_slice(&t.params);
+        cost.push(t.cost);
+        success.push(t.success());
+        status.push(status_code(t.status));
+        n_evals.push(t.n_evals as u64);
+        n_converged.push(t.n_converged as u64);
+    }
+    let d = PyDict::new(py);
+    d.set_item("params", PyArray1::from_vec(py, params).reshape([n, p])?)?;
+    d.set_item("cost", cost.into_pyarray(py))?;
+    d.set_item("success", success.into_pyarray(py))?;
+    d.set_item("status", status.into_pyarray(py))?;
+    d.set_item("status_names", STATUS_NAMES.to_vec())?;
+    d.set_item("n_evals", n_evals.into_pyarray(py))?;
+    d.set_item("n_converged", n_converged.into_pyarray(py))?;
+    Ok(d)
+}
+
+/// Epoch's grid of 4,500 Chinchilla starts, solver order (e, a, b, alpha, beta), shape (4500, 5).
+#[pyfunction]
+fn chinchilla_default_starts(py: Python<'_>) -> PyResult<Bound<'_, numpy::PyArray2<f64>>> {
+    let flat: Vec<f64> = chinchilla::default_starts().into_iter().flatten().collect();
+    let n = flat.len() / chinchilla::N_PARAMS;
+    PyArray1::from_vec(py, flat).reshape([n, chinchilla::N_PARAMS])
+}
+
+/// Fit L(N, D) = E + A/N^α + B/D^β (log-sum-exp form) from every start; returns the report dict.
+#[pyfunction]
+#[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals, polish=32, screen_tol=1e-2, screen_max_evals=15))]
+#[allow(clippy::too_many_arguments)]
+fn fit_chinchilla<'py>(
+    py: Python<'py>,
+    n: PyReadonlyArray1<'py, f64>,
+    d: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+    polish: usize,
+    screen_tol: f64,
+    screen_max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        chinchilla::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    if !(screen_tol.is_finite() && screen_tol >= 0.0) {
+        return Err(LawfitInputError::new_err(format!(
+            "screen_tol must be finite and >= 0, got {screen_tol}"
+        )));
+    }
+    let screen = (polish > 0).then_some(Screening { tol: screen_tol, max_evals: screen_max_evals, polish });
+    let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let rep = run_interruptible(py, None, |stop| {
+        let data = chinchilla::ChinchillaData::new(n, d, targets)?;
+        chinchilla::fit(&data, weights, space, &starts, &opts, screen, stop)
+    })?;
+    report_dict(py, rep)
+}
+
+/// Chinchilla predictions L̂(N, D) for solver-order parameters (e, a, b, alpha, beta).
+#[pyfunction]
+fn predict_chinchilla<'py>(
+    py: Python<'py>,
+    n: PyReadonlyArray1<'py, f64>,
+    d: PyReadonlyArray1<'py, f64>,
+    params: Vec<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (n, d) = (slice("N", &n)?, slice("D", &d)?);
+    let out = py.detach(|| chinchilla::predict(n, d, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Refit the Chinchilla law once per row of `weights` (n_rep × n), in parallel.
+#[pyfunction]
+#[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn refit_chinchilla<'py>(
+    py: Python<'py>,
+    n: PyReadonlyArray1<'py, f64>,
+    d: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: PyReadonlyArray2<'py, f64>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        chinchilla::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
+    let (w, _, _) = slice2("weights", &weights)?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let tasks = run_interruptible(py, None, |stop| {
+        let data = chinchilla::ChinchillaData::new(n, d, targets)?;
+        batch::chinchilla_reweighted(&data, w, space, &starts, &opts, stop)
+    })?;
+    tasks_dict(py, tasks, chinchilla::N_PARAMS)
+}
+
+/// Fit y = a·x^(−b) + c from every start; returns the report dict.
+#[pyfunction]
+#[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn fit_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        power::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let rep =
+        run_interruptible(py, None, |stop| power::fit(x, targets, weights, space, &starts, &opts, stop))?;
+    report_dict(py, rep)
+}
+
+/// Power-law predictions a·x^(−b) + c.
+#[pyfunction]
+fn predict_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    params: Vec<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let x = slice("x", &x)?;
+    let out = py.detach(|| power::predict(x, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Data-driven power-law starts (variable projection over a grid of b), shape (k, 3).
+#[pyfunction]
+#[pyo3(signature = (x, y, weights, *, keep, lower, upper))]
+fn power_law_grid_starts<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    y: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    keep: usize,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+    let (x, y) = (slice("x", &x)?, slice("y", &y)?);
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let (lower, upper) = (slice("lower", &lower)?, slice("upper", &upper)?);
+    if y.len() != x.len() || lower.len() != power::N_PARAMS || upper.len() != power::N_PARAMS {
+        return Err(LawfitInputError::new_err("x and y must have equal lengths; bounds need 3 values"));
+    }
+    let starts = power::grid_starts(x, y, weights, keep, lower, upper);
+    let k = starts.len();
+    let flat: Vec<f64> = starts.into_iter().flatten().collect();
+    PyArray1::from_vec(py, flat).reshape([k, power::N_PARAMS])
+}
+
+/// Refit the power law once per row of `weights` (n_rep × n), in parallel.
+#[pyfunction]
+#[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
+    ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn refit_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray1<'py, f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: PyReadonlyArray2<'py, f64>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        power::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
+    let (w, _, _) = slice2("weights", &weights)?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let tasks = run_interruptible(py, None, |stop| {
+        batch::power_reweighted(x, targets, w, space, &starts, &opts, stop)
+    })?;
+    tasks_dict(py, tasks, power::N_PARAMS)
+}
+
+/// Fit the power law independently to every row of `x`, `y` (n_fits × n_points; row i uses its
+/// first `counts[i]` points). `starts`: None (data-driven, `grid_keep` per row), (k, 3) shared,
+/// or (n_fits, k, 3) per row.
+#[pyfunction]
+#[pyo3(signature = (x, y, counts, *, starts, shared_starts, grid_keep, loss, delta, space, lower, upper,
+    fixed, ftol, xtol, gtol, max_evals, method="auto"))]
+#[allow(clippy::too_many_arguments)]
+fn fit_many_power_law<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray2<'py, f64>,
+    counts: PyReadonlyArray1<'py, i64>,
+    starts: Option<PyReadonlyArray3<'py, f64>>,
+    shared_starts: Option<PyReadonlyArray2<'py, f64>>,
+    grid_keep: usize,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+    method: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let opts = lm_options(
+        power::N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let method = match method {
+        "auto" => PowerMethod::Auto,
+        "lm" => PowerMethod::Lm,
+        other => {
+            return Err(LawfitInputError::new_err(format!("method must be 'auto' or 'lm', got {other:?}")))
+        }
+    };
+    let (xv, x_rows, _) = slice2("x", &x)?;
+    let (yv, n_rows, n_cols) = slice2("y", &y)?;
+    let counts: Vec<usize> = steps_of("counts", &counts)?;
+    if counts.len() != n_rows {
+        return Err(LawfitInputError::new_err(format!(
+            "counts has {} entries, expected {n_rows}",
+            counts.len()
+        )));
+    }
+    let starts = match (starts, shared_starts) {
+        (Some(s), None) => Starts::PerTask(
+            s.as_array().outer_iter().map(|m| m.rows().into_iter().map(|r| r.to_vec()).collect()).collect(),
+        ),
+        (None, Some(s)) => Starts::Shared(starts_of(&s)),
+        (None, None) => Starts::Grid(grid_keep),
+        (Some(_), Some(_)) => {
+            return Err(LawfitInputError::new_err("pass either per-fit starts or shared starts, not both"))
+        }
+    };
+    let space = space_of(space)?;
+    let tasks = run_interruptible(py, None, |stop| {
+        // One row of x is shared by every fit.
+        let xr = if x_rows == 1 {
+            Abscissae::Shared(xv)
+        } else {
+            Abscissae::PerRow(Rows { values: xv, n_cols, counts: &counts })
+        };
+        let yr = Rows { values: yv, n_cols, counts: &counts };
+        batch::fit_power_rows(xr, yr, space, &starts, &opts, method, stop)
+    })?;
+    tasks_dict(py, tasks, power::N_PARAMS)
+}
+// ---- end of size laws and batches ----
+
 /// The extension module `lawfit._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -755,5 +1155,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(least_squares, m)?)?;
     m.add_function(wrap_pyfunction!(multipower_predict, m)?)?;
     m.add_function(wrap_pyfunction!(fit_multipower, m)?)?;
+    m.add_function(wrap_pyfunction!(chinchilla_default_starts, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_chinchilla, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_chinchilla, m)?)?;
+    m.add_function(wrap_pyfunction!(refit_chinchilla, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_power_law, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_power_law, m)?)?;
+    m.add_function(wrap_pyfunction!(power_law_grid_starts, m)?)?;
+    m.add_function(wrap_pyfunction!(refit_power_law, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_many_power_law, m)?)?;
     Ok(())
 }

@@ -101,3 +101,39 @@ def mpl_reference(lrs, indices, params) -> np.ndarray:
         ld = np.sum(drop * g)
         out[i] = l0 + a * s1 ** (-alpha) + b * ld
     return out
+# ---- size laws (spec §4–§6) ----------------------------------------------------------------
+
+
+def huber(r, delta: float) -> np.ndarray:
+    """Huber_δ(r) = ½r² for |r| ≤ δ, δ(|r| − δ/2) beyond (spec notation)."""
+    a = np.abs(np.asarray(r, dtype=np.float64))
+    return np.where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))
+
+
+def chinchilla_loss(params: dict, N, D) -> np.ndarray:
+    """L(N, D) = E + A/N^α + B/D^β, literally."""
+    N = np.asarray(N, dtype=np.float64)
+    D = np.asarray(D, dtype=np.float64)
+    return params["E"] + params["A"] / N ** params["alpha"] + params["B"] / D ** params["beta"]
+
+
+def chinchilla_huber_objective(params: dict, N, D, L, delta: float = 1e-3) -> float:
+    """Σ Huber_δ(log L̂ − log L), the objective of Besiroglu et al. 2024."""
+    return float(np.sum(huber(np.log(chinchilla_loss(params, N, D)) - np.log(L), delta)))
+
+
+def power_law(x, a: float, b: float, c: float) -> np.ndarray:
+    """y = a·x^(−b) + c."""
+    return a * np.asarray(x, dtype=np.float64) ** (-b) + c
+
+
+def loglog_ols(x, y) -> tuple[float, float]:
+    """(X_c, α) of L = (X_c/X)^α by ``np.polyfit`` of log10 L on log10 X (TSFM notebooks)."""
+    slope, intercept = np.polyfit(np.log10(x), np.log10(y), 1)
+    alpha = -slope
+    return float(10 ** (intercept / alpha)), float(alpha)
+
+
+def crossing_pure_power(xc_a: float, alpha_a: float, xc_b: float, alpha_b: float) -> float:
+    """x* of (X_a/x)^α_a = (X_b/x)^α_b: ln x* = (α_a ln X_a − α_b ln X_b)/(α_a − α_b)."""
+    return float(np.exp((alpha_a * np.log(xc_a) - alpha_b * np.log(xc_b)) / (alpha_a - alpha_b)))

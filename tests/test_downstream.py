@@ -130,7 +130,7 @@ def test_bad_inputs_are_named():
         correlate_with_compute(scores, [1e20, 0.0, 1e21, 1e22])
 
 
-@pytest.mark.skipif(not MODELS_CSV.exists(), reason="shared data not present")
+
 def test_read_models_csv_compute_axis():
     fam = read_model_family(MODELS_CSV, family="Pythia")
     assert len(fam.names) == 72 and set(fam.families) == {"Pythia"}

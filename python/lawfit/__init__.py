@@ -11,6 +11,9 @@ from importlib.metadata import PackageNotFoundError, version
 from lawfit import datasets, schedules
 from lawfit._core import LawfitInputError
 from lawfit._validate import LawfitTypeError
+from lawfit.batch import BatchResult, fit_many
+from lawfit.bootstrap import BootstrapResult
+from lawfit.crossover import Crossover, crossover
 from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
@@ -18,6 +21,15 @@ from lawfit.io import LogFormatWarning, read_log
 from lawfit.laws import Law, MomentumLaw, MomentumLawN, MultiPowerLaw
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
+from lawfit.size_laws import (
+    ChinchillaLaw,
+    ComputeOptimal,
+    PointLaw,
+    PowerLaw,
+    PurePowerLaw,
+    Regions,
+    SaturatingPowerLaw,
+)
 from lawfit.solver import LeastSquaresResult, least_squares
 from lawfit.validation import Validation, validate
 
@@ -64,6 +76,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "BatchResult",
+    "BootstrapResult",
+    "ChinchillaLaw",
+    "ComputeOptimal",
+    "Crossover",
+    "PointLaw",
+    "PowerLaw",
+    "PurePowerLaw",
+    "Regions",
+    "SaturatingPowerLaw",
+    "crossover",
+    "fit_many",
     "ConvergenceWarning",
     "Curve",
     "FitResult",

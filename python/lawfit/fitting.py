@@ -66,10 +66,56 @@ class FitResult:
     success: bool
     message: str
     options: dict[str, Any] = field(default_factory=dict)
+    #: The data and solver settings, for refits (bootstrap); not saved with the fit.
+    _refit: Any = field(default=None, repr=False, compare=False)
 
-    def predict(self, schedule_or_lr: Any, steps: Any = None, **kwargs: Any) -> np.ndarray:
-        """Predicted loss under a schedule (or per-step LR array) at ``steps`` (default: all)."""
-        return self.law.predict(self.params, schedule_or_lr, steps, **kwargs)
+    def predict(self, schedule_or_lr: Any = None, steps: Any = None, **kwargs: Any) -> np.ndarray:
+        """Predicted loss under a schedule (or per-step LR array) at ``steps`` (default: all).
+
+        For laws of data points the arguments are the law's data: ``fit.predict(x)`` for
+        :class:`~lawfit.PowerLaw`, ``fit.predict(N, D)`` or ``fit.predict(N=..., D=...)`` for
+        :class:`~lawfit.ChinchillaLaw`.
+        """
+        args = [a for a in (schedule_or_lr, steps) if a is not None]
+        if steps is not None and schedule_or_lr is None:
+            raise LawfitInputError("predict needs the schedule (or data) before steps")
+        return self.law.predict(self.params, *args, **kwargs)
+
+    def bootstrap(self, n: int = 1000, *, seed: int | None = 0, level: float = 0.95, starts: Any = "best",
+                  workers: int | None = None) -> Any:
+        """Bootstrap confidence intervals: resample the points with replacement and refit, in parallel.
+
+        Parameters
+        ----------
+        n : int, default 1000
+            Number of bootstrap replicates.
+        seed : int or None, default 0
+            Seed of ``numpy.random.default_rng`` drawing the resamples; the same seed gives
+            bit-identical results.
+        level : float, default 0.95
+            Confidence level of the percentile intervals.
+        starts : "best", "default" or array_like (k, p)
+            Start points of each refit: the fitted optimum (default), the optimum plus the law's
+            default starts (much slower for large grids), or explicit public-parameter starts.
+        workers : int, optional
+            Threads for curve laws (default: 4 × CPU count, at most 32); point laws use rayon.
+
+        Returns
+        -------
+        BootstrapResult
+            Per-parameter replicate values, standard errors (std of the converged replicates)
+            and percentile intervals.
+        """
+        from lawfit.bootstrap import bootstrap_fit
+
+        return bootstrap_fit(self, n, seed=seed, level=level, starts=starts, workers=workers)
+
+    def compute_optimal(self, budget: Any) -> Any:
+        """Compute-optimal (N, D, loss) for a FLOP budget, for laws that define it (``ChinchillaLaw``)."""
+        fn = getattr(self.law, "compute_optimal", None)
+        if fn is None:
+            raise LawfitInputError(f"{type(self.law).__name__} has no compute-optimal allocation")
+        return fn(self.params, budget)
 
     def report(self) -> str:
         """An lmfit-style text report of the fit."""
@@ -311,7 +357,8 @@ def fit(
     law: Law,
     curves: Curve | Sequence[Curve] | None = None,
     *,
-    loss: str = "huber",
+    loss: Any = None,
+    robust: str | None = None,
     delta: float = 1e-3,
     space: str | None = None,
     weights: Any = None,
@@ -324,21 +371,35 @@ def fit(
     gtol: float = 1e-10,
     max_evals: int = 2000,
     progress: bool | Callable[[int, int], None] | None = None,
+    N: Any = None,
+    D: Any = None,
+    x: Any = None,
+    y: Any = None,
+    nan_policy: str = "raise",
 ) -> FitResult:
-    """Fit a law to training curves by multi-start Levenberg–Marquardt in Rust.
+    """Fit a law to training curves, or to data points, by multi-start Levenberg–Marquardt in Rust.
 
     The objective is Σ wᵢ·ρ(rᵢ) over every logged point of every curve (shared parameters), with
     rᵢ = log L̂ − log L (``space="log"``, the default of loss laws) or L̂ − L, and ρ the robust
     loss of ``scipy.optimize.least_squares(loss=..., f_scale=delta)``.
+
+    Laws of data points take their data as keywords instead of curves:
+    ``fit(ChinchillaLaw(), N=N, D=D, loss=L)`` (``loss`` is then the array of observed losses
+    and the robust loss comes from ``robust``), ``fit(PowerLaw(), x=x, y=y)``.
 
     Parameters
     ----------
     law : Law
         The law, e.g. ``MomentumLaw()``.
     curves : Curve or list of Curve
-        The data; every point counts once.
-    loss : {"huber", "linear", "soft_l1", "cauchy"}, default "huber"
-        Robust loss ρ.
+        The data; every point counts once. Not used with data keywords.
+    loss : str or array_like, optional
+        With curves: the robust loss ρ, one of {"huber", "linear", "soft_l1", "cauchy"}, default
+        "huber". With data keywords: the observed values, shape (n,) (same as ``y``), or, when
+        ``y`` is given, the robust loss name.
+    robust : {"huber", "linear", "soft_l1", "cauchy"}, optional
+        Robust loss of a data-point fit (default: the law's ``default_loss``, "huber" for
+        ``ChinchillaLaw``, "linear" for ``PowerLaw`` and ``PurePowerLaw``).
     delta : float, default 1e-3
         Scale of the robust loss (scipy's ``f_scale``), in residual units.
     space : {"log", "linear"}, optional
@@ -361,14 +422,57 @@ def fit(
     progress : bool or callable, optional
         Show a progress bar of the multi-start (default: only when stderr is a terminal and rich is
         installed), or a callable ``progress(done, total)`` called as starts finish.
+    N, D : array_like, shape (n,), optional
+        Model sizes (parameters) and training tokens of each point (``ChinchillaLaw``).
+    x, y : array_like, shape (n,), optional
+        Abscissa and observed values (``PowerLaw``, ``PurePowerLaw``).
+    nan_policy : {"raise", "omit"}, default "raise"
+        Data-point fits: raise on a non-finite value (naming it), or drop those points.
 
     Returns
     -------
     FitResult
         Non-convergence is reported by ``success=False`` and a :class:`ConvergenceWarning`.
+        Point laws report their public parameters (e.g. ``E, A, B, alpha, beta``) and keep the
+        solver-coordinate estimates in ``options["solver"]``.
     """
     if not isinstance(law, Law):
         raise LawfitTypeError(f"law must be a lawfit Law instance, got {type(law).__name__}")
+    data_kw = {k: v for k, v in (("N", N), ("D", D), ("x", x)) if v is not None}
+    loss_is_data = loss is not None and not isinstance(loss, str)
+    if data_kw or y is not None or loss_is_data:
+        from lawfit._point_fit import fit_points
+        from lawfit.size_laws import PointLaw
+
+        if curves is not None:
+            raise LawfitInputError("pass either curves or data keywords (N=, D=, x=, y=), not both")
+        if not isinstance(law, PointLaw):
+            raise LawfitInputError(f"{type(law).__name__} is fitted to curves, not to data keywords")
+        if y is not None and loss_is_data:
+            raise LawfitInputError("pass the observed values once: as y= or as loss=")
+        if y is None and not loss_is_data:
+            raise LawfitInputError("pass the observed values as loss= (an array) or y=")
+        if isinstance(loss, str):
+            if robust is not None and robust != loss:
+                raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass robust= only")
+            robust = loss
+        return fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta, space=space,
+                          weights=weights, fix=fix, bounds=bounds, starts=starts,
+                          absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
+                          nan_policy=nan_policy)
+    if robust is not None:
+        if loss is not None and loss != robust:
+            raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass one of them")
+        loss = robust
+    if loss is None:
+        loss = "huber"
+    from lawfit.size_laws import PointLaw
+
+    if isinstance(law, PointLaw):
+        names = ", ".join(f"{k}=" for k in law.data_names)
+        raise LawfitInputError(
+            f"{type(law).__name__} is fitted to data points: pass {names} and loss= (or y=)"
+        )
     curve_list = _as_curves(curves)
     if not isinstance(loss, str) or loss not in ROBUST_LOSSES:
         raise LawfitInputError(f"loss must be one of {ROBUST_LOSSES}, got {loss!r}")
@@ -475,4 +579,10 @@ def fit(
         "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
         "curves": [c.name for c in curve_list],
     }
-    return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options)
+    from lawfit.bootstrap import RefitSpec
+
+    spec = RefitSpec(kind="curves", data=curve_list, targets=targets, weights=w, best=vec, lower=lower,
+                     upper=upper, fixed=fixed_mask, loss=loss, delta=delta, space=space, ftol=float(ftol),
+                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals))
+    return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options,
+                     _refit=spec)

@@ -1,0 +1,403 @@
+//! A power law with an irreducible term (Hestness et al. 2017, "Deep Learning Scaling is
+//! Predictable, Empirically", arXiv 1712.00409):
+//!
+//! ```text
+//! y(x) = a·x^(−b) + c
+//! ```
+//!
+//! Parameters, in order: `a, b, c`. The model is linear in (a, c) for fixed b; [`grid_starts`]
+//! uses that (variable projection on a grid of b) to give data-driven start points.
+
+use crate::error::{Error, Result};
+use crate::lm::{self, LmOptions, MultiStartReport, Status};
+use crate::problem::{DataProblem, Model, Space};
+use crate::robust::RobustLoss;
+
+/// Number of parameters of the law.
+pub const N_PARAMS: usize = 3;
+
+/// Exponents b of the variable-projection grid of [`grid_starts`].
+pub const B_GRID: [f64; 12] = [0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0];
+
+/// The power law at data points x (stored as log x).
+#[derive(Debug, Clone)]
+pub struct PowerLawModel {
+    ln_x: Vec<f64>,
+}
+
+impl PowerLawModel {
+    /// Build from positive, finite `x`.
+    pub fn new(x: &[f64]) -> Result<Self> {
+        if let Some((i, &v)) = x.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v > 0.0)) {
+            return Err(Error::InvalidValue {
+                name: "x",
+                index: i,
+                value: v,
+                reason: "a power law needs positive, finite x",
+            });
+        }
+        Ok(Self { ln_x: x.iter().map(|v| v.ln()).collect() })
+    }
+
+    /// log x of the points.
+    pub fn ln_x(&self) -> &[f64] {
+        &self.ln_x
+    }
+}
+
+impl Model for PowerLawModel {
+    type Prepared = ();
+
+    fn n_params(&self) -> usize {
+        N_PARAMS
+    }
+
+    fn n_points(&self) -> usize {
+        self.ln_x.len()
+    }
+
+    fn prepare(&self, _params: &[f64]) {}
+
+    fn eval_chunk(&self, q: &[f64], _: &(), start: usize, values: &mut [f64], gradients: Option<&mut [f64]>) {
+        let (a, b, c) = (q[0], q[1], q[2]);
+        let ln_x = &self.ln_x[start..start + values.len()];
+        match gradients {
+            None => {
+                for (v, &lx) in values.iter_mut().zip(ln_x) {
+                    *v = a * (-b * lx).exp() + c;
+                }
+            }
+            Some(g) => {
+                for (i, (v, &lx)) in values.iter_mut().zip(ln_x).enumerate() {
+                    let pw = (-b * lx).exp();
+                    *v = a * pw + c;
+                    g[3 * i] = pw;
+                    g[3 * i + 1] = -a * lx * pw;
+                    g[3 * i + 2] = 1.0;
+                }
+            }
+        }
+    }
+}
+
+/// Data-driven starts: for each b of [`B_GRID`], (a, c) by weighted linear least squares on
+/// the values (whatever the residual space); the `keep` grid points of lowest squared error, as
+/// (a, b, c), clamped into `[lower, upper]`.
+pub fn grid_starts(
+    x: &[f64],
+    y: &[f64],
+    weights: Option<&[f64]>,
+    keep: usize,
+    lower: &[f64],
+    upper: &[f64],
+) -> Vec<Vec<f64>> {
+    let mut scored: Vec<(f64, [f64; 3])> = Vec::with_capacity(B_GRID.len());
+    let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+    for &b in &B_GRID {
+        // Normal equations of y ≈ a·u + c with u = x^(−b).
+        let (mut sw, mut su, mut suu, mut sy, mut suy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (i, (&lx, &yi)) in ln_x.iter().zip(y).enumerate() {
+            let w = weights.map_or(1.0, |w| w[i]);
+            let u = (-b * lx).exp();
+            sw += w;
+            su += w * u;
+            suu += w * u * u;
+            sy += w * yi;
+            suy += w * u * yi;
+        }
+        let det = sw * suu - su * su;
+        if !(det.abs() > 1e-300) || !det.is_finite() {
+            continue;
+        }
+        let a = (sw * suy - su * sy) / det;
+        let c = (sy - a * su) / sw;
+        let mut sse = 0.0;
+        for (i, (&lx, &yi)) in ln_x.iter().zip(y).enumerate() {
+            let w = weights.map_or(1.0, |w| w[i]);
+            let r = a * (-b * lx).exp() + c - yi;
+            sse += w * r * r;
+        }
+        if sse.is_finite() && a.is_finite() && c.is_finite() {
+            let mut q = [a, b, c];
+            for j in 0..3 {
+                q[j] = q[j].clamp(lower[j], upper[j]);
+            }
+            scored.push((sse, q));
+        }
+    }
+    scored.sort_by(|l, r| l.0.total_cmp(&r.0));
+    scored.into_iter().take(keep.max(1)).map(|(_, q)| q.to_vec()).collect()
+}
+
+/// The outcome of [`separable_fit`].
+#[derive(Debug, Clone)]
+pub struct SeparableReport {
+    /// (a, b, c).
+    pub params: [f64; 3],
+    /// ½·Σ r² at `params`.
+    pub cost: f64,
+    /// Termination reason, with the meanings of [`crate::lm::Status`] for the search over b.
+    pub status: Status,
+    /// Evaluations of the reduced problem (one exponential per point each).
+    pub n_evals: usize,
+}
+
+/// Whether [`separable_fit`] solves the same problem as the general solver: ordinary least
+/// squares on the values (linear space, linear loss) with nothing fixed.
+pub fn separable_applicable(space: Space, opts: &LmOptions) -> bool {
+    space == Space::Linear && opts.loss == RobustLoss::Linear && !opts.fixed.iter().any(|f| *f)
+}
+
+/// The reduced problem at one b: the optimal (a, c), the cost, and Kaufman's gradient and
+/// Gauss–Newton curvature with respect to b.
+#[derive(Debug, Clone, Copy)]
+struct Reduced {
+    a: f64,
+    c: f64,
+    cost: f64,
+    g: f64,
+    h: f64,
+}
+
+/// The reduced problem at exponent `b`. `yc` is y minus its mean, `ln_x_mid` the mean of log x;
+/// `u` is scratch for x^(−b).
+fn reduced(ln_x: &[f64], y: &[f64], yc: &[f64], ln_x_mid: f64, b: f64, u: &mut [f64]) -> Option<Reduced> {
+    let n = y.len() as f64;
+    // One pass: u = x^(−b), and the sums of the centred normal equations, accumulated around the
+    // shift k ≈ ū so that Σ(u − ū)² = Σ(u − k)² − (Σ(u − k))²/n does not cancel.
+    let k = (-b * ln_x_mid).exp();
+    crate::fastmath::exp_slice(-b, ln_x, u);
+    let (mut s1, mut s2, mut suy) = (0.0, 0.0, 0.0);
+    for (&ui, &yci) in u.iter().zip(yc) {
+        let d = ui - k;
+        s1 += d;
+        s2 += d * d;
+        suy += ui * yci; // = Σ (u − ū)(y − ȳ), as Σ yc = 0
+    }
+    let u_mean = k + s1 / n;
+    let suu = s2 - s1 * s1 / n;
+    if !(suu > 1e-24 * (s2 + k * k * n)) || !suu.is_finite() {
+        return None; // u is (numerically) constant: a and c are not separately identifiable
+    }
+    // (a, c) by least squares in the orthogonal basis {1, u − ū}.
+    let a = suy / suu;
+    // Kaufman's Jacobian of the projected residual: v = ∂r/∂b at fixed (a, c), with its part in
+    // span{1, u} removed. r is orthogonal to that span, so the gradient is simply Σ v·r.
+    let (mut sr2, mut svr, mut sv, mut svv, mut svu) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for ((&ui, &lx), &yci) in u.iter().zip(ln_x).zip(yc) {
+        let du = ui - u_mean;
+        let r = a * du - yci;
+        let v = -a * lx * ui;
+        sr2 += r * r;
+        svr += v * r;
+        sv += v;
+        svv += v * v;
+        svu += v * du;
+    }
+    let y_mean = y[0] - yc[0];
+    let c = y_mean - a * u_mean;
+    let h = (svv - sv * sv / n - svu * svu / suu).max(0.0);
+    let out = Reduced { a, c, cost: 0.5 * sr2, g: svr, h };
+    (out.cost.is_finite() && a.is_finite() && c.is_finite()).then_some(out)
+}
+
+/// Ordinary least squares of y = a·x^(−b) + c by variable projection (Golub & Pereyra 1973, with
+/// Kaufman's 1975 Jacobian): for each b, (a, c) are solved exactly, and a Levenberg–Marquardt
+/// search over b alone (the solver's step control and ftol/xtol/gtol tests, in one dimension)
+/// finds the minimum. Only b's bounds are applied. Returns `None` when the start is degenerate
+/// (x^(−b) constant over the data); the caller then uses the general solver.
+pub fn separable_fit(
+    ln_x: &[f64],
+    y: &[f64],
+    b0: f64,
+    opts: &LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<SeparableReport>> {
+    let (lo, hi) = (opts.lower[1], opts.upper[1]);
+    let n = y.len() as f64;
+    let y_mean = y.iter().sum::<f64>() / n;
+    let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+    let ln_x_mid = ln_x.iter().sum::<f64>() / n;
+    let mut u = vec![0.0; y.len()];
+    let mut b = b0.clamp(lo, hi);
+    let Some(mut cur) = reduced(ln_x, y, &yc, ln_x_mid, b, &mut u) else { return Ok(None) };
+    let mut n_evals = 1;
+    let finish = |b: f64, r: Reduced, status, n_evals| SeparableReport {
+        params: [r.a, b, r.c],
+        cost: r.cost,
+        status,
+        n_evals,
+    };
+    let mut scale = if cur.h > 0.0 { cur.h.sqrt() } else { 1.0 };
+    let mut mu = 1e-3 * cur.h.max(f64::MIN_POSITIVE);
+    let mut nu = 2.0;
+    loop {
+        if stop() {
+            return Err(Error::Interrupted);
+        }
+        scale = scale.max(cur.h.sqrt());
+        if (b <= lo && cur.g > 0.0) || (b >= hi && cur.g < 0.0) {
+            return Ok(Some(finish(b, cur, Status::NothingToFit, n_evals)));
+        }
+        let cost_scale = (2.0 * cur.cost).sqrt().max(f64::MIN_POSITIVE);
+        let gnorm = if cur.h > 0.0 { cur.g.abs() / (cur.h.sqrt() * cost_scale) } else { 0.0 };
+        if gnorm <= opts.gtol {
+            return Ok(Some(finish(b, cur, Status::Gtol, n_evals)));
+        }
+        loop {
+            let denom = cur.h + mu * scale * scale;
+            if !(denom > 0.0) || !denom.is_finite() {
+                return Ok(Some(finish(b, cur, Status::Stalled, n_evals)));
+            }
+            let b_new = (b - cur.g / denom).clamp(lo, hi);
+            let delta = b_new - b;
+            let predicted = -(cur.g * delta + 0.5 * cur.h * delta * delta);
+            if (delta * scale).abs() <= opts.xtol * ((b * scale).abs() + opts.xtol) {
+                return Ok(Some(finish(b, cur, Status::Xtol, n_evals)));
+            }
+            if n_evals >= opts.max_evals {
+                return Ok(Some(finish(b, cur, Status::MaxEvals, n_evals)));
+            }
+            let trial = reduced(ln_x, y, &yc, ln_x_mid, b_new, &mut u);
+            n_evals += 1;
+            let trial_cost = trial.map_or(f64::INFINITY, |t| t.cost);
+            let actual = cur.cost - trial_cost;
+            let ratio = if predicted > 0.0 { actual / predicted } else { -1.0 };
+            if let Some(t) = trial.filter(|_| actual > 0.0 && ratio > 1e-4) {
+                let ftol_met = actual <= opts.ftol * cur.cost && predicted <= opts.ftol * cur.cost;
+                b = b_new;
+                cur = t;
+                mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));
+                nu = 2.0;
+                if ftol_met {
+                    return Ok(Some(finish(b, cur, Status::Ftol, n_evals)));
+                }
+                break;
+            }
+            if trial_cost.is_finite()
+                && actual >= 0.0
+                && actual <= opts.ftol * cur.cost
+                && predicted >= 0.0
+                && predicted <= opts.ftol * cur.cost
+            {
+                return Ok(Some(finish(b, cur, Status::Ftol, n_evals)));
+            }
+            mu *= nu;
+            nu *= 2.0;
+            if !mu.is_finite() || mu > 1e300 {
+                return Ok(Some(finish(b, cur, Status::Stalled, n_evals)));
+            }
+        }
+    }
+}
+
+/// Fit from every start (in parallel); the lowest objective wins.
+pub fn fit(
+    x: &[f64],
+    y: &[f64],
+    weights: Option<&[f64]>,
+    space: Space,
+    starts: &[Vec<f64>],
+    opts: &LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<MultiStartReport> {
+    let model = PowerLawModel::new(x)?;
+    let problem = DataProblem::new(model, y, weights, space)?;
+    lm::multistart::<_, DataProblem<'_, PowerLawModel>>(&problem, None, starts, opts, 1, stop)
+}
+
+/// y(x) for parameters (a, b, c).
+pub fn predict(x: &[f64], params: &[f64]) -> Result<Vec<f64>> {
+    if params.len() != N_PARAMS {
+        return Err(Error::InvalidArgument(format!("expected 3 parameters (a, b, c), got {}", params.len())));
+    }
+    let model = PowerLawModel::new(x)?;
+    let mut out = vec![0.0; x.len()];
+    model.eval_chunk(params, &(), 0, &mut out, None);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> (Vec<f64>, Vec<f64>) {
+        let x: Vec<f64> = (0..40).map(|i| 10f64.powf(1.0 + i as f64 * 0.1)).collect();
+        let y = x
+            .iter()
+            .enumerate()
+            .map(|(i, x)| 5.0 * x.powf(-0.4) + 0.3 + 1e-4 * (((i * 13) % 7) as f64 - 3.0))
+            .collect();
+        (x, y)
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let (x, _) = data();
+        let m = PowerLawModel::new(&x).unwrap();
+        let q = [5.0, 0.4, 0.3];
+        let n = x.len();
+        let (mut v, mut g) = (vec![0.0; n], vec![0.0; 3 * n]);
+        m.eval_chunk(&q, &(), 0, &mut v, Some(&mut g));
+        for j in 0..3 {
+            let h = 1e-6;
+            let (mut hi, mut lo) = (q, q);
+            hi[j] += h;
+            lo[j] -= h;
+            let (mut vh, mut vl) = (vec![0.0; n], vec![0.0; n]);
+            m.eval_chunk(&hi, &(), 0, &mut vh, None);
+            m.eval_chunk(&lo, &(), 0, &mut vl, None);
+            for i in 0..n {
+                let fd = (vh[i] - vl[i]) / (2.0 * h);
+                assert!((fd - g[3 * i + j]).abs() < 1e-6 * (1.0 + fd.abs()));
+            }
+        }
+    }
+
+    #[test]
+    fn fits_from_grid_starts() {
+        let (x, y) = data();
+        let opts = LmOptions::new(3);
+        let starts = grid_starts(&x, &y, None, 2, &opts.lower, &opts.upper);
+        assert_eq!(starts.len(), 2);
+        for space in [Space::Linear, Space::Log] {
+            let rep = fit(&x, &y, None, space, &starts, &opts, &|| false).unwrap();
+            let q = &rep.best.params;
+            assert!(rep.best.status.success());
+            assert!(
+                (q[0] - 5.0).abs() < 0.05 && (q[1] - 0.4).abs() < 3e-3 && (q[2] - 0.3).abs() < 3e-3,
+                "{q:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn separable_matches_the_general_solver() {
+        let (x, y) = data();
+        let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+        let opts = LmOptions::new(3);
+        for b0 in [0.05, 0.4, 1.5] {
+            let sep = separable_fit(&ln_x, &y, b0, &opts, &|| false).unwrap().unwrap();
+            assert!(sep.status.success(), "{:?}", sep.status);
+            let full = fit(&x, &y, None, Space::Linear, &[vec![1.0, b0, 0.0]], &opts, &|| false).unwrap();
+            for j in 0..3 {
+                let (s, f) = (sep.params[j], full.best.params[j]);
+                assert!((s - f).abs() <= 1e-8 * f.abs().max(1e-3), "b0 {b0} param {j}: {s} vs {f}");
+            }
+            assert!(sep.cost <= full.best.cost * (1.0 + 1e-12));
+            assert!(sep.n_evals < full.best.n_evals, "{} vs {}", sep.n_evals, full.best.n_evals);
+        }
+        // A constant x^(−b) (b = 0 pinned by the bounds) is degenerate: the caller falls back.
+        let mut pinned = LmOptions::new(3);
+        pinned.upper[1] = 0.0;
+        assert!(separable_fit(&ln_x, &y, 0.5, &pinned, &|| false).unwrap().is_none());
+        assert!(separable_applicable(Space::Linear, &opts));
+        assert!(!separable_applicable(Space::Log, &opts));
+    }
+
+    #[test]
+    fn rejects_non_positive_x() {
+        assert!(PowerLawModel::new(&[1.0, 0.0]).is_err());
+        assert!(predict(&[1.0], &[1.0, 1.0]).is_err());
+    }
+}
