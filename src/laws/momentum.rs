@@ -101,6 +101,25 @@ impl<'a> MomentumModel<'a> {
         let mut s2 = Vec::new();
         for run in &runs {
             validate_steps(&run.steps, run.lr.len())?;
+            let per_step = run.steps.len() == run.lr.len() && run.steps.last() == Some(&run.lr.len());
+            if per_step {
+                // A log of every step (validated increasing, so steps = 1..=T): the areas go straight
+                // into the model's arrays, without T-sized temporaries.
+                let offset = ln_s1.len();
+                ln_s1.resize(offset + run.lr.len(), 0.0);
+                s2.resize(offset + run.lr.len(), 0.0);
+                areas::areas_into(run.lr, &run.areas, &mut ln_s1[offset..], &mut s2[offset..])?;
+                if !(ln_s1[offset] > 0.0) && !allow_zero_s1 {
+                    return Err(Error::InvalidValue {
+                        name: "steps",
+                        index: 0,
+                        value: 1.0,
+                        reason: "S1 is 0 at this logged step (no LR area yet); drop the point",
+                    });
+                }
+                ln_s1[offset..].par_iter_mut().for_each(|v| *v = v.ln());
+                continue;
+            }
             let (a1, a2) = areas::areas(run.lr, &run.areas)?;
             // S1 is non-decreasing, so only the first logged step can have S1 = 0.
             if let Some(&first) = run.steps.first() {
