@@ -4,11 +4,17 @@
 //! ([`lm`]) with robust losses ([`robust`]), and the laws ([`laws`]). Python bindings live in
 //! `python.rs` alone, behind the `python` feature.
 #![forbid(unsafe_code)]
+// `!(x > 0.0)` is deliberate: it also rejects NaN. Index loops mirror the math of small p×p matrices.
+#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]
 
 pub mod areas;
 pub mod error;
 pub mod laws;
+pub mod lm;
 pub mod problem;
+#[cfg(test)]
+mod proptests;
+pub mod robust;
 
 #[cfg(feature = "python")]
 mod python;

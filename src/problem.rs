@@ -123,7 +123,10 @@ impl<'a, M: Model> DataProblem<'a, M> {
                 });
             }
         }
-        let log_targets = (space == Space::Log).then(|| targets.iter().map(|y| y.ln()).collect());
+        let log_targets = (space == Space::Log).then(|| {
+            use rayon::prelude::*;
+            targets.par_iter().map(|y| y.ln()).collect()
+        });
         Ok(Self { model, targets, log_targets, weights, space })
     }
 
@@ -135,6 +138,53 @@ impl<'a, M: Model> DataProblem<'a, M> {
     /// Residual space.
     pub fn space(&self) -> Space {
         self.space
+    }
+}
+
+/// Sums over the points of the linear-space residual e = ŷ − y, for R², RMSE, MAE and AIC.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LinearStats {
+    /// Σ e².
+    pub sum_sq: f64,
+    /// Σ |e|.
+    pub sum_abs: f64,
+    /// Σ (y − ȳ)².
+    pub total_sq: f64,
+    /// Number of points.
+    pub n: usize,
+}
+
+impl<M: Model> DataProblem<'_, M> {
+    /// [`LinearStats`] at `params`: one chunked pass (parallel, combined in chunk order).
+    pub fn linear_stats(&self, params: &[f64]) -> LinearStats {
+        use rayon::prelude::*;
+        const CHUNK: usize = 1 << 14;
+        let n = self.targets.len();
+        let prepared = self.model.prepare(params);
+        let mean = self.targets.iter().sum::<f64>() / n.max(1) as f64;
+        let parts: Vec<LinearStats> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let start = c * CHUNK;
+                let len = CHUNK.min(n - start);
+                let mut pred = vec![0.0; len];
+                self.model.eval_chunk(params, &prepared, start, &mut pred, None);
+                let mut part = LinearStats { n: len, ..Default::default() };
+                for (p, y) in pred.iter().zip(&self.targets[start..start + len]) {
+                    let e = p - y;
+                    part.sum_sq += e * e;
+                    part.sum_abs += e.abs();
+                    part.total_sq += (y - mean) * (y - mean);
+                }
+                part
+            })
+            .collect();
+        parts.iter().fold(LinearStats::default(), |a, b| LinearStats {
+            sum_sq: a.sum_sq + b.sum_sq,
+            sum_abs: a.sum_abs + b.sum_abs,
+            total_sq: a.total_sq + b.total_sq,
+            n: a.n + b.n,
+        })
     }
 }
 

@@ -3,9 +3,18 @@
 
 use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use crate::laws::momentum::{self, MomentumConfig, RunSchedule};
+use crate::laws::momentum_n;
+use crate::lm::{LmOptions, MultiStartReport};
+use crate::problem::Space;
+use crate::robust::RobustLoss;
+use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 pyo3::create_exception!(
     _core,
@@ -52,6 +61,485 @@ fn areas<'py>(
         })
         .map_err(to_py)?;
     Ok((s1.into_pyarray(py), s2.into_pyarray(py), d.map(|d| d.into_pyarray(py))))
+}
+
+/// A Python callable `callback(done, total)` told how many solves of a multi-start finished.
+struct Progress {
+    counter: Arc<AtomicUsize>,
+    total: usize,
+    callback: Py<PyAny>,
+}
+
+/// Run `work` off the GIL on a scoped thread while this thread watches for Ctrl-C (and reports
+/// progress); the work polls the returned flag between iterations and stops with
+/// [`Error::Interrupted`].
+fn run_interruptible<T: Send>(
+    py: Python<'_>,
+    progress: Option<&Progress>,
+    work: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, Error> + Send,
+) -> PyResult<T> {
+    let interrupted = AtomicBool::new(false);
+    let mut reported = usize::MAX;
+    let mut callback_error: Option<PyErr> = None;
+    let result = py.detach(|| {
+        std::thread::scope(|scope| {
+            let handle = scope.spawn(|| work(&|| interrupted.load(Ordering::Relaxed)));
+            while !handle.is_finished() {
+                std::thread::sleep(Duration::from_millis(20));
+                Python::attach(|py| {
+                    if py.check_signals().is_err() {
+                        interrupted.store(true, Ordering::Relaxed);
+                    }
+                    if let Some(p) = progress {
+                        let done = p.counter.load(Ordering::Relaxed).min(p.total);
+                        if done != reported && callback_error.is_none() {
+                            reported = done;
+                            if let Err(e) = p.callback.call1(py, (done, p.total)) {
+                                callback_error = Some(e);
+                                interrupted.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                });
+            }
+            handle.join()
+        })
+    });
+    if let Some(e) = callback_error {
+        return Err(e);
+    }
+    match result {
+        Ok(r) => r.map_err(to_py),
+        Err(_) => Err(pyo3::exceptions::PyRuntimeError::new_err("lawfit internal error: a worker panicked")),
+    }
+}
+
+/// Attach a progress counter to `opts` when Python passed a callback.
+fn progress_of(opts: &mut LmOptions, callback: Option<Py<PyAny>>, total: usize) -> Option<Progress> {
+    callback.map(|callback| {
+        let counter = Arc::new(AtomicUsize::new(0));
+        opts.progress = Some(counter.clone());
+        Progress { counter, total, callback }
+    })
+}
+
+fn space_of(name: &str) -> PyResult<Space> {
+    match name {
+        "log" => Ok(Space::Log),
+        "linear" => Ok(Space::Linear),
+        other => Err(LawfitInputError::new_err(format!("space must be 'log' or 'linear', got {other:?}"))),
+    }
+}
+
+fn steps_of(name: &str, arr: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
+    let s = arr
+        .as_slice()
+        .map_err(|_| LawfitInputError::new_err(format!("{name} must be a C-contiguous int64 array")))?;
+    s.iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            usize::try_from(v).map_err(|_| {
+                LawfitInputError::new_err(format!("{name}[{i}] is {v}; steps are 1-based positive integers"))
+            })
+        })
+        .collect()
+}
+
+/// Build one [`RunSchedule`] per run from Python lists.
+fn runs_of<'a>(
+    lrs: &'a [PyReadonlyArray1<'_, f64>],
+    steps: &[PyReadonlyArray1<'_, i64>],
+    warmup_steps: &[usize],
+    warmup: &str,
+    decay: f64,
+) -> PyResult<Vec<RunSchedule<'a>>> {
+    if steps.len() != lrs.len() || warmup_steps.len() != lrs.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "got {} LR arrays, {} step arrays and {} warmup lengths; one of each per run",
+            lrs.len(),
+            steps.len(),
+            warmup_steps.len()
+        )));
+    }
+    let mode = WarmupMode::parse(warmup).map_err(to_py)?;
+    lrs.iter()
+        .zip(steps)
+        .zip(warmup_steps)
+        .map(|((lr, st), &w)| {
+            Ok(RunSchedule {
+                lr: slice("lr", lr)?,
+                steps: steps_of("steps", st)?,
+                areas: AreaOptions { decay, warmup_steps: w, warmup: mode },
+            })
+        })
+        .collect()
+}
+
+/// [`report_dict`] plus the linear-space residual sums of the best fit.
+fn report_with_stats<'py>(
+    py: Python<'py>,
+    (rep, stats): (MultiStartReport, crate::problem::LinearStats),
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = report_dict(py, rep)?;
+    d.set_item("linear_sum_sq", stats.sum_sq)?;
+    d.set_item("linear_sum_abs", stats.sum_abs)?;
+    d.set_item("linear_total_sq", stats.total_sq)?;
+    Ok(d)
+}
+
+fn report_dict<'py>(py: Python<'py>, rep: MultiStartReport) -> PyResult<Bound<'py, PyDict>> {
+    let p = rep.best.params.len();
+    let d = PyDict::new(py);
+    d.set_item("params", rep.best.params.into_pyarray(py))?;
+    d.set_item("cost", rep.best.cost)?;
+    d.set_item("gradient", rep.best.gradient.into_pyarray(py))?;
+    let h = PyArray1::from_vec(py, rep.best.hessian).reshape([p, p])?;
+    d.set_item("hessian", h)?;
+    d.set_item("n_evals", rep.best.n_evals)?;
+    d.set_item("n_iter", rep.best.n_iter)?;
+    d.set_item("status", format!("{:?}", rep.best.status))?;
+    d.set_item("message", rep.best.status.message())?;
+    d.set_item("success", rep.best.status.success())?;
+    d.set_item("best_start", rep.best_start)?;
+    d.set_item("n_converged", rep.n_converged)?;
+    d.set_item("n_starts", rep.n_starts)?;
+    Ok(d)
+}
+
+/// Solver options from Python arguments.
+#[allow(clippy::too_many_arguments)]
+fn lm_options(
+    p: usize,
+    loss: &str,
+    delta: f64,
+    lower: &[f64],
+    upper: &[f64],
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<LmOptions> {
+    let mut opts = LmOptions::new(p);
+    opts.loss = RobustLoss::parse(loss, delta).map_err(to_py)?;
+    opts.lower = lower.to_vec();
+    opts.upper = upper.to_vec();
+    opts.fixed = fixed;
+    opts.ftol = ftol;
+    opts.xtol = xtol;
+    opts.gtol = gtol;
+    opts.max_evals = max_evals;
+    Ok(opts)
+}
+
+fn starts_of(starts: &PyReadonlyArray2<'_, f64>) -> Vec<Vec<f64>> {
+    starts.as_array().rows().into_iter().map(|r| r.to_vec()).collect()
+}
+
+/// Fit the momentum law jointly over runs; returns a dict describing the best solve.
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta,
+    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn fit_momentum<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: f64,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
+    let p = 4 + usize::from(fit_decay) + usize::from(fit_zeta);
+    let mut opts = lm_options(
+        p,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    // Long logs polish the two best coarse starts: count them too.
+    let total = starts.len() + if targets.len() > momentum::COARSE_ABOVE { 1 } else { 0 };
+    let progress = progress_of(&mut opts, progress, total);
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        momentum::fit(runs, config, targets, weights, space, &starts, &opts, stop)
+    })?;
+    report_with_stats(py, rep)
+}
+
+/// Momentum-law predictions at the logged steps of each run (runs concatenated).
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, params, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta))]
+#[allow(clippy::too_many_arguments)]
+fn predict_momentum<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    params: Vec<f64>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
+    let out = py.detach(|| momentum::predict(runs, config, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Fit the N-extended momentum law jointly over runs of model sizes `sizes`.
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, sizes, targets, weights, *, warmup_steps, warmup, decay,
+    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn fit_momentum_n<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    sizes: Vec<f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let opts = lm_options(
+        7,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let rep = run_interruptible(py, None, |stop| {
+        momentum_n::fit(runs, &sizes, targets, weights, space, &starts, &opts, stop)
+    })?;
+    report_dict(py, rep)
+}
+
+/// N-extended momentum-law predictions at the logged steps of each run (runs concatenated).
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, sizes, params, *, warmup_steps, warmup, decay))]
+#[allow(clippy::too_many_arguments)]
+fn predict_momentum_n<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    sizes: Vec<f64>,
+    params: Vec<f64>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let out = py.detach(|| momentum_n::predict(runs, &sizes, &params)).map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+// ---- Python callables on the same solver ----
+
+/// Residuals (and Jacobian) computed by Python callables, evaluated once per solver evaluation.
+struct PyProblem {
+    fun: Py<PyAny>,
+    jac: Option<Py<PyAny>>,
+    n: usize,
+    p: usize,
+    error: std::sync::Mutex<Option<PyErr>>,
+}
+
+/// One evaluation: residuals (n) and Jacobian (n×p, row-major), or `None` after a Python error.
+type PyEvaluation = Option<(Vec<f64>, Vec<f64>)>;
+
+impl PyProblem {
+    fn call_vector(
+        &self,
+        py: Python<'_>,
+        f: &Py<PyAny>,
+        x: &[f64],
+        len: usize,
+        what: &str,
+    ) -> PyResult<Vec<f64>> {
+        let arg = PyArray1::from_slice(py, x);
+        let out = f.call1(py, (arg,))?;
+        let arr: Vec<f64> = out.extract(py).or_else(|_| {
+            let flat = py.import("numpy")?.call_method1("ravel", (out.bind(py),))?;
+            let flat = py.import("numpy")?.call_method1("asarray", (flat, "float64"))?;
+            flat.extract::<Vec<f64>>()
+        })?;
+        if arr.len() != len {
+            return Err(LawfitInputError::new_err(format!(
+                "{what} returned {} values, expected {len}",
+                arr.len()
+            )));
+        }
+        Ok(arr)
+    }
+
+    fn evaluate(&self, params: &[f64]) -> PyResult<(Vec<f64>, Vec<f64>)> {
+        Python::attach(|py| {
+            let r = self.call_vector(py, &self.fun, params, self.n, "fun")?;
+            let jac = match &self.jac {
+                Some(j) => self.call_vector(py, j, params, self.n * self.p, "jac")?,
+                None => {
+                    // Forward differences, scipy's '2-point' step.
+                    let mut jac = vec![0.0; self.n * self.p];
+                    for k in 0..self.p {
+                        let h = f64::EPSILON.sqrt() * params[k].abs().max(1.0);
+                        let mut x = params.to_vec();
+                        x[k] += h;
+                        let rk = self.call_vector(py, &self.fun, &x, self.n, "fun")?;
+                        for i in 0..self.n {
+                            jac[i * self.p + k] = (rk[i] - r[i]) / h;
+                        }
+                    }
+                    jac
+                }
+            };
+            Ok((r, jac))
+        })
+    }
+}
+
+impl crate::problem::Problem for PyProblem {
+    type Prepared = PyEvaluation;
+
+    fn n_params(&self) -> usize {
+        self.p
+    }
+
+    fn n_residuals(&self) -> usize {
+        self.n
+    }
+
+    fn prepare(&self, params: &[f64]) -> PyEvaluation {
+        if self.error.lock().map(|e| e.is_some()).unwrap_or(true) {
+            return None;
+        }
+        match self.evaluate(params) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if let Ok(mut slot) = self.error.lock() {
+                    slot.get_or_insert(e);
+                }
+                None
+            }
+        }
+    }
+
+    fn eval_chunk(
+        &self,
+        _params: &[f64],
+        prepared: &PyEvaluation,
+        start: usize,
+        residuals: &mut [f64],
+        jacobian: Option<&mut [f64]>,
+    ) {
+        let len = residuals.len();
+        match prepared {
+            Some((r, jac)) => {
+                residuals.copy_from_slice(&r[start..start + len]);
+                if let Some(j) = jacobian {
+                    j.copy_from_slice(&jac[start * self.p..(start + len) * self.p]);
+                }
+            }
+            // A Python error: a non-finite cost stops the solver; the error is re-raised after.
+            None => residuals.fill(f64::NAN),
+        }
+    }
+}
+
+/// Minimise Σ ρ(fᵢ(x)) for a Python callable `fun(x) -> residuals` (optional `jac(x) -> (n, p)`).
+#[pyfunction]
+#[pyo3(signature = (fun, jac, x0, n_residuals, *, loss, delta, lower, upper, fixed, ftol, xtol, gtol, max_evals))]
+#[allow(clippy::too_many_arguments)]
+fn least_squares<'py>(
+    py: Python<'py>,
+    fun: Py<PyAny>,
+    jac: Option<Py<PyAny>>,
+    x0: Vec<f64>,
+    n_residuals: usize,
+    loss: &str,
+    delta: f64,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let p = x0.len();
+    let opts = lm_options(
+        p,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let problem = PyProblem { fun, jac, n: n_residuals, p, error: std::sync::Mutex::new(None) };
+    // The callables need the GIL, so the solver runs on this thread, single-chunked.
+    let ctrl_c = || Python::attach(|py| py.check_signals().is_err());
+    let result = crate::lm::solve(&problem, &x0, &opts, &ctrl_c);
+    if let Some(err) = problem.error.lock().ok().and_then(|mut e| e.take()) {
+        return Err(err);
+    }
+    let rep = result.map_err(to_py)?;
+    let n_converged = usize::from(rep.status.success());
+    report_dict(py, MultiStartReport { best: rep, best_start: 0, n_converged, n_starts: 1 })
 }
 
 // ---- multi-power law ----
@@ -171,11 +659,81 @@ fn multipower_predict<'py>(
 
 // ---- end multi-power law ----
 
+/// Fit the multi-power law jointly over curves (0-based logged indices into each LR array).
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, loss, delta, space,
+    starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn fit_multipower<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    exact: bool,
+    s1_form: &str,
+    warmup_steps: Option<usize>,
+    loss: &str,
+    delta: f64,
+    space: &str,
+    starts: PyReadonlyArray2<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "got {} LR arrays and {} index arrays; one of each per curve",
+            lrs.len(),
+            indices.len()
+        )));
+    }
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let index_vecs: Vec<Vec<usize>> =
+        indices.iter().map(|a| steps_of("indices", a)).collect::<PyResult<_>>()?;
+    let curves: Vec<MultiPowerCurve<'_>> =
+        lr_slices.iter().zip(&index_vecs).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
+    let options = MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
+    let mut opts = lm_options(
+        N_PARAMS,
+        loss,
+        delta,
+        slice("lower", &lower)?,
+        slice("upper", &upper)?,
+        fixed,
+        ftol,
+        xtol,
+        gtol,
+        max_evals,
+    )?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = space_of(space)?;
+    let starts = starts_of(&starts);
+    let progress = progress_of(&mut opts, progress, starts.len());
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        multipower::fit(&curves, options, targets, weights, space, &starts, &opts, stop)
+    })?;
+    report_with_stats(py, rep)
+}
+
 /// The extension module `lawfit._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LawfitInputError", m.py().get_type::<LawfitInputError>())?;
     m.add_function(wrap_pyfunction!(areas, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_momentum, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_momentum, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_momentum_n, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_momentum_n, m)?)?;
+    m.add_function(wrap_pyfunction!(least_squares, m)?)?;
     m.add_function(wrap_pyfunction!(multipower_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_multipower, m)?)?;
     Ok(())
 }

@@ -310,3 +310,39 @@ def test_compressed_relative_error_on_published_curves(size):
             exact = multipower_predict([lr], [idx], PUBLISHED[size], exact=True)
             fast = multipower_predict([lr], [idx], PUBLISHED[size])
             np.testing.assert_allclose(fast, exact, rtol=1e-8, atol=0, err_msg=f"{size}M {name}")
+
+
+# ---- fitting (lawfit.fit with MultiPowerLaw) ----------------------------------------------------
+
+REPO_FITS = {
+    25: [3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257],
+    100: [2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644],
+    400: [2.37474466, 0.65421216, 0.42878731, 523.42464371, 2.02462735, 0.59350493, 0.63472457],
+}
+
+
+@pytest.mark.parametrize("size", [25, 100, 400])
+def test_fit_beats_the_published_parameters_on_the_training_objective(size):
+    import lawfit as lf
+    from multipower_data import TEST as MP_TEST
+    from multipower_data import TRAIN as MP_TRAIN
+    from multipower_data import lawfit_curve
+
+    law = lf.MultiPowerLaw()
+    train = [lawfit_curve(size, n) for n in MP_TRAIN]
+    fit = lf.fit(law, train, progress=False)
+    y = np.concatenate([c.loss for c in train])
+    published = dict(zip(law.param_names, REPO_FITS[size], strict=True))
+    r = np.log(law.predict_curves(published, train)) - np.log(y)
+    huber = np.where(np.abs(r) <= 1e-3, 0.5 * r**2, 1e-3 * (np.abs(r) - 5e-4)).sum()
+    assert fit.success
+    assert fit.metrics["cost"] < huber  # the same objective, minimised further than the paper's code
+    # Forecast accuracy on the six held-out schedules (the paper's metric); see the README for the
+    # comparison with the paper's row (0.0012 / 0.0013 / 0.0019).
+    pred_e = np.mean(
+        [
+            np.mean(np.abs(law.predict_curves(fit.params, [c]) - c.loss) / c.loss)
+            for c in (lawfit_curve(size, n) for n in MP_TEST)
+        ]
+    )
+    assert pred_e < 0.0025

@@ -8,11 +8,55 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from lawfit import schedules
+from lawfit import datasets, schedules
 from lawfit._core import LawfitInputError
 from lawfit._validate import LawfitTypeError
+from lawfit.curve import Curve
+from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
+from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
+from lawfit.io import LogFormatWarning, read_log
+from lawfit.laws import Law, MomentumLaw, MomentumLawN, MultiPowerLaw
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
+from lawfit.solver import LeastSquaresResult, least_squares
+from lawfit.validation import Validation, validate
+
+# Task-performance and data laws need scipy (extra `tasks`): imported on first use.
+_LAZY_MODULES = ("passuntil", "downstream", "pruning", "projektor", "trajectories")
+_LAZY_NAMES = {
+    "passuntil": (
+        "estimate_pass_rate",
+        "simulate_passuntil",
+        "fit_task_law",
+        "fit_task_law_counts",
+        "classify_scaling",
+        "PassUntilEstimate",
+        "TaskLawFit",
+    ),
+    "downstream": ("downstream_scores", "correlate_with_compute"),
+    "pruning": ("prototype_scores", "select_examples", "compare_pruning_scaling"),
+    "projektor": (
+        "extrapolate",
+        "fit_stage1",
+        "select_mixture",
+        "project_simplex",
+        "Projektor",
+        "SinkhornDivergence",
+    ),
+    "trajectories": ("fit_trajectory", "compare_sizes", "predict_task"),
+}
+_NAME_TO_MODULE = {name: mod for mod, names in _LAZY_NAMES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"lawfit.{name}")
+    if name in _NAME_TO_MODULE:
+        return getattr(importlib.import_module(f"lawfit.{_NAME_TO_MODULE[name]}"), name)
+    raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
+
 
 try:
     __version__ = version("lawfit")
@@ -20,10 +64,32 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "ConvergenceWarning",
+    "Curve",
+    "FitResult",
+    "Forecast",
+    "Forecaster",
+    "Law",
+    "LeastSquaresResult",
+    "LogFormatWarning",
+    "MomentumLaw",
+    "MomentumLawN",
+    "MultiPowerLaw",
+    "fit",
+    "least_squares",
+    "load_fit",
+    "read_log",
     "LawfitInputError",
     "LawfitTypeError",
     "Schedule",
+    "Validation",
     "__version__",
     "areas",
+    "compare",
+    "forecast",
+    "optimize_schedule",
+    "predict_band",
+    "datasets",
     "schedules",
+    "validate",
 ]

@@ -60,4 +60,4 @@ def as_float_array(
 def _first_bad(name: str, arr: np.ndarray, bad: np.ndarray, what: str) -> None:
     if bad.any():
         i = int(np.argmax(bad))
-        raise LawfitInputError(f"{name}[{i}] is {arr[i]!r}; values of {name} {what}")
+        raise LawfitInputError(f"{name}[{i}] is {float(arr[i])!r}; values of {name} {what}")

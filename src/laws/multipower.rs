@@ -1278,6 +1278,28 @@ impl Model for MultiPowerModel {
     }
 }
 
+/// Fit the multi-power law jointly over curves from every start (in parallel); the lowest objective
+/// wins. Returns the solve and the linear-space residual sums at the optimum.
+#[allow(clippy::too_many_arguments)]
+pub fn fit(
+    curves: &[MultiPowerCurve<'_>],
+    options: MultiPowerOptions,
+    targets: &[f64],
+    weights: Option<&[f64]>,
+    space: crate::problem::Space,
+    starts: &[Vec<f64>],
+    opts: &crate::lm::LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<(crate::lm::MultiStartReport, crate::problem::LinearStats)> {
+    use crate::problem::DataProblem;
+    let model = MultiPowerModel::new(curves, options)?;
+    let full = DataProblem::new(model, targets, weights, space)?;
+    let rep =
+        crate::lm::multistart::<_, DataProblem<'_, MultiPowerModel>>(&full, None, starts, opts, 1, stop)?;
+    let stats = full.linear_stats(&rep.best.params);
+    Ok((rep, stats))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,128 @@
+"""`Curve`: one training run's logged losses with the per-step learning rate that produced them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
+
+NanPolicy = Literal["raise", "omit"]
+
+
+def as_steps(name: str, steps: Any) -> np.ndarray:
+    """Return 1-based integer steps as a contiguous int64 array (floats must be whole numbers)."""
+    arr = np.asarray(steps)
+    if arr.ndim != 1:
+        raise LawfitInputError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise LawfitInputError(f"{name}[{i}] is {float(arr[i])!r}; steps must be whole numbers")
+    elif arr.dtype.kind not in "iub" and arr.size:
+        raise LawfitTypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    out = np.ascontiguousarray(arr, dtype=np.int64)
+    if out.size and out.min() < 1:
+        i = int(np.argmax(out < 1))
+        raise LawfitInputError(f"{name}[{i}] is {out[i]}; steps are 1-based (the first step is 1)")
+    return out
+
+
+@dataclass(eq=False)
+class Curve:
+    """Losses logged during one training run, and the LR of every step of that run.
+
+    Parameters
+    ----------
+    steps : array_like of int, shape (n,)
+        Logged steps, 1-based, strictly increasing, each ≤ ``len(lr)``.
+    loss : array_like of float, shape (n,)
+        Loss at those steps (nats/token or whatever unit the run logs).
+    lr : array_like of float, shape (T,), or Schedule
+        LR of every step of the run (``lr[i]`` is the LR of step ``i + 1``); a Schedule also
+        supplies ``warmup_steps``.
+    warmup_steps : int, optional
+        Leading warmup steps (default: the Schedule's, else 0).
+    name : str, optional
+        A label used in reports and plots.
+    nan_policy : {"raise", "omit"}, default "raise"
+        What to do with non-finite losses: raise naming the index, or drop those points.
+    N : float, optional
+        Model size (parameters), for laws that depend on it (e.g. ``MomentumLawN``).
+    """
+
+    steps: np.ndarray
+    loss: np.ndarray
+    lr: np.ndarray = field(repr=False)
+    warmup_steps: int = 0
+    name: str | None = None
+    N: float | None = None
+
+    def __init__(
+        self,
+        steps: Any,
+        loss: Any,
+        lr: Any,
+        *,
+        warmup_steps: int | None = None,
+        name: str | None = None,
+        nan_policy: NanPolicy = "raise",
+        N: float | None = None,
+    ) -> None:
+        from lawfit.schedules import Schedule
+
+        if isinstance(lr, Schedule):
+            if warmup_steps is None:
+                warmup_steps = lr.warmup_steps
+            name = name if name is not None else str(lr)
+            lr = lr.lr
+        lr_arr = as_float_array("lr", lr, nonnegative=True, allow_empty=False)
+        steps_arr = as_steps("steps", steps)
+        loss_arr = as_float_array("loss", loss, finite=False)
+        if steps_arr.shape != loss_arr.shape:
+            raise LawfitInputError(
+                f"steps has length {steps_arr.size} but loss has length {loss_arr.size}; "
+                "they must match"
+            )
+        bad = ~np.isfinite(loss_arr)
+        if bad.any():
+            if nan_policy == "omit":
+                steps_arr, loss_arr = steps_arr[~bad], loss_arr[~bad]
+            elif nan_policy == "raise":
+                i = int(np.argmax(bad))
+                raise LawfitInputError(
+                    f'loss[{i}] is {float(loss_arr[i])!r}; pass nan_policy="omit" to drop it'
+                )
+            else:
+                raise LawfitInputError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
+        if steps_arr.size == 0:
+            raise LawfitInputError("the curve has no points (after dropping non-finite losses)")
+        dif = np.diff(steps_arr)
+        if dif.size and (dif <= 0).any():
+            i = int(np.argmax(dif <= 0)) + 1
+            raise LawfitInputError(
+                f"steps[{i}] is {steps_arr[i]} after {steps_arr[i - 1]}; steps must be strictly "
+                "increasing (lawfit.read_log sorts and de-duplicates logs)"
+            )
+        if steps_arr[-1] > lr_arr.size:
+            i = int(np.argmax(steps_arr > lr_arr.size))
+            raise LawfitInputError(
+                f"steps[{i}] is {steps_arr[i]} but the schedule has only {lr_arr.size} steps"
+            )
+        w = 0 if warmup_steps is None else warmup_steps
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or not 0 <= w <= lr_arr.size:
+            raise LawfitInputError(f"warmup_steps must be an integer in [0, {lr_arr.size}], got {w!r}")
+        if N is not None and not (np.isfinite(N) and N > 0):
+            raise LawfitInputError(f"N must be a positive model size, got {N!r}")
+        self.steps = steps_arr
+        self.loss = loss_arr
+        self.lr = lr_arr
+        self.warmup_steps = int(w)
+        self.name = name
+        self.N = None if N is None else float(N)
+
+    def __len__(self) -> int:
+        return int(self.steps.size)

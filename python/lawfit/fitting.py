@@ -1,0 +1,478 @@
+"""`fit()` and `FitResult`: the engine's front door, statistics, and versioned JSON files."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lawfit._progress import auto_bar
+from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
+from lawfit.curve import Curve
+from lawfit.laws import Law, law_from_dict
+
+#: Version of the saved-fit JSON format; files of other versions are rejected.
+FORMAT_VERSION = 1
+#: Largest saved-fit file ``load_fit`` reads, in bytes.
+MAX_FIT_FILE_BYTES = 16 * 1024 * 1024
+
+ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit stopped without meeting its tolerances, or a parameter is not identifiable."""
+
+
+@dataclass
+class FitResult:
+    """The outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    law : Law
+        The fitted law.
+    params : dict[str, float]
+        Best parameters by name.
+    stderr : dict[str, float]
+        Standard errors (scipy ``curve_fit`` conventions); ``inf`` when not identifiable, ``nan``
+        for fixed parameters.
+    cov : ndarray, shape (p, p)
+        Covariance of the parameters in ``law.param_names`` order.
+    metrics : dict[str, float]
+        ``cost`` (Σ w·ρ(r)), ``r2``, ``rmse``, ``mae`` (loss units), ``aic``, ``bic``,
+        ``n_points``, ``n_params``, ``n_starts``, ``n_converged``, ``n_evals``.
+    success : bool
+        Whether the best start met a tolerance.
+    message : str
+        Why the solver stopped.
+    options : dict
+        Fit options (robust loss, delta, space, fixed parameters, ...).
+    """
+
+    law: Law
+    params: dict[str, float]
+    stderr: dict[str, float]
+    cov: np.ndarray
+    metrics: dict[str, float]
+    success: bool
+    message: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def predict(self, schedule_or_lr: Any, steps: Any = None, **kwargs: Any) -> np.ndarray:
+        """Predicted loss under a schedule (or per-step LR array) at ``steps`` (default: all)."""
+        return self.law.predict(self.params, schedule_or_lr, steps, **kwargs)
+
+    def report(self) -> str:
+        """An lmfit-style text report of the fit."""
+        m = self.metrics
+        lines = [
+            f"[[Fit: {self.law!r}]]",
+            f"    success            = {self.success}  ({self.message})",
+            f"    objective          = {self.options.get('loss')} (delta={self.options.get('delta')}),"
+            f" {self.options.get('space')} residuals",
+            f"    # data points      = {int(m['n_points'])}",
+            f"    # variables        = {int(m['n_params'])}",
+            f"    # starts           = {int(m['n_starts'])} ({int(m['n_converged'])} converged)",
+            f"    # evaluations      = {int(m['n_evals'])}",
+            f"    cost               = {m['cost']:.10g}",
+            f"    R-squared          = {m['r2']:.6f}",
+            f"    RMSE / MAE         = {m['rmse']:.6g} / {m['mae']:.6g}",
+            f"    AIC / BIC          = {m['aic']:.4f} / {m['bic']:.4f}",
+            "[[Variables]]",
+        ]
+        fixed = set(self.options.get("fixed", {}))
+        at_bound = set(self.options.get("at_bound", []))
+        for k, v in self.params.items():
+            se = self.stderr[k]
+            if k in fixed:
+                lines.append(f"    {k:<8s} = {v:.8g} (fixed)")
+            elif k in at_bound:
+                lines.append(f"    {k:<8s} = {v:.8g} (at bound)")
+            elif math.isfinite(se) and v != 0:
+                lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g} ({abs(se / v) * 100:.2f}%)")
+            else:
+                lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g}")
+        names = [k for k in self.params if k not in fixed]
+        idx = {k: i for i, k in enumerate(self.law.param_names)}
+        corr = []
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                i, j = idx[names[a]], idx[names[b]]
+                d = math.sqrt(self.cov[i, i] * self.cov[j, j])
+                if d > 0 and math.isfinite(d):
+                    c = self.cov[i, j] / d
+                    if abs(c) > 0.1:
+                        corr.append((abs(c), f"    C({names[a]}, {names[b]}) = {c:+.4f}"))
+        if corr:
+            lines.append("[[Correlations]] (|C| > 0.1)")
+            lines.extend(s for _, s in sorted(corr, reverse=True))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (versioned)."""
+        from lawfit import __version__
+
+        return {
+            "format": "lawfit-fit",
+            "format_version": FORMAT_VERSION,
+            "lawfit_version": __version__,
+            "law": self.law.to_dict(),
+            "params": self.params,
+            "stderr": {k: _json_float(v) for k, v in self.stderr.items()},
+            "cov": [[_json_float(x) for x in row] for row in np.asarray(self.cov)],
+            "metrics": {k: _json_float(v) for k, v in self.metrics.items()},
+            "success": self.success,
+            "message": self.message,
+            "options": self.options,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fit as versioned JSON, atomically (temp file + rename)."""
+        write_json_atomic(path, self.to_dict())
+
+
+def _json_float(v: float) -> float | str:
+    v = float(v)
+    if math.isfinite(v):
+        return v
+    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+
+def _from_json_float(v: Any) -> float:
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        return float(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise LawfitInputError(f"expected a number in the fit file, got {v!r}")
+    return float(v)
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` via a temporary file in the same folder and a rename."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, allow_nan=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_fit(path: str | os.PathLike[str]) -> FitResult:
+    """Read a fit saved by :meth:`FitResult.save`.
+
+    Raises
+    ------
+    LawfitInputError
+        The file is truncated, malformed, larger than 16 MiB, or of another format version.
+    """
+    p = Path(path)
+    size = p.stat().st_size
+    if size > MAX_FIT_FILE_BYTES:
+        raise LawfitInputError(f"{p} is {size} bytes; a saved fit is at most {MAX_FIT_FILE_BYTES}")
+    try:
+        data = json.loads(p.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LawfitInputError(f"{p} is not a lawfit fit file (invalid JSON: {exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != "lawfit-fit":
+        raise LawfitInputError(f"{p} is not a lawfit fit file")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        raise LawfitInputError(
+            f"{p} has format_version {version!r}; this lawfit reads version {FORMAT_VERSION}"
+        )
+    try:
+        law = law_from_dict(data["law"])
+        params = {k: _from_json_float(data["params"][k]) for k in law.param_names}
+        stderr = {k: _from_json_float(data["stderr"][k]) for k in law.param_names}
+        cov = np.array([[_from_json_float(x) for x in row] for row in data["cov"]], dtype=float)
+        metrics = {str(k): _from_json_float(v) for k, v in data["metrics"].items()}
+        success, message, options = data["success"], data["message"], data["options"]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise LawfitInputError(f"{p} is missing or has a malformed field: {exc!r}") from exc
+    p_ = len(law.param_names)
+    if cov.shape != (p_, p_):
+        raise LawfitInputError(f"{p}: cov has shape {cov.shape}, expected {(p_, p_)}")
+    if not isinstance(success, bool) or not isinstance(message, str) or not isinstance(options, dict):
+        raise LawfitInputError(f"{p}: success/message/options have the wrong types")
+    return FitResult(law, params, stderr, cov, metrics, success, message, options)
+
+
+def _as_curves(data: Any) -> list[Curve]:
+    if isinstance(data, Curve):
+        return [data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and data:
+        if all(isinstance(c, Curve) for c in data):
+            return list(data)
+    raise LawfitTypeError("curves must be a Curve or a non-empty list of Curve objects")
+
+
+def _bounds_and_fixed(
+    law: Law,
+    bounds: Mapping[str, tuple[float, float]] | None,
+    fix: Mapping[str, float] | None,
+) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    names = law.param_names
+    b = law.bounds()
+    for k, v in (bounds or {}).items():
+        if k not in names:
+            raise LawfitInputError(f"bounds names unknown parameter {k!r}; parameters are {list(names)}")
+        lo, hi = (float(x) for x in v)
+        if math.isnan(lo) or math.isnan(hi) or lo > hi:
+            raise LawfitInputError(f"bounds of {k} are invalid: ({lo}, {hi})")
+        b[k] = (lo, hi)
+    fixed = {}
+    for k, v in (fix or {}).items():
+        if k not in names:
+            raise LawfitInputError(f"fix names unknown parameter {k!r}; parameters are {list(names)}")
+        if not math.isfinite(float(v)):
+            raise LawfitInputError(f"fix[{k!r}] must be finite, got {v!r}")
+        fixed[k] = float(v)
+    lower = np.array([b[k][0] for k in names], dtype=float)
+    upper = np.array([b[k][1] for k in names], dtype=float)
+    return lower, upper, fixed
+
+
+def covariance(
+    hessian: np.ndarray, cost: float, n: int, free: np.ndarray, *, absolute_sigma: bool = False
+) -> tuple[np.ndarray, bool]:
+    """Covariance from the Gauss–Newton matrix H at the optimum (scipy ``curve_fit`` conventions).
+
+    cov = H⁻¹·s² over the free parameters with s² = 2·cost/(n − p_free) (the reduced chi-square
+    for a linear loss), or s² = 1 with ``absolute_sigma``. Returns (cov, identifiable); entries of
+    an unidentifiable problem are ``inf``.
+    """
+    p = hessian.shape[0]
+    cov = np.full((p, p), np.nan)
+    k = int(free.sum())
+    if k == 0:
+        return cov, True
+    h = hessian[np.ix_(free, free)]
+    dof = n - k
+    s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
+    # Judge identifiability on the scale-free (correlation) form of H.
+    d = np.sqrt(np.abs(np.diag(h)))
+    ok = bool(np.all(np.isfinite(h)) and np.all(d > 0))
+    eig = np.linalg.eigvalsh(h / np.outer(d, d)) if ok else np.array([0.0])
+    identifiable = bool(ok and eig.min() > 1e-12 * max(eig.max(), 1e-300))
+    sub = np.full((k, k), np.inf)
+    if identifiable:
+        sub = np.linalg.inv(h) * s2
+    cov[np.ix_(free, free)] = sub
+    return cov, identifiable
+
+
+def metrics_of(pred: np.ndarray, y: np.ndarray, cost: float, k: int) -> dict[str, float]:
+    """R², RMSE, MAE (in loss units), AIC and BIC (Gaussian, on the linear residuals)."""
+    resid = pred - y
+    centred = y - y.mean()
+    return metrics_from_sums(
+        float(np.dot(resid, resid)),
+        float(np.abs(resid).sum()),
+        float(np.dot(centred, centred)),
+        y.size,
+        cost,
+        k,
+    )
+
+
+def metrics_from_sums(
+    ss_res: float, sum_abs: float, ss_tot: float, n: int, cost: float, k: int
+) -> dict[str, float]:
+    """:func:`metrics_of` from Σe², Σ|e| and Σ(y − ȳ)² of the linear residuals e = ŷ − y."""
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
+    ll_term = n * math.log(ss_res / n) if ss_res > 0 else -math.inf
+    return {
+        "cost": float(cost),
+        "r2": r2,
+        "rmse": math.sqrt(ss_res / n),
+        "mae": sum_abs / n,
+        "aic": ll_term + 2 * k,
+        "bic": ll_term + k * math.log(n),
+        "n_points": float(n),
+        "n_params": float(k),
+    }
+
+
+def fit(
+    law: Law,
+    curves: Curve | Sequence[Curve] | None = None,
+    *,
+    loss: str = "huber",
+    delta: float = 1e-3,
+    space: str | None = None,
+    weights: Any = None,
+    fix: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    starts: Any = None,
+    absolute_sigma: bool = False,
+    ftol: float = 1e-12,
+    xtol: float = 1e-12,
+    gtol: float = 1e-10,
+    max_evals: int = 2000,
+    progress: bool | Callable[[int, int], None] | None = None,
+) -> FitResult:
+    """Fit a law to training curves by multi-start Levenberg–Marquardt in Rust.
+
+    The objective is Σ wᵢ·ρ(rᵢ) over every logged point of every curve (shared parameters), with
+    rᵢ = log L̂ − log L (``space="log"``, the default of loss laws) or L̂ − L, and ρ the robust
+    loss of ``scipy.optimize.least_squares(loss=..., f_scale=delta)``.
+
+    Parameters
+    ----------
+    law : Law
+        The law, e.g. ``MomentumLaw()``.
+    curves : Curve or list of Curve
+        The data; every point counts once.
+    loss : {"huber", "linear", "soft_l1", "cauchy"}, default "huber"
+        Robust loss ρ.
+    delta : float, default 1e-3
+        Scale of the robust loss (scipy's ``f_scale``), in residual units.
+    space : {"log", "linear"}, optional
+        Residual space (default: the law's, ``"log"`` for loss laws).
+    weights : array_like, shape (n_points,), optional
+        Non-negative per-point weights, curves concatenated.
+    fix : dict, optional
+        Parameters held at the given values.
+    bounds : dict, optional
+        (lower, upper) per parameter, overriding the law's defaults.
+    starts : array_like, shape (k, p) or dict, optional
+        Start points (default: the law's grid plus data-driven starts). Fixed parameters are set
+        to their fixed value in every start.
+    absolute_sigma : bool, default False
+        As in ``curve_fit``: if true, the covariance is not scaled by the residual variance.
+    ftol, xtol, gtol : float
+        Solver tolerances (see :mod:`lawfit`'s LM documentation).
+    max_evals : int, default 2000
+        Evaluation budget per start.
+    progress : bool or callable, optional
+        Show a progress bar of the multi-start (default: only when stderr is a terminal and rich is
+        installed), or a callable ``progress(done, total)`` called as starts finish.
+
+    Returns
+    -------
+    FitResult
+        Non-convergence is reported by ``success=False`` and a :class:`ConvergenceWarning`.
+    """
+    if not isinstance(law, Law):
+        raise LawfitTypeError(f"law must be a lawfit Law instance, got {type(law).__name__}")
+    curve_list = _as_curves(curves)
+    if not isinstance(loss, str) or loss not in ROBUST_LOSSES:
+        raise LawfitInputError(f"loss must be one of {ROBUST_LOSSES}, got {loss!r}")
+    delta = float(delta)
+    if loss != "linear" and not (math.isfinite(delta) and delta > 0):
+        raise LawfitInputError(f"delta must be positive and finite, got {delta!r}")
+    space = law.default_space if space is None else space
+    if space not in ("log", "linear"):
+        raise LawfitInputError(f"space must be 'log' or 'linear', got {space!r}")
+    if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) or max_evals < 1:
+        raise LawfitInputError(f"max_evals must be a positive integer, got {max_evals!r}")
+    names = law.param_names
+    p = len(names)
+    targets = curve_list[0].loss if len(curve_list) == 1 else np.concatenate([c.loss for c in curve_list])
+    n = targets.size
+    if space == "log" and (targets <= 0).any():
+        i = int(np.argmax(targets <= 0))
+        raise LawfitInputError(
+            f"loss[{i}] is {float(targets[i])!r}; log-space residuals need positive losses (space='linear')"
+        )
+    w = None
+    if weights is not None:
+        w = as_float_array("weights", weights, nonnegative=True)
+        if w.size != n:
+            raise LawfitInputError(f"weights has length {w.size}, expected {n} (one per point)")
+    lower, upper, fixed = _bounds_and_fixed(law, bounds, fix)
+    n_free = p - len(fixed)
+    if n < n_free:
+        raise LawfitInputError(f"{n} data points cannot determine {n_free} free parameters")
+    if starts is None:
+        start_arr = law.default_starts(curve_list)
+    elif isinstance(starts, Mapping):
+        start_arr = law.params_vector(starts)[None, :]
+    else:
+        start_arr = np.atleast_2d(np.asarray(starts, dtype=np.float64))
+    if start_arr.ndim != 2 or start_arr.shape[1] != p or start_arr.shape[0] == 0:
+        raise LawfitInputError(f"starts must have shape (k, {p}) for parameters {list(names)}")
+    if not np.all(np.isfinite(start_arr)):
+        raise LawfitInputError("starts must be finite")
+    start_arr = np.clip(start_arr, lower, upper)
+    fixed_mask = [k in fixed for k in names]
+    for j, k in enumerate(names):
+        if k in fixed:
+            start_arr[:, j] = fixed[k]
+            lower[j] = min(lower[j], fixed[k])
+            upper[j] = max(upper[j], fixed[k])
+    start_arr = np.ascontiguousarray(start_arr)
+    bar = None if callable(progress) else auto_bar(f"fitting {law.name}", progress)
+    callback = progress if callable(progress) else bar
+    extra: dict[str, Any] = {"progress": callback} if callback is not None and law.reports_progress else {}
+    with bar if bar is not None else contextlib.nullcontext():
+        rep = law.fit_core(
+            curve_list,
+            targets,
+            w,
+            starts=start_arr,
+            lower=lower,
+            upper=upper,
+            fixed=fixed_mask,
+            loss=loss,
+            delta=delta,
+            space=space,
+            ftol=float(ftol),
+            xtol=float(xtol),
+            gtol=float(gtol),
+            max_evals=int(max_evals),
+            **extra,
+        )
+    vec = np.asarray(rep["params"], dtype=float)
+    params = {k: float(v) for k, v in zip(names, vec, strict=True)}
+    grad = np.asarray(rep["gradient"], dtype=float)
+    # A parameter held at a bound by the data is reported like a fixed one (lmfit does the same).
+    at_bound = ((vec <= lower) & (grad > 0)) | ((vec >= upper) & (grad < 0))
+    free = ~np.array(fixed_mask) & ~at_bound
+    cov, identifiable = covariance(rep["hessian"], rep["cost"], n, free, absolute_sigma=absolute_sigma)
+    stderr = {k: float(math.sqrt(cov[j, j])) if free[j] else float("nan") for j, k in enumerate(names)}
+    if not identifiable:
+        warnings.warn(
+            "the data cannot identify every parameter (singular Gauss-Newton matrix); standard "
+            "errors are inf. Fix a parameter or add data that constrains it.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if "linear_sum_sq" in rep:  # the solver's final pass already summed the linear residuals
+        metrics = metrics_from_sums(
+            rep["linear_sum_sq"], rep["linear_sum_abs"], rep["linear_total_sq"], n, rep["cost"], n_free
+        )
+    else:
+        metrics = metrics_of(law.predict_curves(params, curve_list), targets, rep["cost"], n_free)
+    metrics.update(
+        n_starts=float(rep["n_starts"]),
+        n_converged=float(rep["n_converged"]),
+        n_evals=float(rep["n_evals"]),
+    )
+    if not rep["success"]:
+        warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=2)
+    options = {
+        "loss": loss,
+        "delta": delta,
+        "space": space,
+        "fixed": fixed,
+        "bounds": {k: [_json_float(lower[j]), _json_float(upper[j])] for j, k in enumerate(names)},
+        "status": rep["status"],
+        "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
+        "curves": [c.name for c in curve_list],
+    }
+    return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options)

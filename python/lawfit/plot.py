@@ -1,0 +1,146 @@
+"""Figures (matplotlib, the ``plot`` extra). matplotlib is imported lazily."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from lawfit.curve import Curve
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("lawfit plots need matplotlib: pip install 'lawfit[plot]'") from exc
+    return plt
+
+
+def forecast_figure(
+    fits: Mapping[str, Any], train: Sequence[Curve], test: Sequence[Curve], path: str | os.PathLike[str]
+) -> str:
+    """Data versus each law's predictions (top) and relative residuals (bottom); saved as PNG.
+
+    Parameters
+    ----------
+    fits : dict[str, FitResult]
+        Fits by label.
+    train, test : list of Curve
+        Curves used for fitting (drawn solid) and held out (drawn with markers).
+    path : path-like
+        Output PNG path.
+
+    Returns
+    -------
+    str
+        The path written.
+    """
+    plt = _pyplot()
+    fig, (ax, axr) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, height_ratios=(3, 1.3))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ["-", "--", ":", "-."]
+    for i, c in enumerate([*train, *test]):
+        col = colors[i % len(colors)]
+        held_out = i >= len(train)
+        ax.plot(
+            c.steps,
+            c.loss,
+            "o" if held_out else ".",
+            ms=2.5,
+            color=col,
+            alpha=0.6,
+            label=f"{c.name} ({'test' if held_out else 'train'})",
+        )
+        for j, f in enumerate(fits.values()):
+            pred = f.law.predict_curves(f.params, [c])
+            ax.plot(c.steps, pred, styles[j % len(styles)], color=col, lw=1)
+            axr.plot(c.steps, (pred - c.loss) / c.loss * 100, styles[j % len(styles)], color=col, lw=0.8)
+    ax.set_ylabel("loss")
+    lo = min(float(np.percentile(c.loss, 1)) for c in [*train, *test])
+    hi = max(float(np.percentile(c.loss, 60)) for c in [*train, *test])
+    ax.set_ylim(lo - 0.02 * (hi - lo), hi)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(
+        "loss curves: data (dots) and fitted laws ("
+        + ", ".join(f"{styles[j % len(styles)]} {k}" for j, k in enumerate(fits))
+        + ")"
+    )
+    axr.axhline(0, color="k", lw=0.5)
+    axr.set_ylabel("residual (%)")
+    axr.set_xlabel("step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return os.fspath(path)
+
+
+def fit_figure(result: Any, curves: Sequence[Curve], path: str | os.PathLike[str]) -> str:
+    """A fit against its data, with a residual panel; saved as PNG. Returns the path."""
+    return forecast_figure({result.law.name: result}, curves, [], path)
+
+
+def schedules_figure(
+    result: Any,
+    schedules: Sequence[Any],
+    path: str | os.PathLike[str],
+    *,
+    band: bool = True,
+    level: float = 0.9,
+) -> str:
+    """Predicted loss curves of several schedules (with parameter-uncertainty bands) and their LRs."""
+    from lawfit.forecast import predict_band
+
+    plt = _pyplot()
+    fig, (ax, axl) = plt.subplots(2, 1, figsize=(9, 7), sharex=True, height_ratios=(3, 1.2))
+    for s in schedules:
+        # Predictions start after warmup: at a step with zero LR area the law is infinite.
+        first = min(s.warmup_steps + 1, s.total_steps)
+        grid = np.arange(first, s.total_steps + 1, max(1, s.total_steps // 400))
+        steps = np.unique(np.append(grid, s.total_steps))
+        if band:
+            pred, lo, hi = predict_band(result, s, steps, level=level)
+            ax.fill_between(steps, lo, hi, alpha=0.2)
+        else:
+            pred = result.predict(s, steps)
+        ax.plot(steps, pred, lw=1.2, label=f"{s}  (final {pred[-1]:.4f})")
+        axl.plot(np.arange(1, s.total_steps + 1), s.lr, lw=1)
+    ax.set_ylabel("predicted loss")
+    ax.legend(fontsize=7)
+    ax.set_title(
+        f"{result.law.name} law forecasts" + (f" ({int(level * 100)}% parameter band)" if band else "")
+    )
+    axl.set_ylabel("learning rate")
+    axl.set_xlabel("step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return os.fspath(path)
+
+
+def areas_figure(
+    schedule: Any, path: str | os.PathLike[str], *, decay: float = 0.999, warmup: str = "actual"
+) -> str:
+    """A schedule's LR with its areas S1 (forward) and S2 (annealing momentum); saved as PNG."""
+    from lawfit.lr_areas import areas
+
+    plt = _pyplot()
+    s1, s2 = areas(schedule, decay=decay, warmup_steps=schedule.warmup_steps, warmup=warmup)
+    steps = np.arange(1, schedule.total_steps + 1)
+    fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True)
+    for ax, y, label in zip(
+        axes, (schedule.lr, s1, s2), ("learning rate", "S1", f"S2 (λ={decay})"), strict=True
+    ):
+        ax.plot(steps, y, lw=1)
+        ax.set_ylabel(label)
+    axes[0].set_title(str(schedule), fontsize=8)
+    axes[-1].set_xlabel("step")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return os.fspath(path)
