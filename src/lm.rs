@@ -466,7 +466,11 @@ fn solve_inner<P: Problem>(
         })
         .collect();
     // Damping μ·D² with D² ≈ diag(H) (Marquardt's scaling): μ itself is dimensionless.
-    let mut mu = 1e-3;
+    // A cold start gets Nielsen's damping τ·max diag(H) (conservative: it keeps a weak early model
+    // from flinging x into a distant flat valley); a polish of a point already near the optimum
+    // starts with the dimensionless μ = 1e-3 against Marquardt's scaling D² ≈ diag(H).
+    let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
+    let mut mu = if opts.initial_curvature_floor < 1.0 { 1e-3 } else { 1e-3 * max_diag.max(1.0) };
     let mut nu = 2.0;
     loop {
         if stop() {
