@@ -445,6 +445,213 @@ pub fn ds2_ddecay_into(lr: &[f64], opts: &AreaOptions, out: &mut [f64]) -> Resul
     Ok(())
 }
 
+/// A momentum below 1e-250 in magnitude is set to 0: over long constant-LR stretches λ^k·m
+/// decays into subnormal numbers, whose arithmetic costs ~100 cycles per operation, while its
+/// effect on S2 (≤ 1e-250/(1 − λ)) is far below rounding.
+#[inline(always)]
+fn flush_tiny(m: f64) -> f64 {
+    if m.abs() < 1e-250 {
+        0.0
+    } else {
+        m
+    }
+}
+
+/// Steps between the saved states of an [`AreaStream`] (even, so states sit on pair boundaries).
+pub const STREAM_EVERY: usize = 256;
+
+/// S1 and S2 of one schedule at any range of steps, recomputed on demand instead of stored.
+///
+/// Holds the state of the recurrence before every [`STREAM_EVERY`]-th step (32 bytes per 256
+/// steps) and replays at most `STREAM_EVERY` steps to reach any start, so a fit on a per-step log
+/// of T steps needs O(T / 256) memory for its areas instead of O(T). The recurrence advances in
+/// pairs of steps aligned to even step indices (see `scan`), so the value at a step is the same
+/// bits whatever range it is requested in. Values agree with [`areas`] to rounding (≈1e-13
+/// relative; [`areas`] combines chunk summaries in closed form).
+#[derive(Debug, Clone)]
+pub struct AreaStream<'a> {
+    lr: &'a [f64],
+    decay: f64,
+    /// Length of the warmup prefix with a closed form (0 for `Actual`).
+    prefix_len: usize,
+    /// Value of S1 per prefix step (`AsPeak`: the peak LR; `Exclude`: 0).
+    prefix_rate: f64,
+    /// State after the prefix.
+    init: ScanState,
+    /// `saved[k]`: state before step index k·STREAM_EVERY (for indices past the prefix).
+    saved: Vec<ScanState>,
+}
+
+impl<'a> AreaStream<'a> {
+    /// Validate `lr` and `opts` and save the states (one sequential O(T) pass).
+    pub fn new(lr: &'a [f64], opts: &AreaOptions) -> Result<Self> {
+        validate_options(lr.len(), opts)?;
+        validate_lr(lr)?;
+        let (prefix_len, init) = prefix(lr, opts);
+        let prefix_rate = if opts.warmup == WarmupMode::AsPeak { init.prev } else { 0.0 };
+        let mut stream = Self { lr, decay: opts.decay, prefix_len, prefix_rate, init, saved: Vec::new() };
+        let n_saved = lr.len() / STREAM_EVERY + 1;
+        let mut saved = Vec::with_capacity(n_saved);
+        let mut st = init;
+        let mut at = prefix_len;
+        for k in 0..n_saved {
+            let target = k * STREAM_EVERY;
+            if target < prefix_len {
+                saved.push(init);
+                continue;
+            }
+            st = stream.advance(st, at, target);
+            at = target;
+            saved.push(st);
+        }
+        stream.saved = saved;
+        Ok(stream)
+    }
+
+    /// Number of steps T.
+    pub fn len(&self) -> usize {
+        self.lr.len()
+    }
+
+    /// Whether the schedule is empty.
+    pub fn is_empty(&self) -> bool {
+        self.lr.is_empty()
+    }
+
+    /// One step of the recurrence (used only right after an odd-length prefix).
+    #[inline(always)]
+    fn single(&self, st: &mut ScanState, eta: f64) {
+        st.m = flush_tiny(self.decay * st.m + (st.prev - eta));
+        st.s2 += st.m;
+        st.s1 += eta;
+        st.prev = eta;
+    }
+
+    /// A pair of steps from an even index: returns (S1, S2) after the first; `st` after both.
+    #[inline(always)]
+    fn pair(&self, st: &mut ScanState, eta0: f64, eta1: f64) -> (f64, f64) {
+        let (d0, d1) = (st.prev - eta0, eta0 - eta1);
+        let m0 = self.decay * st.m + d0;
+        st.m = flush_tiny(self.decay * self.decay * st.m + (self.decay * d0 + d1));
+        st.s1 += eta0;
+        let first_s1 = st.s1;
+        st.s1 += eta1;
+        st.s2 += m0;
+        let first_s2 = st.s2;
+        st.s2 += st.m;
+        st.prev = eta1;
+        (first_s1, first_s2)
+    }
+
+    /// Advance `st`, the state before index `from` (≥ the prefix; even or the prefix end), to
+    /// the state before index `to` (even, or the end of the schedule).
+    fn advance(&self, mut st: ScanState, mut from: usize, to: usize) -> ScanState {
+        if from < to && from % 2 == 1 {
+            self.single(&mut st, self.lr[from]);
+            from += 1;
+        }
+        let mut i = from;
+        while i + 1 < to {
+            self.pair(&mut st, self.lr[i], self.lr[i + 1]);
+            i += 2;
+        }
+        if i < to {
+            // An odd end: the first half of a pair is one plain step (same arithmetic).
+            self.single(&mut st, self.lr[i]);
+        }
+        st
+    }
+
+    /// The state before step index `at` (0-based), which must be ≥ the prefix and even or the
+    /// prefix end.
+    fn state_before(&self, at: usize) -> ScanState {
+        let k = at / STREAM_EVERY;
+        let base = k * STREAM_EVERY;
+        if base < self.prefix_len {
+            self.advance(self.init, self.prefix_len, at)
+        } else {
+            self.advance(self.saved[k], base, at)
+        }
+    }
+
+    /// S1 and S2 at the 0-based step indices `indices` (ascending, within the schedule): the
+    /// same bits as [`AreaStream::fill`], at a cost of at most `STREAM_EVERY` steps per index and
+    /// never more than one pass over the schedule.
+    pub fn values_at(&self, indices: &[usize], s1_out: &mut [f64], s2_out: &mut [f64]) {
+        assert!(s1_out.len() == indices.len() && s2_out.len() == indices.len(), "one output per index");
+        let w = self.prefix_len;
+        // The state before pair boundary `pos`, carried from one index to the next.
+        let mut carried: Option<(ScanState, usize)> = None;
+        for (j, &i) in indices.iter().enumerate() {
+            assert!(i < self.lr.len(), "index within the schedule");
+            if i < w {
+                s1_out[j] = self.prefix_rate * (i + 1) as f64;
+                s2_out[j] = 0.0;
+                continue;
+            }
+            let entry = if i == w { w } else { i & !1 };
+            let k = entry / STREAM_EVERY;
+            let (from_state, from) = match carried {
+                Some((st, pos)) if pos <= entry && pos >= k * STREAM_EVERY => (st, pos),
+                _ if k * STREAM_EVERY < w => (self.init, w),
+                _ => (self.saved[k], k * STREAM_EVERY),
+            };
+            let mut st = self.advance(from_state, from, entry);
+            carried = Some((st, entry));
+            if entry % 2 == 1 {
+                self.single(&mut st, self.lr[entry]);
+                (s1_out[j], s2_out[j]) = (st.s1, st.s2);
+            } else {
+                let eta1 = self.lr.get(entry + 1).copied().unwrap_or(0.0);
+                let first = self.pair(&mut st, self.lr[entry], eta1);
+                (s1_out[j], s2_out[j]) = if i == entry { first } else { (st.s1, st.s2) };
+            }
+        }
+    }
+
+    /// Fill `s1_out` and `s2_out` (equal lengths) with S1 and S2 of steps `start + 1 ..` (the
+    /// 0-based step indices `start .. start + len`), which must lie within the schedule.
+    pub fn fill(&self, start: usize, s1_out: &mut [f64], s2_out: &mut [f64]) {
+        let len = s1_out.len();
+        assert!(s2_out.len() == len && start + len <= self.lr.len(), "range within the schedule");
+        let end = start + len;
+        let w = self.prefix_len;
+        for i in start..end.min(w) {
+            s1_out[i - start] = self.prefix_rate * (i + 1) as f64;
+            s2_out[i - start] = 0.0;
+        }
+        if end <= w {
+            return;
+        }
+        let first = start.max(w);
+        // Enter at a pair boundary so every step gets the same bits whatever the range.
+        let entry = if first == w { w } else { first & !1 };
+        let mut st = self.state_before(entry);
+        let mut i = entry;
+        if i < end && i % 2 == 1 {
+            self.single(&mut st, self.lr[i]);
+            if i >= first {
+                s1_out[i - start] = st.s1;
+                s2_out[i - start] = st.s2;
+            }
+            i += 1;
+        }
+        while i < end {
+            let eta1 = self.lr.get(i + 1).copied().unwrap_or(0.0);
+            let (s1a, s2a) = self.pair(&mut st, self.lr[i], eta1);
+            if i >= first {
+                s1_out[i - start] = s1a;
+                s2_out[i - start] = s2a;
+            }
+            if i + 1 < end {
+                s1_out[i + 1 - start] = st.s1;
+                s2_out[i + 1 - start] = st.s2;
+            }
+            i += 2;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -661,5 +868,59 @@ mod tests {
             assert!((s1[t - 1] - 2.050).abs() < 5e-4, "{}", s1[t - 1]);
             assert!((s2[t - 1] - want).abs() < 5e-5, "{}", s2[t - 1]);
         }
+    }
+
+    #[test]
+    fn stream_matches_plain_recurrence_for_any_range() {
+        for n in [1, 2, 3, 257, STREAM_EVERY * 3 + 1, 5000] {
+            let lr = wavy(n);
+            for warmup in MODES {
+                for w in [0, 1, 2, 101, 256, 257] {
+                    if w > n {
+                        continue;
+                    }
+                    let opts = AreaOptions { decay: 0.995, warmup_steps: w, warmup };
+                    let (a, b) = plain(&lr, &opts);
+                    let stream = AreaStream::new(&lr, &opts).unwrap();
+                    let mut s1 = vec![0.0; n];
+                    let mut s2 = vec![0.0; n];
+                    stream.fill(0, &mut s1, &mut s2);
+                    assert_close(&s1, &a, 1e-13);
+                    assert_close(&s2, &b, 1e-12);
+                    // Any sub-range gives the same bits as the whole.
+                    for (lo, hi) in [(0, 1), (1, 2), (w.min(n - 1), n), (n / 3, n / 2 + 1), (n - 1, n)] {
+                        if lo >= hi || hi > n {
+                            continue;
+                        }
+                        let mut p1 = vec![0.0; hi - lo];
+                        let mut p2 = vec![0.0; hi - lo];
+                        stream.fill(lo, &mut p1, &mut p2);
+                        assert_eq!(&p1[..], &s1[lo..hi], "S1 n={n} w={w} {warmup:?} {lo}..{hi}");
+                        assert_eq!(&p2[..], &s2[lo..hi], "S2 n={n} w={w} {warmup:?} {lo}..{hi}");
+                    }
+                    // Scattered indices too (including repeats and neighbours).
+                    let idx: Vec<usize> =
+                        [0, 0, 1, w, w + 1, w + 2, n / 2, n / 2 + 1, n / 2 + 700, n - 2, n - 1]
+                            .into_iter()
+                            .filter(|&i| i < n)
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .into_iter()
+                            .collect();
+                    let (mut v1, mut v2) = (vec![0.0; idx.len()], vec![0.0; idx.len()]);
+                    stream.values_at(&idx, &mut v1, &mut v2);
+                    for (k, &i) in idx.iter().enumerate() {
+                        assert_eq!(v1[k], s1[i], "S1 at {i}, n={n} w={w} {warmup:?}");
+                        assert_eq!(v2[k], s2[i], "S2 at {i}, n={n} w={w} {warmup:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stream_rejects_bad_input() {
+        assert!(AreaStream::new(&[1e-3, f64::NAN], &AreaOptions::default()).is_err());
+        let opts = AreaOptions { warmup_steps: 5, ..Default::default() };
+        assert!(AreaStream::new(&[1e-3; 3], &opts).is_err());
     }
 }

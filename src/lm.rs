@@ -472,6 +472,8 @@ fn solve_inner<P: Problem>(
     let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
     let mut mu = if opts.initial_curvature_floor < 1.0 { 1e-3 } else { 1e-3 * max_diag.max(1.0) };
     let mut nu = 2.0;
+    // Actual over predicted decrease of the last accepted step (0: none yet).
+    let mut last_ratio = 0.0_f64;
     loop {
         if stop() {
             return Err(Error::Interrupted);
@@ -508,6 +510,7 @@ fn solve_inner<P: Problem>(
             return Ok(finish(x, cur, n_evals, n_iter, Status::Gtol));
         }
         // Inner loop: raise μ until a step reduces the cost.
+        let mut first_attempt = true;
         loop {
             let mut a = vec![0.0; m * m];
             let mut b = vec![0.0; m];
@@ -551,6 +554,14 @@ fn solve_inner<P: Problem>(
             if step_norm <= opts.xtol * (x_norm + opts.xtol) {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::Xtol));
             }
+            // Converged without another evaluation: the last step did what the quadratic model
+            // promised, this one is an (almost) undamped Gauss–Newton step, and the model
+            // promises less than ftol. Saves the confirming pass over the data.
+            let trusted = (0.9..1.1).contains(&last_ratio) && mu <= 1e-2 && first_attempt;
+            if trusted && predicted >= 0.0 && predicted <= opts.ftol * cur.cost {
+                return Ok(finish(x, cur, n_evals, n_iter, Status::Ftol));
+            }
+            first_attempt = false;
             if n_evals >= opts.max_evals {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::MaxEvals));
             }
@@ -563,6 +574,7 @@ fn solve_inner<P: Problem>(
                 x = x_new;
                 cur = trial;
                 n_iter += 1;
+                last_ratio = ratio;
                 mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));
                 nu = 2.0;
                 if ratio > 0.5 {
@@ -622,8 +634,7 @@ pub fn multistart<P: Problem, Q: Problem>(
         return Err(Error::InvalidArgument("at least one start is needed".into()));
     }
     // On the subsample, a start still far off after this many evaluations will not win.
-    let mut coarse_opts = opts.clone();
-    coarse_opts.max_evals = opts.max_evals.min(COARSE_MAX_EVALS);
+    let coarse_opts = coarse_options(opts);
     // The polish starts next to the optimum: exact curvature from the first step.
     let mut polish_opts = opts.clone();
     polish_opts.initial_curvature_floor = opts.curvature_floor;
@@ -666,6 +677,47 @@ pub fn multistart<P: Problem, Q: Problem>(
         n_converged,
         n_starts: starts.len(),
     })
+}
+
+/// Multi-start over a ladder of ever finer versions of one problem.
+///
+/// Every start runs on `levels[0]` (the coarsest, e.g. a strided subsample of a long log); the
+/// best result is then polished on each following level in turn, the last being the full
+/// problem. Each polish starts next to its level's optimum, so the full problem, the costly one,
+/// needs only the two or three evaluations of a converged Newton step. With one level this is
+/// plain multi-start.
+pub fn multistart_levels<P: Problem>(
+    levels: &[&P],
+    starts: &[Vec<f64>],
+    opts: &LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<MultiStartReport> {
+    let (first, finer) =
+        levels.split_first().ok_or_else(|| Error::InvalidArgument("no problem to solve".into()))?;
+    if finer.is_empty() {
+        return multistart::<P, P>(first, None, starts, opts, 1, stop);
+    }
+    let mut rep = multistart::<P, P>(first, None, starts, &coarse_options(opts), 1, stop)?;
+    // A polish starts next to its level's optimum: the exact curvature of the cost (floor 0)
+    // gives Newton steps there, converging in two or three evaluations.
+    let mut polish_opts = opts.clone();
+    polish_opts.curvature_floor = 0.0;
+    polish_opts.initial_curvature_floor = 0.0;
+    polish_opts.progress = None;
+    for (k, level) in finer.iter().enumerate() {
+        if k + 1 == finer.len() {
+            polish_opts.progress.clone_from(&opts.progress);
+        }
+        rep.best = solve(*level, &rep.best.params, &polish_opts, stop)?;
+    }
+    Ok(rep)
+}
+
+/// Options of the starts on a coarse version of a problem: a capped evaluation budget.
+fn coarse_options(opts: &LmOptions) -> LmOptions {
+    let mut coarse = opts.clone();
+    coarse.max_evals = opts.max_evals.min(COARSE_MAX_EVALS);
+    coarse
 }
 
 #[cfg(test)]

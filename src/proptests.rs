@@ -50,7 +50,7 @@ proptest! {
         steps in proptest::collection::vec(0usize..400, 0..20),
         params in proptest::collection::vec(any_f64(), 4),
     ) {
-        let run = RunSchedule { lr: &lr, steps, areas: AreaOptions::default() };
+        let run = RunSchedule { lr: &lr, steps: steps.into(), areas: AreaOptions::default() };
         if let Ok(model) = MomentumModel::new(vec![run], MomentumConfig::default()) {
             let n = model.n_points();
             let (mut v, mut g) = (vec![0.0; n], vec![0.0; n * 4]);
@@ -66,7 +66,7 @@ proptest! {
     ) {
         let lr: Vec<f64> = (0..300).map(|i| if i < cut { 3e-4 } else { 3e-4 * (1.0 - (i - cut) as f64 / 400.0) })
             .collect();
-        let run = RunSchedule { lr: &lr, steps: (1..=30).map(|k| k * 10).collect(),
+        let run = RunSchedule { lr: &lr, steps: (1..=30).map(|k| k * 10).collect::<Vec<_>>().into(),
             areas: AreaOptions { decay, warmup_steps: 5, warmup: WarmupMode::Actual } };
         let config = MomentumConfig { fit_decay: true, fit_zeta: true, zeta: 1.0 };
         let model = MomentumModel::new(vec![run], config).unwrap();
@@ -100,7 +100,7 @@ proptest! {
     ) {
         let n = targets.len();
         let lr: Vec<f64> = (0..(n * 10)).map(|i| 3e-4 * (1.0 - i as f64 / (n * 20) as f64)).collect();
-        let run = RunSchedule { lr: &lr, steps: (1..=n).map(|k| k * 10).collect(), areas: AreaOptions::default() };
+        let run = RunSchedule { lr: &lr, steps: (1..=n).map(|k| k * 10).collect::<Vec<_>>().into(), areas: AreaOptions::default() };
         let model = MomentumModel::new(vec![run], MomentumConfig::default()).unwrap();
         let problem = DataProblem::new(model, &targets, None, Space::Log).unwrap();
         let mut opts = LmOptions::new(4);

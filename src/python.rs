@@ -3,7 +3,7 @@
 
 use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
-use crate::laws::momentum::{self, MomentumConfig, RunSchedule};
+use crate::laws::momentum::{self, MomentumConfig, RunSchedule, Steps};
 use crate::laws::momentum_n;
 use crate::lm::{LmOptions, MultiStartReport, Status};
 use crate::problem::Space;
@@ -76,6 +76,35 @@ fn areas<'py>(
         .map_err(to_py)?;
     }
     Ok(out)
+}
+
+/// S1 and S2 at some 1-based `steps` (ascending) of a schedule: shape (2, len(steps)); O(T) time
+/// at most, O(T / 256 + len(steps)) memory (no per-step arrays).
+#[pyfunction]
+#[pyo3(signature = (lr, steps, *, decay=0.999, warmup_steps=0, warmup="as_peak"))]
+fn areas_at<'py>(
+    py: Python<'py>,
+    lr: PyReadonlyArray1<'py, f64>,
+    steps: PyReadonlyArray1<'py, i64>,
+    decay: f64,
+    warmup_steps: usize,
+    warmup: &str,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let lr = slice("lr", &lr)?;
+    let steps = steps_of("steps", &steps)?;
+    momentum::validate_steps(&steps, lr.len()).map_err(to_py)?;
+    let opts = AreaOptions { decay, warmup_steps, warmup: WarmupMode::parse(warmup).map_err(to_py)? };
+    let k = steps.len();
+    let mut out = vec![0.0; 2 * k];
+    py.detach(|| -> Result<(), Error> {
+        let stream = core_areas::AreaStream::new(lr, &opts)?;
+        let indices: Vec<usize> = steps.iter().map(|s| s - 1).collect();
+        let (s1, s2) = out.split_at_mut(k);
+        stream.values_at(&indices, s1, s2);
+        Ok(())
+    })
+    .map_err(to_py)?;
+    numpy::PyArray1::from_vec(py, out).reshape([2, k])
 }
 
 /// A Python callable `callback(done, total)` told how many solves of a multi-start finished.
@@ -171,6 +200,23 @@ fn steps_of(name: &str, arr: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>>
         .collect()
 }
 
+/// The logged steps of a run with `n_steps` steps: [`Steps::Every`] when they are exactly
+/// `1..=n_steps` (checked in one pass, nothing copied), else the converted list.
+fn run_steps_of(arr: &PyReadonlyArray1<'_, i64>, n_steps: usize) -> PyResult<Steps> {
+    let s =
+        arr.as_slice().map_err(|_| LawfitInputError::new_err("steps must be a C-contiguous int64 array"))?;
+    // Strictly increasing integers from 1 to n over n entries are exactly 1..=n.
+    let every = s.len() == n_steps
+        && s.first() == Some(&1)
+        && usize::try_from(s[s.len() - 1]).ok() == Some(n_steps)
+        && s.windows(2).all(|w| w[0] < w[1]);
+    if every {
+        Ok(Steps::Every)
+    } else {
+        steps_of("steps", arr).map(Steps::Logged)
+    }
+}
+
 /// Build one [`RunSchedule`] per run from Python lists.
 fn runs_of<'a>(
     lrs: &'a [PyReadonlyArray1<'_, f64>],
@@ -192,9 +238,10 @@ fn runs_of<'a>(
         .zip(steps)
         .zip(warmup_steps)
         .map(|((lr, st), &w)| {
+            let lr = slice("lr", lr)?;
             Ok(RunSchedule {
-                lr: slice("lr", lr)?,
-                steps: steps_of("steps", st)?,
+                steps: run_steps_of(st, lr.len())?,
+                lr,
                 areas: AreaOptions { decay, warmup_steps: w, warmup: mode },
             })
         })
@@ -1148,6 +1195,7 @@ fn fit_many_power_law<'py>(
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LawfitInputError", m.py().get_type::<LawfitInputError>())?;
     m.add_function(wrap_pyfunction!(areas, m)?)?;
+    m.add_function(wrap_pyfunction!(areas_at, m)?)?;
     m.add_function(wrap_pyfunction!(fit_momentum, m)?)?;
     m.add_function(wrap_pyfunction!(predict_momentum, m)?)?;
     m.add_function(wrap_pyfunction!(fit_momentum_n, m)?)?;

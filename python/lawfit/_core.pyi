@@ -18,6 +18,16 @@ def areas(
 ) -> npt.NDArray[np.float64]:
     """Rows S1, S2 (and dS2/dλ when ``derivative``) of one ``(2 or 3, len(lr))`` array."""
 
+def areas_at(
+    lr: npt.NDArray[np.float64],
+    steps: npt.NDArray[np.int64],
+    *,
+    decay: float = 0.999,
+    warmup_steps: int = 0,
+    warmup: str = "as_peak",
+) -> npt.NDArray[np.float64]:
+    """Rows S1, S2 at the 1-based increasing ``steps``: a ``(2, len(steps))`` array."""
+
 def fit_momentum(*args: object, **kwargs: object) -> dict[str, object]: ...
 def predict_momentum(*args: object, **kwargs: object) -> npt.NDArray[np.float64]: ...
 def fit_momentum_n(*args: object, **kwargs: object) -> dict[str, object]: ...

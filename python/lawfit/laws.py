@@ -205,15 +205,15 @@ class MomentumLaw(Law):
         ln_s1, s2, y = [], [], []
         budget = max(1, 4096 // max(1, len(curves)))
         for c in curves:
-            a1, a2 = _core.areas(
-                c.lr, decay=self.decay, warmup_steps=c.warmup_steps, warmup=self.warmup, derivative=False
-            )[:2]
-            idx = c.steps - 1
-            take = np.unique(np.linspace(0, idx.size - 1, min(budget, idx.size)).astype(np.int64))
-            s1v = a1[idx[take]]
+            # Areas at a subsample of the logged steps only: no per-step arrays.
+            take = np.unique(np.linspace(0, c.steps.size - 1, min(budget, c.steps.size)).astype(np.int64))
+            s1v, s2v = _core.areas_at(
+                c.lr, np.ascontiguousarray(c.steps[take]), decay=self.decay,
+                warmup_steps=c.warmup_steps, warmup=self.warmup,
+            )
             ok = s1v > 0
             ln_s1.append(np.log(s1v[ok]))
-            s2.append(a2[idx[take]][ok])
+            s2.append(s2v[ok])
             y.append(c.loss[take][ok])
         ln_s1_a, s2_a, y_a = np.concatenate(ln_s1), np.concatenate(s2), np.concatenate(y)
         if y_a.size < 4:

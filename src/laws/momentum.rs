@@ -9,20 +9,62 @@
 //! it is fitted. With λ fixed, S1 and S2 at the logged steps are computed once; with λ fitted,
 //! every evaluation rescans the schedules for S2 and dS2/dλ (O(T)).
 
-use crate::areas::{self, AreaOptions};
+use crate::areas::{self, AreaOptions, AreaStream};
 use crate::error::{Error, Result};
+use crate::fastmath;
 use crate::problem::Model;
 use rayon::prelude::*;
+
+/// The steps of a run at which loss was logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Steps {
+    /// Every step `1..=lr.len()` (a per-step log): nothing is stored, and the areas are streamed.
+    Every,
+    /// These 1-based steps, strictly increasing, each within `1..=lr.len()`.
+    Logged(Vec<usize>),
+}
+
+impl From<Vec<usize>> for Steps {
+    fn from(steps: Vec<usize>) -> Self {
+        Self::Logged(steps)
+    }
+}
 
 /// One training run: its full per-step LR schedule and the steps at which loss was logged.
 #[derive(Debug, Clone)]
 pub struct RunSchedule<'a> {
     /// LR of every step (`lr[i]` is the LR of step i+1).
     pub lr: &'a [f64],
-    /// Logged steps, 1-based, each within `1..=lr.len()`.
-    pub steps: Vec<usize>,
+    /// Logged steps.
+    pub steps: Steps,
     /// How the areas treat this run's warmup.
     pub areas: AreaOptions,
+}
+
+impl RunSchedule<'_> {
+    /// Number of logged points.
+    pub fn n_points(&self) -> usize {
+        match &self.steps {
+            Steps::Every => self.lr.len(),
+            Steps::Logged(s) => s.len(),
+        }
+    }
+
+    /// The 1-based step of logged point `i`.
+    pub fn step(&self, i: usize) -> usize {
+        match &self.steps {
+            Steps::Every => i + 1,
+            Steps::Logged(s) => s[i],
+        }
+    }
+
+    /// Values of a per-step array (`per_step[k]` belongs to step k+1) at the logged steps.
+    fn gather(&self, per_step: Vec<f64>) -> Vec<f64> {
+        match &self.steps {
+            Steps::Every => per_step,
+            Steps::Logged(s) => s.iter().map(|&k| per_step[k - 1]).collect(),
+        }
+    }
 }
 
 /// Which of the optional parameters are fitted.
@@ -42,13 +84,24 @@ impl Default for MomentumConfig {
     }
 }
 
+/// Where a run's ln S1 and S2 at its logged points come from.
+#[derive(Debug, Clone)]
+enum AreaSource<'a> {
+    /// Computed once and stored (logs of a subset of steps, or λ fitted).
+    Stored { ln_s1: Vec<f64>, s2: Vec<f64> },
+    /// A per-step log with λ fixed: recomputed from the schedule for every evaluation, so the
+    /// model holds O(T / 256) values instead of 2·T (see [`AreaStream`]).
+    Streamed(AreaStream<'a>),
+}
+
 /// The momentum law at the logged steps of one or more runs (points concatenated in run order).
 #[derive(Debug, Clone)]
 pub struct MomentumModel<'a> {
     runs: Vec<RunSchedule<'a>>,
     config: MomentumConfig,
-    pub(crate) ln_s1: Vec<f64>,
-    pub(crate) s2: Vec<f64>,
+    sources: Vec<AreaSource<'a>>,
+    /// First point of every run, then the number of points.
+    offsets: Vec<usize>,
 }
 
 /// Per-evaluation S2 and dS2/dλ at the points (only when λ is fitted).
@@ -81,8 +134,12 @@ pub fn validate_steps(steps: &[usize], n_steps: usize) -> Result<()> {
     Ok(())
 }
 
+/// Points per block of the evaluation kernels (their scratch arrays live on the stack).
+const BLOCK: usize = 256;
+
 impl<'a> MomentumModel<'a> {
-    /// Build the model; computes S1 (and S2 unless λ is fitted) at every logged step.
+    /// Build the model: per-step logs (λ fixed) stream their areas, other logs store ln S1 and
+    /// S2 at their logged steps.
     pub fn new(runs: Vec<RunSchedule<'a>>, config: MomentumConfig) -> Result<Self> {
         Self::build(runs, config, false)
     }
@@ -97,45 +154,52 @@ impl<'a> MomentumModel<'a> {
         if !(config.zeta.is_finite() && config.zeta > 0.0) {
             return Err(Error::InvalidArgument(format!("zeta must be positive, got {}", config.zeta)));
         }
-        let mut ln_s1 = Vec::new();
-        let mut s2 = Vec::new();
+        let mut sources = Vec::with_capacity(runs.len());
+        let mut offsets = vec![0];
         for run in &runs {
-            validate_steps(&run.steps, run.lr.len())?;
-            let per_step = run.steps.len() == run.lr.len() && run.steps.last() == Some(&run.lr.len());
-            if per_step {
-                // A log of every step (validated increasing, so steps = 1..=T): the areas go straight
-                // into the model's arrays, without T-sized temporaries.
-                let offset = ln_s1.len();
-                ln_s1.resize(offset + run.lr.len(), 0.0);
-                s2.resize(offset + run.lr.len(), 0.0);
-                areas::areas_into(run.lr, &run.areas, &mut ln_s1[offset..], &mut s2[offset..])?;
-                if !(ln_s1[offset] > 0.0) && !allow_zero_s1 {
-                    return Err(Error::InvalidValue {
-                        name: "steps",
-                        index: 0,
-                        value: 1.0,
-                        reason: "S1 is 0 at this logged step (no LR area yet); drop the point",
-                    });
-                }
-                ln_s1[offset..].par_iter_mut().for_each(|v| *v = v.ln());
-                continue;
+            if let Steps::Logged(steps) = &run.steps {
+                validate_steps(steps, run.lr.len())?;
             }
-            let (a1, a2) = areas::areas(run.lr, &run.areas)?;
+            let source = if run.steps == Steps::Every && !config.fit_decay {
+                AreaSource::Streamed(AreaStream::new(run.lr, &run.areas)?)
+            } else {
+                let (a1, a2) = areas::areas(run.lr, &run.areas)?;
+                let ln_s1 = run.gather(a1);
+                let s2 = run.gather(a2);
+                AreaSource::Stored { ln_s1: ln_s1.into_par_iter().map(f64::ln).collect(), s2 }
+            };
             // S1 is non-decreasing, so only the first logged step can have S1 = 0.
-            if let Some(&first) = run.steps.first() {
-                if !(a1[first - 1] > 0.0) && !allow_zero_s1 {
+            if run.n_points() > 0 && !allow_zero_s1 {
+                let (mut ls1, mut s2) = ([0.0], [0.0]);
+                source_fill(&source, 0, &mut ls1, &mut s2);
+                if !(ls1[0] > f64::NEG_INFINITY) {
                     return Err(Error::InvalidValue {
                         name: "steps",
                         index: 0,
-                        value: first as f64,
+                        value: run.step(0) as f64,
                         reason: "S1 is 0 at this logged step (no LR area yet); drop the point",
                     });
                 }
             }
-            ln_s1.par_extend(run.steps.par_iter().map(|&step| a1[step - 1].ln()));
-            s2.par_extend(run.steps.par_iter().map(|&step| a2[step - 1]));
+            sources.push(source);
+            offsets.push(offsets.last().copied().unwrap_or(0) + run.n_points());
         }
-        Ok(Self { runs, config, ln_s1, s2 })
+        Ok(Self { runs, config, sources, offsets })
+    }
+
+    /// Fill ln S1 and S2 of points `start .. start + ln_s1.len()` (which may span runs).
+    pub(crate) fn areas_at(&self, start: usize, ln_s1: &mut [f64], s2: &mut [f64]) {
+        let end = start + ln_s1.len();
+        let mut at = start;
+        // The run holding `start`: the last offset ≤ start.
+        let mut r = self.offsets.partition_point(|&o| o <= start).saturating_sub(1);
+        while at < end {
+            let run_end = self.offsets[r + 1].min(end);
+            let (lo, hi) = (at - start, run_end - start);
+            source_fill(&self.sources[r], at - self.offsets[r], &mut ln_s1[lo..hi], &mut s2[lo..hi]);
+            at = run_end;
+            r += 1;
+        }
     }
 
     /// The same model at every `stride`-th point of each run (a cheap proxy for multi-start).
@@ -143,29 +207,36 @@ impl<'a> MomentumModel<'a> {
         let stride = stride.max(1);
         let mut kept = Vec::new();
         let mut runs = Vec::with_capacity(self.runs.len());
-        let mut offset = 0;
-        for run in &self.runs {
-            let n = run.steps.len();
+        let mut sources = Vec::with_capacity(self.runs.len());
+        let mut offsets = vec![0];
+        for (r, run) in self.runs.iter().enumerate() {
+            let n = run.n_points();
             // Keep the last point of each run: it carries the most annealing information.
             let mut idx: Vec<usize> = (0..n).step_by(stride).collect();
             if n > 0 && idx.last() != Some(&(n - 1)) {
                 idx.push(n - 1);
             }
-            kept.extend(idx.iter().map(|i| offset + i));
+            let (ln_s1, s2) = match &self.sources[r] {
+                AreaSource::Stored { ln_s1, s2 } => {
+                    (idx.iter().map(|&i| ln_s1[i]).collect(), idx.iter().map(|&i| s2[i]).collect())
+                }
+                AreaSource::Streamed(stream) => {
+                    let (mut s1, mut s2) = (vec![0.0; idx.len()], vec![0.0; idx.len()]);
+                    stream.values_at(&idx, &mut s1, &mut s2);
+                    fastmath::ln_in_place(&mut s1);
+                    (s1, s2)
+                }
+            };
+            kept.extend(idx.iter().map(|i| self.offsets[r] + i));
             runs.push(RunSchedule {
                 lr: run.lr,
-                steps: idx.iter().map(|&i| run.steps[i]).collect(),
+                steps: Steps::Logged(idx.iter().map(|&i| run.step(i)).collect()),
                 areas: run.areas,
             });
-            offset += n;
+            sources.push(AreaSource::Stored { ln_s1, s2 });
+            offsets.push(offsets.last().copied().unwrap_or(0) + idx.len());
         }
-        let model = Self {
-            runs,
-            config: self.config,
-            ln_s1: kept.iter().map(|&i| self.ln_s1[i]).collect(),
-            s2: kept.iter().map(|&i| self.s2[i]).collect(),
-        };
-        (model, kept)
+        (Self { runs, config: self.config, sources, offsets }, kept)
     }
 
     /// Names of the parameters in order.
@@ -178,6 +249,21 @@ impl<'a> MomentumModel<'a> {
             names.push("zeta");
         }
         names
+    }
+}
+
+/// ln S1 and S2 of a run's points `start ..` from one source.
+fn source_fill(source: &AreaSource<'_>, start: usize, ln_s1: &mut [f64], s2: &mut [f64]) {
+    let len = ln_s1.len();
+    match source {
+        AreaSource::Stored { ln_s1: a, s2: b } => {
+            ln_s1.copy_from_slice(&a[start..start + len]);
+            s2.copy_from_slice(&b[start..start + len]);
+        }
+        AreaSource::Streamed(stream) => {
+            stream.fill(start, ln_s1, s2);
+            fastmath::ln_in_place(ln_s1);
+        }
     }
 }
 
@@ -203,7 +289,7 @@ impl Model for MomentumModel<'_> {
     }
 
     fn n_points(&self) -> usize {
-        self.ln_s1.len()
+        self.offsets.last().copied().unwrap_or(0)
     }
 
     fn prepare(&self, params: &[f64]) -> MomentumPrepared {
@@ -217,8 +303,8 @@ impl Model for MomentumModel<'_> {
             // The schedule was validated in `new`, so these cannot fail.
             let (_, a2) = areas::areas(run.lr, &opts).expect("validated schedule");
             let d = areas::ds2_ddecay(run.lr, &opts).expect("validated schedule");
-            prep.s2.extend(run.steps.iter().map(|&s| a2[s - 1]));
-            prep.ds2.extend(run.steps.iter().map(|&s| d[s - 1]));
+            prep.s2.extend(run.gather(a2));
+            prep.ds2.extend(run.gather(d));
         }
         prep
     }
@@ -231,30 +317,80 @@ impl Model for MomentumModel<'_> {
         values: &mut [f64],
         gradients: Option<&mut [f64]>,
     ) {
-        let (l0, a, alpha, c) = (params[0], params[1], params[2], params[3]);
+        let p = self.n_params();
+        let mut gradients = gradients;
+        let mut ln_s1 = [0.0; BLOCK];
+        let mut s2 = [0.0; BLOCK];
+        let mut power = [0.0; BLOCK];
+        for (b, out) in values.chunks_mut(BLOCK).enumerate() {
+            let at = start + b * BLOCK;
+            let m = out.len();
+            self.areas_at(at, &mut ln_s1[..m], &mut s2[..m]);
+            if self.config.fit_decay {
+                s2[..m].copy_from_slice(&prep.s2[at..at + m]);
+            }
+            s1_powers(params[2], &ln_s1[..m], &mut power[..m]);
+            let grad = gradients.as_deref_mut().map(|g| &mut g[b * BLOCK * p..(b * BLOCK + m) * p]);
+            self.eval_block(params, prep, at, &power[..m], &ln_s1[..m], &s2[..m], out, grad);
+        }
+    }
+}
+
+/// `out[i] = S1^(−α)` from ln S1 (vectorised; S1 = 0 handled by [`s1_power`]).
+pub(crate) fn s1_powers(alpha: f64, ln_s1: &[f64], out: &mut [f64]) {
+    fastmath::exp_slice(-alpha, ln_s1, out);
+    if ln_s1.contains(&f64::NEG_INFINITY) {
+        for (o, &v) in out.iter_mut().zip(ln_s1) {
+            *o = s1_power(alpha, v);
+        }
+    }
+}
+
+impl MomentumModel<'_> {
+    /// Values (and gradients) of one block of points starting at point `at`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn eval_block(
+        &self,
+        params: &[f64],
+        prep: &MomentumPrepared,
+        at: usize,
+        power: &[f64],
+        ln_s1: &[f64],
+        s2: &[f64],
+        values: &mut [f64],
+        gradients: Option<&mut [f64]>,
+    ) {
+        let (l0, a, c) = (params[0], params[1], params[3]);
         let fit_decay = self.config.fit_decay;
         let zeta_index = 4 + usize::from(fit_decay);
         let zeta = if self.config.fit_zeta { params[zeta_index] } else { self.config.zeta };
         let p = self.n_params();
         let len = values.len();
-        let s2_all = if fit_decay { &prep.s2[..] } else { &self.s2[..] };
-        let ln_s1 = &self.ln_s1[start..start + len];
-        let s2 = &s2_all[start..start + len];
         match gradients {
             None if zeta == 1.0 => {
-                for ((v, &ls1), &s2) in values.iter_mut().zip(ln_s1).zip(s2) {
-                    *v = l0 + a * s1_power(alpha, ls1) - c * s2;
+                for ((v, &pw), &s2) in values.iter_mut().zip(power).zip(s2) {
+                    *v = l0 + a * pw - c * s2;
                 }
             }
             None => {
-                for ((v, &ls1), &s2) in values.iter_mut().zip(ln_s1).zip(s2) {
-                    *v = l0 + a * s1_power(alpha, ls1) - c * s2.signum() * s2.abs().powf(zeta);
+                for ((v, &pw), &s2) in values.iter_mut().zip(power).zip(s2) {
+                    *v = l0 + a * pw - c * s2.signum() * s2.abs().powf(zeta);
+                }
+            }
+            Some(grad) if p == 4 && zeta == 1.0 => {
+                for (i, row) in grad.chunks_exact_mut(4).enumerate().take(len) {
+                    let pw = power[i];
+                    values[i] = l0 + a * pw - c * s2[i];
+                    row[0] = 1.0;
+                    row[1] = pw;
+                    row[2] = -a * ln_s1[i] * pw;
+                    row[3] = -s2[i];
                 }
             }
             Some(grad) => {
                 for i in 0..len {
-                    let ls1 = ln_s1[i];
-                    let pw = (-alpha * ls1).exp();
+                    let pw = power[i];
                     let (s2z, ds2z_ds2, ln_abs) = if zeta == 1.0 && !self.config.fit_zeta {
                         (s2[i], 1.0, 0.0)
                     } else {
@@ -268,10 +404,10 @@ impl Model for MomentumModel<'_> {
                     let row = &mut grad[i * p..(i + 1) * p];
                     row[0] = 1.0;
                     row[1] = pw;
-                    row[2] = -a * ls1 * pw;
+                    row[2] = -a * ln_s1[i] * pw;
                     row[3] = -s2z;
                     if fit_decay {
-                        row[4] = -c * ds2z_ds2 * prep.ds2[start + i];
+                        row[4] = -c * ds2z_ds2 * prep.ds2[at + i];
                     }
                     if self.config.fit_zeta {
                         row[zeta_index] = -c * s2z * ln_abs;
@@ -282,16 +418,20 @@ impl Model for MomentumModel<'_> {
     }
 }
 
-/// Points above which multi-start runs on a subsample and only the best starts are polished.
+/// Points above which multi-start runs on a subsample and only the best start is polished.
 pub const COARSE_ABOVE: usize = 8192;
-/// Target number of points of the subsample.
+/// Target number of points of the subsample the starts run on.
 const COARSE_POINTS: usize = 2048;
+/// Target number of points of the intermediate polish of long logs.
+const MEDIUM_POINTS: usize = 65_536;
 
 /// Fit the momentum law from every start (in parallel) and return the best solve.
 ///
 /// `targets` (and `weights`) hold one value per logged point, runs concatenated. Long logs
-/// (more than [`COARSE_ABOVE`] points) run the starts on an evenly strided subsample and polish
-/// the best two on every point, so the final objective is always that of the full data.
+/// (more than [`COARSE_ABOVE`] points) run the starts on an evenly strided subsample of about
+/// 2,048 points; the best is polished on about 65,536 points (logs of more than four times that),
+/// then on every point, so the final objective is always that of the full data and the full
+/// data needs only the few evaluations of a converged Newton step.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     runs: Vec<RunSchedule<'_>>,
@@ -306,25 +446,33 @@ pub fn fit(
     use crate::problem::DataProblem;
     let model = MomentumModel::new(runs, config)?;
     let n = model.n_points();
-    let full = if n > COARSE_ABOVE {
-        let (coarse_model, kept) = model.subsample(n / COARSE_POINTS);
-        let coarse_targets: Vec<f64> =
+    let mut sizes = Vec::new();
+    if n > COARSE_ABOVE {
+        sizes.push(COARSE_POINTS);
+        if n > 4 * MEDIUM_POINTS {
+            sizes.push(MEDIUM_POINTS);
+        }
+    }
+    // Subsampled targets and weights of every level (the full level borrows the caller's).
+    let mut subsets = Vec::new();
+    for &size in &sizes {
+        let (sub, kept) = model.subsample(n / size);
+        let sub_targets: Vec<f64> =
             kept.iter().map(|&i| targets.get(i).copied().unwrap_or(f64::NAN)).collect();
-        let coarse_weights: Option<Vec<f64>> =
+        let sub_weights: Option<Vec<f64>> =
             weights.map(|w| kept.iter().map(|&i| w.get(i).copied().unwrap_or(0.0)).collect());
-        let full = DataProblem::new(model, targets, weights, space)?;
-        let coarse = DataProblem::new(coarse_model, &coarse_targets, coarse_weights.as_deref(), space)?;
-        let rep = crate::lm::multistart(&full, Some(&coarse), starts, opts, 1, stop)?;
-        (full, rep)
-    } else {
-        let full = DataProblem::new(model, targets, weights, space)?;
-        let rep = crate::lm::multistart::<_, DataProblem<'_, MomentumModel<'_>>>(
-            &full, None, starts, opts, 1, stop,
-        )?;
-        (full, rep)
-    };
-    let stats = full.0.linear_stats(&full.1.best.params);
-    Ok((full.1, stats))
+        subsets.push((sub, sub_targets, sub_weights));
+    }
+    let mut problems = Vec::with_capacity(subsets.len() + 1);
+    for (sub, sub_targets, sub_weights) in &subsets {
+        problems.push(DataProblem::new(sub.clone(), sub_targets, sub_weights.as_deref(), space)?);
+    }
+    problems.push(DataProblem::new(model, targets, weights, space)?);
+    let levels: Vec<&DataProblem<'_, MomentumModel<'_>>> = problems.iter().collect();
+    let rep = crate::lm::multistart_levels(&levels, starts, opts, stop)?;
+    let full = problems.last().expect("the full problem");
+    let stats = full.linear_stats(&rep.best.params);
+    Ok((rep, stats))
 }
 
 /// Predicted loss at the logged steps of `runs` for parameters `params`.
@@ -359,7 +507,7 @@ mod tests {
         let steps: Vec<usize> = (1..=20).map(|k| k * 100).collect();
         let run = RunSchedule {
             lr: &lr,
-            steps,
+            steps: steps.into(),
             areas: AreaOptions { decay: 0.99, warmup_steps: 10, warmup: WarmupMode::AsPeak },
         };
         let config = MomentumConfig { fit_decay: true, fit_zeta: true, zeta: 1.0 };
@@ -390,7 +538,7 @@ mod tests {
         let lr = schedule(100);
         let mk = |steps: Vec<usize>| {
             MomentumModel::new(
-                vec![RunSchedule { lr: &lr, steps, areas: AreaOptions::default() }],
+                vec![RunSchedule { lr: &lr, steps: steps.into(), areas: AreaOptions::default() }],
                 MomentumConfig::default(),
             )
         };

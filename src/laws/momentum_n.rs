@@ -8,7 +8,10 @@
 //! Parameters, in order: `L0, A, alpha, B, beta, C, gamma`. λ is fixed per run.
 
 use crate::error::{Error, Result};
-use crate::laws::momentum::{s1_power, MomentumConfig, MomentumModel, RunSchedule};
+use crate::laws::momentum::{s1_powers, MomentumConfig, MomentumModel, RunSchedule};
+
+/// Points per block of the evaluation kernel.
+const BLOCK: usize = 256;
 use crate::problem::Model;
 
 /// The N-extended law at the logged steps of runs with known model sizes.
@@ -41,11 +44,8 @@ impl<'a> MomentumNModel<'a> {
                 reason: "model sizes must be positive and finite",
             });
         }
-        let ln_n = runs
-            .iter()
-            .zip(sizes)
-            .flat_map(|(run, n)| std::iter::repeat_n(n.ln(), run.steps.len()))
-            .collect();
+        let ln_n =
+            runs.iter().zip(sizes).flat_map(|(run, n)| std::iter::repeat_n(n.ln(), run.n_points())).collect();
         let base = if for_prediction {
             MomentumModel::for_prediction(runs, MomentumConfig::default())?
         } else {
@@ -70,25 +70,30 @@ impl Model for MomentumNModel<'_> {
 
     fn eval_chunk(&self, q: &[f64], _: &(), start: usize, values: &mut [f64], grads: Option<&mut [f64]>) {
         let (l0, a, alpha, b, beta, c, gamma) = (q[0], q[1], q[2], q[3], q[4], q[5], q[6]);
-        let len = values.len();
-        let ln_s1 = &self.base.ln_s1[start..start + len];
-        let s2 = &self.base.s2[start..start + len];
-        let ln_n = &self.ln_n[start..start + len];
         let mut grads = grads;
-        for i in 0..len {
-            let pw_s = s1_power(alpha, ln_s1[i]);
-            let pw_n = (-beta * ln_n[i]).exp();
-            let grow = (gamma * ln_n[i]).exp();
-            values[i] = l0 + a * pw_s + b * pw_n - c * s2[i] * grow;
-            if let Some(g) = grads.as_deref_mut() {
-                let row = &mut g[i * 7..(i + 1) * 7];
-                row[0] = 1.0;
-                row[1] = pw_s;
-                row[2] = -a * ln_s1[i] * pw_s;
-                row[3] = pw_n;
-                row[4] = -b * ln_n[i] * pw_n;
-                row[5] = -s2[i] * grow;
-                row[6] = -c * s2[i] * ln_n[i] * grow;
+        let (mut ln_s1, mut s2, mut pw_s1) = ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+        for (blk, out) in values.chunks_mut(BLOCK).enumerate() {
+            let at = start + blk * BLOCK;
+            let m = out.len();
+            self.base.areas_at(at, &mut ln_s1[..m], &mut s2[..m]);
+            s1_powers(alpha, &ln_s1[..m], &mut pw_s1[..m]);
+            let ln_n = &self.ln_n[at..at + m];
+            for i in 0..m {
+                let pw_s = pw_s1[i];
+                let pw_n = (-beta * ln_n[i]).exp();
+                let grow = (gamma * ln_n[i]).exp();
+                out[i] = l0 + a * pw_s + b * pw_n - c * s2[i] * grow;
+                if let Some(g) = grads.as_deref_mut() {
+                    let k = blk * BLOCK + i;
+                    let row = &mut g[k * 7..(k + 1) * 7];
+                    row[0] = 1.0;
+                    row[1] = pw_s;
+                    row[2] = -a * ln_s1[i] * pw_s;
+                    row[3] = pw_n;
+                    row[4] = -b * ln_n[i] * pw_n;
+                    row[5] = -s2[i] * grow;
+                    row[6] = -c * s2[i] * ln_n[i] * grow;
+                }
             }
         }
     }
@@ -135,8 +140,8 @@ mod tests {
     fn gradients_match_finite_differences() {
         let lr: Vec<f64> = (0..3000).map(|i| 3e-4 * (1.0 - i as f64 / 4000.0)).collect();
         let runs = vec![
-            RunSchedule { lr: &lr, steps: vec![100, 1000, 3000], areas: AreaOptions::default() },
-            RunSchedule { lr: &lr, steps: vec![200, 2000], areas: AreaOptions::default() },
+            RunSchedule { lr: &lr, steps: vec![100, 1000, 3000].into(), areas: AreaOptions::default() },
+            RunSchedule { lr: &lr, steps: vec![200, 2000].into(), areas: AreaOptions::default() },
         ];
         let model = MomentumNModel::new(runs, &[1e8, 4e8]).unwrap();
         let q = [2.0, 0.5, 0.5, 400.0, 0.3, 0.4, 0.05];
@@ -161,7 +166,7 @@ mod tests {
     #[test]
     fn rejects_bad_sizes() {
         let lr = vec![1e-3; 10];
-        let run = || vec![RunSchedule { lr: &lr, steps: vec![5], areas: AreaOptions::default() }];
+        let run = || vec![RunSchedule { lr: &lr, steps: vec![5].into(), areas: AreaOptions::default() }];
         assert!(MomentumNModel::new(run(), &[0.0]).is_err());
         assert!(MomentumNModel::new(run(), &[1.0, 2.0]).is_err());
     }
