@@ -11,10 +11,18 @@ from lawfit.forecast import (
     Forecaster,
     IdentifiabilityWarning,
     compare,
+    fit_start,
     forecast,
+    holdout_error,
     optimize_schedule,
     predict_band,
+    smooth_loss,
 )
+from multipower_data import SHARED_DATA
+
+# llm.c GPT-2 124M (../shared/data/llmc_gpt2_124m): per-step train loss, cosine 6e-4 -> 0, warmup 700.
+LLMC = SHARED_DATA / "llmc_gpt2_124m" / "main.log.train.csv"
+LLMC_SPEC = "cosine:total=19560,peak=6e-4,warmup=700,final=0"
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +132,74 @@ def test_cli_forecast_compare_optimize(tmp_path, capsys, train_fit):
     )
     out = json.loads(capsys.readouterr().out)
     assert set(out["predictions"]) == {"run", str(lf.schedules.parse(b))}
+
+
+@pytest.fixture(scope="module")
+def llmc():
+    if not LLMC.is_file():
+        raise FileNotFoundError(f"missing {LLMC}: the shared data must sit beside the repository")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lf.LogFormatWarning)  # the log is 0-based
+        return lf.read_log(LLMC, loss="train_loss", schedule=LLMC_SPEC)
+
+
+def test_llmc_forecast_final_tenth_within_1_5_percent(llmc, record_property):
+    """Issue 5: fitted on the first 50% of the real llm.c run, the forecast of the final 10% of the
+    train loss (201-step centred moving average) is within 1.5% mean relative error."""
+    errors = {}
+    for frac in (0.25, 0.5, 0.75):
+        fc = forecast(llmc, until=frac)
+        assert fc.fit_from == 701  # the 700 warmup steps are not fitted
+        assert fc.seen_until == round(frac * 19560)
+        h = fc.holdout
+        assert (h["from_step"], h["to_step"], h["points"], h["window"]) == (17605, 19560, 1956, 201)
+        errors[frac] = h["mean_rel_error"]
+        record_property(f"llmc_mean_rel_error_{int(100 * frac)}", h["mean_rel_error"])
+    shown = {k: f"{100 * v:.3f}%" for k, v in errors.items()}
+    print("llm.c forecast, mean rel. error of the final 10% at 25/50/75%:", shown)
+    assert errors[0.5] < 0.015
+    assert errors[0.75] < 0.015
+    # Fitting the warmup's fast initial drop as well (the old default) forecasts worse.
+    assert forecast(llmc, until=0.5, fit_from=1).holdout["mean_rel_error"] > errors[0.5]
+
+
+def test_holdout_error_matches_a_direct_computation(llmc):
+    fc = forecast(llmc, until=0.5)
+    m = llmc.steps > 17604
+    ref = np.array([llmc.loss[max(0, i - 100) : i + 101].mean() for i in np.flatnonzero(m)])
+    pred = fc.fit.predict(llmc.lr, llmc.steps[m])
+    assert fc.holdout["mean_rel_error"] == pytest.approx(np.mean(np.abs(pred - ref) / ref), rel=1e-9)
+    assert holdout_error(fc.fit, llmc, after=19560) is None  # nothing logged after the end
+
+
+def test_smooth_loss_centred_and_truncated():
+    # synthetic: a line plus alternating noise; the centred mean of a line is the line
+    steps = np.arange(1, 1001)
+    y = 5.0 - 1e-3 * steps + np.where(steps % 2 == 0, 0.1, -0.1)
+    sm = smooth_loss(steps, y, window=201)
+    np.testing.assert_allclose(sm[100:-100], 5.0 - 1e-3 * steps[100:-100], atol=0.1 / 201 + 1e-12)
+    assert sm[-1] == pytest.approx(y[-101:].mean())  # truncated at the end, not padded
+    np.testing.assert_allclose(smooth_loss(steps, y, window=1), y, rtol=1e-12)
+    sparse = smooth_loss([100, 228, 356], [3.0, 2.0, 1.0], window=201)  # 128-step logs: ±100 steps
+    np.testing.assert_allclose(sparse, [3.0, 2.0, 1.0])
+    with pytest.raises(lf.LawfitInputError):
+        smooth_loss(steps, y, window=0)
+
+
+def test_fit_start_skips_declared_or_ramped_warmup():
+    s = lf.schedules.parse(LLMC_SPEC)
+    assert fit_start(lf.Curve([800], [3.0], s)) == 701
+    ramp = lf.Curve([800], [3.0], s.lr)  # no declared warmup: the LR ramp up to the first peak step
+    assert fit_start(ramp) == 701
+    flat = lf.Curve([800], [3.0], lf.schedules.parse("cosine:total=1000,peak=1e-3"))
+    assert fit_start(flat) == 1
+
+
+def test_forecast_fit_from_validation():
+    c = datasets.multipower_curve("cosine_24000")
+    with pytest.raises(lf.LawfitInputError, match="fit_from"):
+        forecast(c, until=0.5, fit_from="start")
+    with pytest.raises(lf.LawfitInputError, match="fit_from"):
+        forecast(c, until=0.5, fit_from=0)
+    with pytest.raises(lf.LawfitInputError, match="need more"):
+        forecast(c, until=0.5, fit_from=12001)

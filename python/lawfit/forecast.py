@@ -67,16 +67,127 @@ class Forecast:
     seen_until: int
     predictions: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     warnings: list[str]
+    fit_from: int = 1
+    holdout: dict[str, Any] | None = None
 
     def summary(self) -> str:
-        """Final predicted loss and band of each schedule."""
-        lines = [f"fitted on steps ≤ {self.seen_until}"]
+        """Final predicted loss and band of each schedule (and the held-out error, when known)."""
+        lines = [f"fitted on steps {self.fit_from}..{self.seen_until}"]
         for label, (steps, pred, lo, hi) in self.predictions.items():
             lines.append(
                 f"{label}: final loss at step {int(steps[-1])} = {pred[-1]:.4f} [{lo[-1]:.4f}, {hi[-1]:.4f}]"
             )
+        if self.holdout is not None:
+            h = self.holdout
+            lines.append(
+                f"held-out check: logged steps {h['from_step']}..{h['to_step']} ({h['points']} points) vs "
+                f"the {h['window']}-step centred moving average of the logged loss: mean relative error "
+                f"{100 * h['mean_rel_error']:.3f}% (max {100 * h['max_rel_error']:.3f}%)"
+            )
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+
+def smooth_loss(steps: Any, loss: Any, window: int = 201) -> np.ndarray:
+    """Centred moving average of a logged loss, for comparing forecasts with noisy train losses.
+
+    The value at logged step ``s`` is the mean of the logged losses at steps in
+    ``[s − window // 2, s + window // 2]``; near the ends of the log the window is truncated to
+    the logged range (it is never padded or extrapolated).
+
+    Parameters
+    ----------
+    steps : array_like of int, shape (n,)
+        Logged steps, strictly increasing.
+    loss : array_like of float, shape (n,)
+        Logged losses.
+    window : int, default 201
+        Window width in steps (odd; an even width is rounded up to the next odd one). 1 returns
+        the loss unchanged.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    st = np.asarray(steps, dtype=np.int64)
+    y = np.asarray(loss, dtype=float)
+    if st.shape != y.shape or st.ndim != 1:
+        raise LawfitInputError("steps and loss must be 1-D arrays of the same length")
+    if int(window) < 1:
+        raise LawfitInputError(f"window must be >= 1, got {window!r}")
+    h = int(window) // 2
+    cs = np.concatenate([[0.0], np.cumsum(y)])
+    lo = np.searchsorted(st, st - h, side="left")
+    hi = np.searchsorted(st, st + h, side="right")
+    return (cs[hi] - cs[lo]) / (hi - lo)
+
+
+def fit_start(curve: Curve) -> int:
+    """First step the default forecast fits on: the first step after the LR warmup.
+
+    The warmup is ``curve.warmup_steps`` when the curve declares one; otherwise the LR ramp at
+    the start of the planned schedule, up to and including the first step at the peak LR (the
+    convention of :mod:`lawfit.schedules`, whose warmup ends on the peak). A run whose LR starts at
+    its peak has no warmup and is fitted from step 1.
+    """
+    w = int(curve.warmup_steps)
+    if w == 0 and curve.lr.size:
+        first_peak = int(np.argmax(curve.lr))
+        w = first_peak + 1 if first_peak > 0 else 0
+    return w + 1
+
+
+def holdout_error(
+    result: FitResult,
+    curve: Curve,
+    *,
+    after: int = 0,
+    tail: float = 0.1,
+    window: int = 201,
+) -> dict[str, Any] | None:
+    """Error of a fit's prediction on the logged part of a run it was not fitted on.
+
+    Compares ``result.predict`` at each logged step in the final ``tail`` fraction of the run's
+    schedule (and after step ``after``) with :func:`smooth_loss` of the *whole* logged loss (so the
+    reference is the same whatever the fitted part was).
+
+    Parameters
+    ----------
+    result : FitResult
+        The fit.
+    curve : Curve
+        The run, with its whole planned LR and every logged loss.
+    after : int, default 0
+        Only logged steps > ``after`` count (the last fitted step of a forecast).
+    tail : float, default 0.1
+        Fraction of the schedule at its end to score, in (0, 1].
+    window : int, default 201
+        Smoothing window in steps (see :func:`smooth_loss`).
+
+    Returns
+    -------
+    dict or None
+        ``mean_rel_error``, ``max_rel_error`` (mean/max of abs(pred − smoothed) / smoothed),
+        ``from_step``, ``to_step``, ``points``, ``window``; ``None`` when no logged step qualifies.
+    """
+    if not 0 < tail <= 1:
+        raise LawfitInputError(f"tail must lie in (0, 1], got {tail!r}")
+    total = curve.lr.size
+    first = max(int(after), total - int(round(tail * total)))
+    m = curve.steps > first
+    if not m.any():
+        return None
+    ref = smooth_loss(curve.steps, curve.loss, window)[m]
+    pred = result.predict(curve.lr, curve.steps[m])
+    rel = np.abs(pred - ref) / ref
+    return {
+        "mean_rel_error": float(rel.mean()),
+        "max_rel_error": float(rel.max()),
+        "from_step": int(curve.steps[m][0]),
+        "to_step": int(curve.steps[m][-1]),
+        "points": int(m.sum()),
+        "window": int(window) | 1,
+    }
 
 
 def forecast(
@@ -88,6 +199,8 @@ def forecast(
     prior: FitResult | None = None,
     level: float = 0.9,
     every: int | None = None,
+    fit_from: int | str = "warmup",
+    holdout_tail: float = 0.1,
     **fit_kwargs: Any,
 ) -> Forecast:
     """Fit on the part of one run seen so far and predict the rest of its schedule.
@@ -109,6 +222,22 @@ def forecast(
         Width of the uncertainty band.
     every : int, optional
         Predict every K steps (default: about 500 points per schedule).
+    fit_from : "warmup" or int, default "warmup"
+        First step to fit on. ``"warmup"`` (see :func:`fit_start`) skips the LR warmup: the laws
+        describe the loss after warmup, and the fast initial drop of a per-step log (loss 11 → 4 in
+        the first few hundred steps of a GPT-2 run) otherwise dominates the fit and bends the
+        power law. The published fits do the same (Tissue et al. fit from step 1000 with a
+        500-step warmup; Luo et al. log from the end of warmup). An int fits steps ≥ ``fit_from``
+        (1 fits everything). Logged steps with no LR area yet (S1 = 0) are always skipped.
+    holdout_tail : float, default 0.1
+        When the curve holds logged losses after ``until``, :func:`holdout_error` of the final
+        ``holdout_tail`` of the schedule is stored in ``Forecast.holdout``.
+    **fit_kwargs
+        Passed to :func:`lawfit.fit` (``loss``, ``delta``, ``fix``...).
+
+    Returns
+    -------
+    Forecast
     """
     law = law if law is not None else MomentumLaw()
     total = curve.lr.size
@@ -120,9 +249,22 @@ def forecast(
         cut = int(until)
     else:
         raise LawfitInputError(f"until must be a step ≥ 1 or a fraction in (0, 1], got {until!r}")
-    keep = curve.steps <= cut
+    if isinstance(fit_from, str):
+        if fit_from != "warmup":
+            raise LawfitInputError(f"fit_from must be 'warmup' or a step >= 1, got {fit_from!r}")
+        first = fit_start(curve)
+    elif isinstance(fit_from, (int, np.integer)) and not isinstance(fit_from, bool) and fit_from >= 1:
+        first = int(fit_from)
+    else:
+        raise LawfitInputError(f"fit_from must be 'warmup' or a step >= 1, got {fit_from!r}")
+    # A step with no LR area yet (S1 = 0) carries no information for the laws: skip it.
+    first = max(first, int(np.argmax(curve.lr > 0)) + 1 if (curve.lr > 0).any() else first)
+    keep = (curve.steps <= cut) & (curve.steps >= first)
     if keep.sum() < len(law.param_names):
-        raise LawfitInputError(f"only {int(keep.sum())} logged points up to step {cut}; need more to fit")
+        raise LawfitInputError(
+            f"only {int(keep.sum())} logged points in steps {first}..{cut}; need more to fit "
+            "(fit_from=1 also fits the warmup)"
+        )
     seen = Curve(
         curve.steps[keep], curve.loss[keep], curve.lr, warmup_steps=curve.warmup_steps, name=curve.name
     )
@@ -164,7 +306,8 @@ def forecast(
         )
         pred, lo, hi = predict_band(result, sched, steps, level=level)
         preds[label] = (steps, pred, lo, hi)
-    return Forecast(result, cut, preds, notes)
+    held = holdout_error(result, curve, after=cut, tail=holdout_tail)
+    return Forecast(result, cut, preds, notes, fit_from=first, holdout=held)
 
 
 def compare(result: FitResult, schedules: Sequence[Schedule], *, steps: Any = None) -> list[dict[str, Any]]:
