@@ -203,3 +203,81 @@ def test_forecast_fit_from_validation():
         forecast(c, until=0.5, fit_from=0)
     with pytest.raises(lf.LawfitInputError, match="need more"):
         forecast(c, until=0.5, fit_from=12001)
+
+
+# Luo et al. 2025's schedule optimised under their 400M multi-power-law fit: the 21,840 post-warmup
+# steps of a 24,000-step run (the 2,160-step linear warmup 0 -> 3e-4 is not in the file).
+PAPER_400 = SHARED_DATA / "multipower" / "optimized_schedules" / "400.npy"
+# The published 400M MPL parameters (spec §3).
+PUBLISHED_400 = {
+    "L0": 2.37474466,
+    "A": 0.65421216,
+    "alpha": 0.42878731,
+    "B": 523.42464371,
+    "C": 2.02462735,
+    "beta": 0.59350493,
+    "gamma": 0.63472457,
+}
+
+
+def _paper_400_schedule() -> lf.Schedule:
+    post = np.load(PAPER_400)
+    assert post.shape == (21840,) and post[0] == 3e-4
+    return lf.schedules.from_array(np.concatenate([np.linspace(0.0, 3e-4, 2160), post]), warmup_steps=2160)
+
+
+def _shape(lr: np.ndarray) -> dict[str, int]:
+    """Steps at which a post-warmup schedule first falls below 99%, 50% and 10% of its 3e-4 peak."""
+    return {q: int(np.argmax(lr[2160:] < q * 3e-4)) + 2161 for q in (0.99, 0.5, 0.1)}
+
+
+@pytest.fixture(scope="module")
+def mpl_400():
+    train, _ = datasets.multipower_split()
+    return lf.fit(lf.MultiPowerLaw(), train)
+
+
+def test_optimize_400m_mpl_beats_cosine_and_matches_published_schedule(mpl_400, record_property):
+    """Issue 5: on the 400M MPL fit (train set), the optimised schedules beat cosine at the same peak
+    LR and length; compared with Luo et al.'s optimised schedule (400.npy)."""
+    paper = _paper_400_schedule()
+    kw = {"total_steps": 24000, "peak_lr": 3e-4, "warmup_steps": 2160, "final_lr": 0.0, "iterations": 60}
+    best = {fam: optimize_schedule(mpl_400, family=fam, **kw) for fam in ("wsd", "cosine", "free")}
+    cosine = best["wsd"]["cosine_final_loss"]
+    paper_loss = float(mpl_400.predict(paper, [24000])[0])
+    cosine_3e5 = float(mpl_400.predict(datasets.multipower_curve("cosine_24000").lr, [24000])[0])
+    for fam, b in best.items():
+        record_property(f"mpl400_{fam}_final_loss", b["final_loss"])
+        print(f"{fam}: {b['final_loss']:.5f} (gain over cosine to 0: {b['gain_over_cosine']:.5f})")
+    print(f"cosine to 0: {cosine:.5f}; cosine to 3e-5: {cosine_3e5:.5f}; 400.npy: {paper_loss:.5f}")
+    record_property("mpl400_paper_final_loss", paper_loss)
+    assert best["wsd"]["final_loss"] < cosine and best["wsd"]["final_loss"] < cosine_3e5
+    assert best["cosine"]["final_loss"] <= cosine
+    assert best["free"]["final_loss"] <= best["wsd"]["final_loss"] < best["cosine"]["final_loss"]
+    # The published schedule beats cosine under our independent fit too, and our optimiser, which
+    # works under our fit, finds a schedule at least as good under it.
+    assert paper_loss < cosine_3e5
+    assert best["free"]["final_loss"] <= paper_loss
+    # Every optimised schedule is WSD-like: stable at the peak, then a monotone decay at the end.
+    lr = best["free"]["schedule"].lr
+    assert np.all(np.diff(lr[2160:]) <= 1e-18) and lr[2160] == pytest.approx(3e-4)
+    print("decay landmarks (steps < 99%/50%/10% of peak): ours", _shape(lr), "400.npy", _shape(paper.lr))
+
+
+def test_optimize_under_published_400m_params_reproduces_paper_schedule(mpl_400):
+    """With the published 400M parameters, `free` recovers the published optimised schedule."""
+    import dataclasses
+
+    published = dataclasses.replace(mpl_400, params=dict(PUBLISHED_400))
+    paper = _paper_400_schedule()
+    paper_loss = float(published.predict(paper, [24000])[0])
+    ours = optimize_schedule(
+        published, total_steps=24000, peak_lr=3e-4, warmup_steps=2160, family="free", iterations=60
+    )
+    print(f"published params: ours {ours['final_loss']:.6f}, 400.npy {paper_loss:.6f}")
+    assert abs(ours["final_loss"] - paper_loss) < 2e-4  # the same optimum, to 0.01% of the loss
+    mine, theirs = _shape(ours["schedule"].lr), _shape(paper.lr)
+    print("decay landmarks: ours", mine, "400.npy", theirs)
+    for q in mine:
+        assert abs(mine[q] - theirs[q]) < 600  # within 2.5% of the run
+    assert np.mean(np.abs(ours["schedule"].lr - paper.lr)) < 0.02 * 3e-4

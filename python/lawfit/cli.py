@@ -316,6 +316,8 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     from lawfit.forecast import optimize_schedule
 
     result = lf.load_fit(args.fit)
+    if args.iterations < 1:
+        raise lf.LawfitInputError(f"--iterations must be >= 1, got {args.iterations}")
     best = optimize_schedule(
         result,
         total_steps=args.total,
@@ -323,6 +325,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
         warmup_steps=args.warmup,
         family=args.family,
         final_lr=args.final,
+        iterations=args.iterations,
     )
     if args.out:
         np.save(args.out, best["schedule"].lr)
@@ -497,6 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--warmup", type=int, default=0)
     op.add_argument("--final", type=float, default=0.0, help="lowest LR allowed (default 0)")
     op.add_argument("--family", default="wsd", choices=["wsd", "cosine", "free"])
+    op.add_argument(
+        "--iterations", type=int, default=300, help="projected-gradient iterations of --family free"
+    )
     op.add_argument("--out", default=None, help="save the best per-step LR as .npy")
     op.add_argument("--json", action="store_true", help="machine-readable output")
     op.set_defaults(func=_cmd_optimize)

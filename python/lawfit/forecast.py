@@ -343,6 +343,74 @@ def _isotonic_decreasing(y: np.ndarray) -> np.ndarray:
     return np.repeat(vals, counts)
 
 
+def _free_knots(
+    final: Any,
+    start_lr: np.ndarray,
+    warmup: int,
+    peak_lr: float,
+    final_lr: float,
+    *,
+    iterations: int,
+    knots: int,
+    tol: float = 1e-9,
+) -> Schedule:
+    """Projected gradient descent over monotone piecewise-linear post-warmup schedules.
+
+    Stops after ``iterations``, when no step along the projected gradient lowers the loss, or when
+    an iteration lowers it by at most ``tol`` relative.
+    """
+    from lawfit import schedules as S
+
+    n = start_lr.size - warmup
+    if n < 2:
+        return S.from_array(start_lr, warmup_steps=warmup)
+    k = max(2, min(int(knots), n))
+    # Knots denser towards the end: x = (n − 1)·(1 − (1 − u)²), u uniform in [0, 1].
+    u = np.linspace(0.0, 1.0, k)
+    x = np.unique(np.rint((n - 1) * (1 - (1 - u) ** 2)).astype(np.int64))
+    grid = np.arange(n)
+    head = start_lr[:warmup]
+
+    def build(v: np.ndarray) -> Schedule:
+        return Schedule(np.concatenate([head, np.interp(grid, x, v)]), spec="array:free", warmup_steps=warmup)
+
+    def project(v: np.ndarray) -> np.ndarray:
+        return np.clip(_isotonic_decreasing(v), final_lr, peak_lr)
+
+    v = project(start_lr[warmup:][x])
+    loss = final(build(v))
+    start_loss = final(S.from_array(start_lr, warmup_steps=warmup))
+    h = 1e-3 * peak_lr
+    step_size = 0.05 * peak_lr
+    for _ in range(iterations):
+        g = np.empty(v.size)
+        for j in range(v.size):
+            e = v.copy()
+            # one-sided difference pointing into the box [final_lr, peak_lr]
+            sign = -1.0 if e[j] + h > peak_lr else 1.0
+            e[j] += sign * h
+            g[j] = sign * (final(build(e)) - loss) / h
+        scale = float(np.abs(g).max())
+        if not math.isfinite(scale) or scale == 0.0:
+            break
+        previous = loss
+        while step_size >= 1e-6 * peak_lr:
+            trial = project(v - step_size * g / scale)
+            trial_loss = final(build(trial))
+            if trial_loss < loss:
+                v, loss = trial, trial_loss
+                step_size *= 1.5
+                break
+            step_size *= 0.5
+        else:
+            break
+        if previous - loss <= tol * abs(previous):
+            break
+    if loss >= start_loss:
+        return S.from_array(start_lr, warmup_steps=warmup)
+    return S.from_array(build(v).lr, warmup_steps=warmup)
+
+
 def optimize_schedule(
     result: FitResult,
     *,
@@ -352,14 +420,43 @@ def optimize_schedule(
     family: str = "wsd",
     final_lr: float = 0.0,
     iterations: int = 300,
+    knots: int = 32,
 ) -> dict[str, Any]:
     """The schedule that minimises the predicted final loss within a family.
 
     ``wsd`` searches the decay fraction and shape; ``cosine`` the final LR; ``free`` runs projected
-    gradient descent over monotone (non-increasing after warmup) per-step schedules in
-    [final_lr, peak_lr] (momentum law only: its gradient is analytic, dL/dη_i = −αA·S1^(−α−1)
-    − C·dS2/dη_i with dS2(T)/dη_i = −λ^(T−i) for i ≥ 2). Returns the best schedule, its predicted
-    final loss and the gain over a cosine schedule to ``final_lr``.
+    gradient descent over monotone (non-increasing after warmup) schedules in [final_lr, peak_lr].
+    For a momentum law with fixed λ and ζ the free schedule is per-step and its gradient analytic,
+    dL/dη_i = −αA·S1^(−α−1) − C·dS2/dη_i with dS2(T)/dη_i = −λ^(T−i) for i ≥ 2. For any other law
+    (e.g. the multi-power law) the post-warmup LR is piecewise linear between ``knots`` knots
+    (denser towards the end, where the final loss is decided), started from the best WSD schedule
+    and improved with finite-difference gradients of the predicted final loss; the result is
+    never worse than that WSD schedule.
+
+    Parameters
+    ----------
+    result : FitResult
+        A fit of a loss-curve law.
+    total_steps : int
+        Length of the schedule, warmup included.
+    peak_lr : float
+        Peak LR (reached at the end of the warmup).
+    warmup_steps : int, default 0
+        Linear warmup from 0 to ``peak_lr``.
+    family : {"wsd", "cosine", "free"}, default "wsd"
+        Family to search.
+    final_lr : float, default 0.0
+        Lowest LR allowed, and the final LR of the cosine baseline.
+    iterations : int, default 300
+        Projected-gradient iterations of ``free``.
+    knots : int, default 32
+        Knots of the piecewise-linear ``free`` schedule of laws without an analytic gradient.
+
+    Returns
+    -------
+    dict
+        ``schedule`` (a :class:`Schedule`), ``spec``, ``final_loss``, ``cosine_final_loss``,
+        ``gain_over_cosine`` and ``relative_gain`` (over a cosine schedule to ``final_lr``).
     """
     from lawfit import schedules as S
 
@@ -371,8 +468,10 @@ def optimize_schedule(
         return float(result.predict(s, [total_steps])[0])
 
     base_loss = final(base)
+    law = result.law
+    analytic = isinstance(law, MomentumLaw) and not law.fit_decay and not law.fit_zeta
     candidates: list[Schedule] = []
-    if family == "wsd":
+    if family == "wsd" or (family == "free" and not analytic):
         for frac in np.round(np.arange(0.05, 0.55, 0.05), 2):
             for shape in ("linear", "cosine", "1-sqrt", "exponential"):
                 fl = final_lr if (shape != "exponential" or final_lr > 0) else peak_lr * 1e-2
@@ -391,9 +490,12 @@ def optimize_schedule(
             candidates.append(
                 S.cosine(total_steps, peak_lr, warmup_steps=warmup_steps, final_lr=ratio * peak_lr)
             )
-    else:
-        if not isinstance(result.law, MomentumLaw) or result.law.fit_decay or result.law.fit_zeta:
-            raise LawfitInputError("family='free' needs a MomentumLaw fit with fixed decay and zeta")
+    if family == "free" and not analytic:
+        start = min(candidates, key=final)
+        candidates.append(
+            _free_knots(final, start.lr, warmup_steps, peak_lr, final_lr, iterations=iterations, knots=knots)
+        )
+    elif family == "free":
         p = result.params
         lam = result.law.decay
         lr = base.lr.copy()
