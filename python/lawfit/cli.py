@@ -180,7 +180,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     (law,) = _laws_from_names(args.law)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", lf.ConvergenceWarning)
-        result = lf.fit(law, curves, loss=args.loss, delta=args.delta)
+        result = lf.fit(law, curves, loss=args.loss, delta=args.delta, max_evals=_max_evals(args))
     for w in caught:
         print(f"lawfit: warning: {w.message}", file=sys.stderr)
     if args.output:
@@ -233,6 +233,14 @@ def _until(text: str | None) -> int | float | None:
     return value if 0 < value < 1 else int(value)
 
 
+def _max_evals(args: argparse.Namespace) -> int:
+    import lawfit as lf
+
+    if args.max_evals < 1:
+        raise lf.LawfitInputError(f"--max-evals must be >= 1, got {args.max_evals}")
+    return int(args.max_evals)
+
+
 def _fit_from(text: str) -> int | str:
     import lawfit as lf
 
@@ -269,6 +277,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             law=law,
             prior=prior,
             fit_from=_fit_from(args.fit_from),
+            max_evals=_max_evals(args),
         )
     if args.json:
         json.dump(
@@ -410,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--warmup-steps", type=int, default=None)
     f.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
     f.add_argument("--delta", type=float, default=1e-3)
+    f.add_argument(
+        "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
+    )
     f.add_argument("-o", "--output", default=None, help="write the fit as JSON")
     f.add_argument("--plot", default=None, help="write a PNG of data and fit")
     f.add_argument("--json", action="store_true", help="machine-readable output")
@@ -469,6 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--fit-from",
         default="warmup",
         help="first step to fit on: 'warmup' (default: the first step after the LR warmup) or a step",
+    )
+    fc.add_argument(
+        "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
     )
     fc.add_argument("--law", default="momentum")
     fc.add_argument("--steps-col", default="step")

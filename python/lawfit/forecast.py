@@ -424,7 +424,8 @@ def optimize_schedule(
 ) -> dict[str, Any]:
     """The schedule that minimises the predicted final loss within a family.
 
-    ``wsd`` searches the decay fraction and shape; ``cosine`` the final LR; ``free`` runs projected
+    ``wsd`` searches the decay fraction and shape; ``cosine`` the final LR (0.01–0.3 of the peak, never
+    below ``final_lr``); ``free`` runs projected
     gradient descent over monotone (non-increasing after warmup) schedules in [final_lr, peak_lr].
     For a momentum law with fixed λ and ζ the free schedule is per-step and its gradient analytic,
     dL/dη_i = −αA·S1^(−α−1) − C·dS2/dη_i with dS2(T)/dη_i = −λ^(T−i) for i ≥ 2. For any other law
@@ -486,10 +487,11 @@ def optimize_schedule(
                     )
                 )
     elif family == "cosine":
-        for ratio in (0.0, 0.01, 0.03, 0.1, 0.2, 0.3):
-            candidates.append(
-                S.cosine(total_steps, peak_lr, warmup_steps=warmup_steps, final_lr=ratio * peak_lr)
-            )
+        # final LRs at or above the floor final_lr (the floor itself is the baseline)
+        ratios = (0.01, 0.03, 0.1, 0.2, 0.3)
+        ends = sorted({float(final_lr)} | {r * peak_lr for r in ratios if r * peak_lr > final_lr})
+        for end in ends:
+            candidates.append(S.cosine(total_steps, peak_lr, warmup_steps=warmup_steps, final_lr=end))
     if family == "free" and not analytic:
         start = min(candidates, key=final)
         candidates.append(
