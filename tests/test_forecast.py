@@ -164,10 +164,11 @@ def test_llmc_forecast_final_tenth_within_1_5_percent(llmc, record_property):
 
 
 def test_holdout_error_matches_a_direct_computation(llmc):
-    fc = forecast(llmc, until=0.5)
+    # as_peak: the prediction must use the run's 700 warmup steps, not an array without warmup
+    fc = forecast(llmc, until=0.5, law=lf.MomentumLaw(warmup="as_peak"))
     m = llmc.steps > 17604
     ref = np.array([llmc.loss[max(0, i - 100) : i + 101].mean() for i in np.flatnonzero(m)])
-    pred = fc.fit.predict(llmc.lr, llmc.steps[m])
+    pred = fc.fit.predict(lf.schedules.parse(LLMC_SPEC), llmc.steps[m])
     assert fc.holdout["mean_rel_error"] == pytest.approx(np.mean(np.abs(pred - ref) / ref), rel=1e-9)
     assert holdout_error(fc.fit, llmc, after=19560) is None  # nothing logged after the end
 

@@ -178,7 +178,7 @@ def holdout_error(
     if not m.any():
         return None
     ref = smooth_loss(curve.steps, curve.loss, window)[m]
-    pred = result.predict(curve.lr, curve.steps[m])
+    pred = result.predict(curve.lr, curve.steps[m], warmup_steps=curve.warmup_steps)
     rel = np.abs(pred - ref) / ref
     return {
         "mean_rel_error": float(rel.mean()),
@@ -489,7 +489,8 @@ def optimize_schedule(
     elif family == "cosine":
         # final LRs at or above the floor final_lr (the floor itself is the baseline)
         ratios = (0.01, 0.03, 0.1, 0.2, 0.3)
-        ends = sorted({float(final_lr)} | {r * peak_lr for r in ratios if r * peak_lr > final_lr})
+        ends = {float(f"{r * peak_lr:.12g}") for r in ratios if r * peak_lr > final_lr}
+        ends = sorted(ends | {float(final_lr)})
         for end in ends:
             candidates.append(S.cosine(total_steps, peak_lr, warmup_steps=warmup_steps, final_lr=end))
     if family == "free" and not analytic:
