@@ -226,9 +226,10 @@ def forecast(
         First step to fit on. ``"warmup"`` (see :func:`fit_start`) skips the LR warmup: the laws
         describe the loss after warmup, and the fast initial drop of a per-step log (loss 11 → 4 in
         the first few hundred steps of a GPT-2 run) otherwise dominates the fit and bends the
-        power law. The published fits do the same (Tissue et al. fit from step 1000 with a
-        500-step warmup; Luo et al. log from the end of warmup). An int fits steps ≥ ``fit_from``
-        (1 fits everything). Logged steps with no LR area yet (S1 = 0) are always skipped.
+        power law. The published fits use post-warmup points only (Tissue et al.'s Fig. 2 starts
+        at step 1000 after a 500-step warmup; Luo et al. log from the end of warmup). An int fits
+        steps ≥ ``fit_from`` (1 fits everything). Logged steps with no LR area yet (S1 = 0) are
+        always skipped.
     holdout_tail : float, default 0.1
         When the curve holds logged losses after ``until``, :func:`holdout_error` of the final
         ``holdout_tail`` of the schedule is stored in ``Forecast.holdout``.
