@@ -180,7 +180,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     (law,) = _laws_from_names(args.law)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", lf.ConvergenceWarning)
-        result = lf.fit(law, curves, loss=args.loss, delta=args.delta)
+        result = lf.fit(law, curves, loss=args.loss, delta=args.delta, max_evals=_max_evals(args))
     for w in caught:
         print(f"lawfit: warning: {w.message}", file=sys.stderr)
     if args.output:
@@ -233,6 +233,28 @@ def _until(text: str | None) -> int | float | None:
     return value if 0 < value < 1 else int(value)
 
 
+def _max_evals(args: argparse.Namespace) -> int:
+    import lawfit as lf
+
+    if args.max_evals < 1:
+        raise lf.LawfitInputError(f"--max-evals must be >= 1, got {args.max_evals}")
+    return int(args.max_evals)
+
+
+def _fit_from(text: str) -> int | str:
+    import lawfit as lf
+
+    if text == "warmup":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise lf.LawfitInputError(f"--fit-from must be 'warmup' or a step >= 1, got {text!r}")
+    return value
+
+
 def _cmd_forecast(args: argparse.Namespace) -> int:
     import warnings
 
@@ -248,11 +270,21 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     alternatives = [lf.schedules.parse(s) for s in args.schedule[1:]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fc = forecast(curve, until=_until(args.until), alternatives=alternatives, law=law, prior=prior)
+        fc = forecast(
+            curve,
+            until=_until(args.until),
+            alternatives=alternatives,
+            law=law,
+            prior=prior,
+            fit_from=_fit_from(args.fit_from),
+            max_evals=_max_evals(args),
+        )
     if args.json:
         json.dump(
             {
                 "seen_until": fc.seen_until,
+                "fit_from": fc.fit_from,
+                "holdout": fc.holdout,
                 "warnings": fc.warnings,
                 "fit": fc.fit.to_dict(),
                 "predictions": {
@@ -293,6 +325,8 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     from lawfit.forecast import optimize_schedule
 
     result = lf.load_fit(args.fit)
+    if args.iterations < 1:
+        raise lf.LawfitInputError(f"--iterations must be >= 1, got {args.iterations}")
     best = optimize_schedule(
         result,
         total_steps=args.total,
@@ -300,6 +334,7 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
         warmup_steps=args.warmup,
         family=args.family,
         final_lr=args.final,
+        iterations=args.iterations,
     )
     if args.out:
         np.save(args.out, best["schedule"].lr)
@@ -384,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--warmup-steps", type=int, default=None)
     f.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
     f.add_argument("--delta", type=float, default=1e-3)
+    f.add_argument(
+        "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
+    )
     f.add_argument("-o", "--output", default=None, help="write the fit as JSON")
     f.add_argument("--plot", default=None, help="write a PNG of data and fit")
     f.add_argument("--json", action="store_true", help="machine-readable output")
@@ -415,9 +453,16 @@ def build_parser() -> argparse.ArgumentParser:
     fc = sub.add_parser(
         "forecast",
         help="fit the part of a run seen so far and predict the rest of its schedule",
-        epilog="example: lawfit forecast run.csv --until 0.3 "
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  lawfit forecast run.csv --until 0.3 "
         "--schedule 'cosine:total=72000,peak=3e-4,warmup=2160,final=3e-5' "
-        "--schedule 'wsd:total=72000,peak=3e-4,warmup=2160,decay=0.2'",
+        "--schedule 'wsd:total=72000,peak=3e-4,warmup=2160,decay=0.2'\n"
+        "  lawfit forecast main.log.train.csv --loss-col train_loss --until 0.5 "
+        "--schedule 'cosine:total=19560,peak=6e-4,warmup=700,final=0'\n\n"
+        "The fit skips the LR warmup (--fit-from warmup). When the log holds losses after --until,\n"
+        "the output adds a held-out check: the mean relative error of the prediction over the final\n"
+        "10% of the schedule against a 201-step centred moving average of the logged loss.",
     )
     fc.add_argument("log")
     fc.add_argument(
@@ -431,6 +476,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fc.add_argument(
         "--prior", default=None, help="an earlier fit.json for parameters the data cannot identify"
+    )
+    fc.add_argument(
+        "--fit-from",
+        default="warmup",
+        help="first step to fit on: 'warmup' (default: the first step after the LR warmup) or a step",
+    )
+    fc.add_argument(
+        "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
     )
     fc.add_argument("--law", default="momentum")
     fc.add_argument("--steps-col", default="step")
@@ -462,6 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--warmup", type=int, default=0)
     op.add_argument("--final", type=float, default=0.0, help="lowest LR allowed (default 0)")
     op.add_argument("--family", default="wsd", choices=["wsd", "cosine", "free"])
+    op.add_argument(
+        "--iterations", type=int, default=300, help="projected-gradient iterations of --family free"
+    )
     op.add_argument("--out", default=None, help="save the best per-step LR as .npy")
     op.add_argument("--json", action="store_true", help="machine-readable output")
     op.set_defaults(func=_cmd_optimize)

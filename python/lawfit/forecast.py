@@ -67,16 +67,127 @@ class Forecast:
     seen_until: int
     predictions: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
     warnings: list[str]
+    fit_from: int = 1
+    holdout: dict[str, Any] | None = None
 
     def summary(self) -> str:
-        """Final predicted loss and band of each schedule."""
-        lines = [f"fitted on steps ≤ {self.seen_until}"]
+        """Final predicted loss and band of each schedule (and the held-out error, when known)."""
+        lines = [f"fitted on steps {self.fit_from}..{self.seen_until}"]
         for label, (steps, pred, lo, hi) in self.predictions.items():
             lines.append(
                 f"{label}: final loss at step {int(steps[-1])} = {pred[-1]:.4f} [{lo[-1]:.4f}, {hi[-1]:.4f}]"
             )
+        if self.holdout is not None:
+            h = self.holdout
+            lines.append(
+                f"held-out check: logged steps {h['from_step']}..{h['to_step']} ({h['points']} points) vs "
+                f"the {h['window']}-step centred moving average of the logged loss: mean relative error "
+                f"{100 * h['mean_rel_error']:.3f}% (max {100 * h['max_rel_error']:.3f}%)"
+            )
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+
+def smooth_loss(steps: Any, loss: Any, window: int = 201) -> np.ndarray:
+    """Centred moving average of a logged loss, for comparing forecasts with noisy train losses.
+
+    The value at logged step ``s`` is the mean of the logged losses at steps in
+    ``[s − window // 2, s + window // 2]``; near the ends of the log the window is truncated to
+    the logged range (it is never padded or extrapolated).
+
+    Parameters
+    ----------
+    steps : array_like of int, shape (n,)
+        Logged steps, strictly increasing.
+    loss : array_like of float, shape (n,)
+        Logged losses.
+    window : int, default 201
+        Window width in steps (odd; an even width is rounded up to the next odd one). 1 returns
+        the loss unchanged.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    st = np.asarray(steps, dtype=np.int64)
+    y = np.asarray(loss, dtype=float)
+    if st.shape != y.shape or st.ndim != 1:
+        raise LawfitInputError("steps and loss must be 1-D arrays of the same length")
+    if int(window) < 1:
+        raise LawfitInputError(f"window must be >= 1, got {window!r}")
+    h = int(window) // 2
+    cs = np.concatenate([[0.0], np.cumsum(y)])
+    lo = np.searchsorted(st, st - h, side="left")
+    hi = np.searchsorted(st, st + h, side="right")
+    return (cs[hi] - cs[lo]) / (hi - lo)
+
+
+def fit_start(curve: Curve) -> int:
+    """First step the default forecast fits on: the first step after the LR warmup.
+
+    The warmup is ``curve.warmup_steps`` when the curve declares one; otherwise the LR ramp at
+    the start of the planned schedule, up to and including the first step at the peak LR (the
+    convention of :mod:`lawfit.schedules`, whose warmup ends on the peak). A run whose LR starts at
+    its peak has no warmup and is fitted from step 1.
+    """
+    w = int(curve.warmup_steps)
+    if w == 0 and curve.lr.size:
+        first_peak = int(np.argmax(curve.lr))
+        w = first_peak + 1 if first_peak > 0 else 0
+    return w + 1
+
+
+def holdout_error(
+    result: FitResult,
+    curve: Curve,
+    *,
+    after: int = 0,
+    tail: float = 0.1,
+    window: int = 201,
+) -> dict[str, Any] | None:
+    """Error of a fit's prediction on the logged part of a run it was not fitted on.
+
+    Compares ``result.predict`` at each logged step in the final ``tail`` fraction of the run's
+    schedule (and after step ``after``) with :func:`smooth_loss` of the *whole* logged loss (so the
+    reference is the same whatever the fitted part was).
+
+    Parameters
+    ----------
+    result : FitResult
+        The fit.
+    curve : Curve
+        The run, with its whole planned LR and every logged loss.
+    after : int, default 0
+        Only logged steps > ``after`` count (the last fitted step of a forecast).
+    tail : float, default 0.1
+        Fraction of the schedule at its end to score, in (0, 1].
+    window : int, default 201
+        Smoothing window in steps (see :func:`smooth_loss`).
+
+    Returns
+    -------
+    dict or None
+        ``mean_rel_error``, ``max_rel_error`` (mean/max of abs(pred − smoothed) / smoothed),
+        ``from_step``, ``to_step``, ``points``, ``window``; ``None`` when no logged step qualifies.
+    """
+    if not 0 < tail <= 1:
+        raise LawfitInputError(f"tail must lie in (0, 1], got {tail!r}")
+    total = curve.lr.size
+    first = max(int(after), total - int(round(tail * total)))
+    m = curve.steps > first
+    if not m.any():
+        return None
+    ref = smooth_loss(curve.steps, curve.loss, window)[m]
+    pred = result.predict(curve.lr, curve.steps[m], warmup_steps=curve.warmup_steps)
+    rel = np.abs(pred - ref) / ref
+    return {
+        "mean_rel_error": float(rel.mean()),
+        "max_rel_error": float(rel.max()),
+        "from_step": int(curve.steps[m][0]),
+        "to_step": int(curve.steps[m][-1]),
+        "points": int(m.sum()),
+        "window": int(window) | 1,
+    }
 
 
 def forecast(
@@ -88,6 +199,8 @@ def forecast(
     prior: FitResult | None = None,
     level: float = 0.9,
     every: int | None = None,
+    fit_from: int | str = "warmup",
+    holdout_tail: float = 0.1,
     **fit_kwargs: Any,
 ) -> Forecast:
     """Fit on the part of one run seen so far and predict the rest of its schedule.
@@ -109,6 +222,23 @@ def forecast(
         Width of the uncertainty band.
     every : int, optional
         Predict every K steps (default: about 500 points per schedule).
+    fit_from : "warmup" or int, default "warmup"
+        First step to fit on. ``"warmup"`` (see :func:`fit_start`) skips the LR warmup: the laws
+        describe the loss after warmup, and the fast initial drop of a per-step log (loss 11 → 4 in
+        the first few hundred steps of a GPT-2 run) otherwise dominates the fit and bends the
+        power law. The published fits use post-warmup points only (Tissue et al.'s Fig. 2 starts
+        at step 1000 after a 500-step warmup; Luo et al. log from the end of warmup). An int fits
+        steps ≥ ``fit_from`` (1 fits everything). Logged steps with no LR area yet (S1 = 0) are
+        always skipped.
+    holdout_tail : float, default 0.1
+        When the curve holds logged losses after ``until``, :func:`holdout_error` of the final
+        ``holdout_tail`` of the schedule is stored in ``Forecast.holdout``.
+    **fit_kwargs
+        Passed to :func:`lawfit.fit` (``loss``, ``delta``, ``fix``...).
+
+    Returns
+    -------
+    Forecast
     """
     law = law if law is not None else MomentumLaw()
     total = curve.lr.size
@@ -120,9 +250,22 @@ def forecast(
         cut = int(until)
     else:
         raise LawfitInputError(f"until must be a step ≥ 1 or a fraction in (0, 1], got {until!r}")
-    keep = curve.steps <= cut
+    if isinstance(fit_from, str):
+        if fit_from != "warmup":
+            raise LawfitInputError(f"fit_from must be 'warmup' or a step >= 1, got {fit_from!r}")
+        first = fit_start(curve)
+    elif isinstance(fit_from, (int, np.integer)) and not isinstance(fit_from, bool) and fit_from >= 1:
+        first = int(fit_from)
+    else:
+        raise LawfitInputError(f"fit_from must be 'warmup' or a step >= 1, got {fit_from!r}")
+    # A step with no LR area yet (S1 = 0) carries no information for the laws: skip it.
+    first = max(first, int(np.argmax(curve.lr > 0)) + 1 if (curve.lr > 0).any() else first)
+    keep = (curve.steps <= cut) & (curve.steps >= first)
     if keep.sum() < len(law.param_names):
-        raise LawfitInputError(f"only {int(keep.sum())} logged points up to step {cut}; need more to fit")
+        raise LawfitInputError(
+            f"only {int(keep.sum())} logged points in steps {first}..{cut}; need more to fit "
+            "(fit_from=1 also fits the warmup)"
+        )
     seen = Curve(
         curve.steps[keep], curve.loss[keep], curve.lr, warmup_steps=curve.warmup_steps, name=curve.name
     )
@@ -164,7 +307,8 @@ def forecast(
         )
         pred, lo, hi = predict_band(result, sched, steps, level=level)
         preds[label] = (steps, pred, lo, hi)
-    return Forecast(result, cut, preds, notes)
+    held = holdout_error(result, curve, after=cut, tail=holdout_tail)
+    return Forecast(result, cut, preds, notes, fit_from=first, holdout=held)
 
 
 def compare(result: FitResult, schedules: Sequence[Schedule], *, steps: Any = None) -> list[dict[str, Any]]:
@@ -200,6 +344,74 @@ def _isotonic_decreasing(y: np.ndarray) -> np.ndarray:
     return np.repeat(vals, counts)
 
 
+def _free_knots(
+    final: Any,
+    start_lr: np.ndarray,
+    warmup: int,
+    peak_lr: float,
+    final_lr: float,
+    *,
+    iterations: int,
+    knots: int,
+    tol: float = 1e-9,
+) -> Schedule:
+    """Projected gradient descent over monotone piecewise-linear post-warmup schedules.
+
+    Stops after ``iterations``, when no step along the projected gradient lowers the loss, or when
+    an iteration lowers it by at most ``tol`` relative.
+    """
+    from lawfit import schedules as S
+
+    n = start_lr.size - warmup
+    if n < 2:
+        return S.from_array(start_lr, warmup_steps=warmup)
+    k = max(2, min(int(knots), n))
+    # Knots denser towards the end: x = (n − 1)·(1 − (1 − u)²), u uniform in [0, 1].
+    u = np.linspace(0.0, 1.0, k)
+    x = np.unique(np.rint((n - 1) * (1 - (1 - u) ** 2)).astype(np.int64))
+    grid = np.arange(n)
+    head = start_lr[:warmup]
+
+    def build(v: np.ndarray) -> Schedule:
+        return Schedule(np.concatenate([head, np.interp(grid, x, v)]), spec="array:free", warmup_steps=warmup)
+
+    def project(v: np.ndarray) -> np.ndarray:
+        return np.clip(_isotonic_decreasing(v), final_lr, peak_lr)
+
+    v = project(start_lr[warmup:][x])
+    loss = final(build(v))
+    start_loss = final(S.from_array(start_lr, warmup_steps=warmup))
+    h = 1e-3 * peak_lr
+    step_size = 0.05 * peak_lr
+    for _ in range(iterations):
+        g = np.empty(v.size)
+        for j in range(v.size):
+            e = v.copy()
+            # one-sided difference pointing into the box [final_lr, peak_lr]
+            sign = -1.0 if e[j] + h > peak_lr else 1.0
+            e[j] += sign * h
+            g[j] = sign * (final(build(e)) - loss) / h
+        scale = float(np.abs(g).max())
+        if not math.isfinite(scale) or scale == 0.0:
+            break
+        previous = loss
+        while step_size >= 1e-6 * peak_lr:
+            trial = project(v - step_size * g / scale)
+            trial_loss = final(build(trial))
+            if trial_loss < loss:
+                v, loss = trial, trial_loss
+                step_size *= 1.5
+                break
+            step_size *= 0.5
+        else:
+            break
+        if previous - loss <= tol * abs(previous):
+            break
+    if loss >= start_loss:
+        return S.from_array(start_lr, warmup_steps=warmup)
+    return S.from_array(build(v).lr, warmup_steps=warmup)
+
+
 def optimize_schedule(
     result: FitResult,
     *,
@@ -209,14 +421,44 @@ def optimize_schedule(
     family: str = "wsd",
     final_lr: float = 0.0,
     iterations: int = 300,
+    knots: int = 32,
 ) -> dict[str, Any]:
     """The schedule that minimises the predicted final loss within a family.
 
-    ``wsd`` searches the decay fraction and shape; ``cosine`` the final LR; ``free`` runs projected
-    gradient descent over monotone (non-increasing after warmup) per-step schedules in
-    [final_lr, peak_lr] (momentum law only: its gradient is analytic, dL/dη_i = −αA·S1^(−α−1)
-    − C·dS2/dη_i with dS2(T)/dη_i = −λ^(T−i) for i ≥ 2). Returns the best schedule, its predicted
-    final loss and the gain over a cosine schedule to ``final_lr``.
+    ``wsd`` searches the decay fraction and shape; ``cosine`` the final LR (0.01–0.3 of the peak, never
+    below ``final_lr``); ``free`` runs projected
+    gradient descent over monotone (non-increasing after warmup) schedules in [final_lr, peak_lr].
+    For a momentum law with fixed λ and ζ the free schedule is per-step and its gradient analytic,
+    dL/dη_i = −αA·S1^(−α−1) − C·dS2/dη_i with dS2(T)/dη_i = −λ^(T−i) for i ≥ 2. For any other law
+    (e.g. the multi-power law) the post-warmup LR is piecewise linear between ``knots`` knots
+    (denser towards the end, where the final loss is decided), started from the best WSD schedule
+    and improved with finite-difference gradients of the predicted final loss; the result is
+    never worse than that WSD schedule.
+
+    Parameters
+    ----------
+    result : FitResult
+        A fit of a loss-curve law.
+    total_steps : int
+        Length of the schedule, warmup included.
+    peak_lr : float
+        Peak LR (reached at the end of the warmup).
+    warmup_steps : int, default 0
+        Linear warmup from 0 to ``peak_lr``.
+    family : {"wsd", "cosine", "free"}, default "wsd"
+        Family to search.
+    final_lr : float, default 0.0
+        Lowest LR allowed, and the final LR of the cosine baseline.
+    iterations : int, default 300
+        Projected-gradient iterations of ``free``.
+    knots : int, default 32
+        Knots of the piecewise-linear ``free`` schedule of laws without an analytic gradient.
+
+    Returns
+    -------
+    dict
+        ``schedule`` (a :class:`Schedule`), ``spec``, ``final_loss``, ``cosine_final_loss``,
+        ``gain_over_cosine`` and ``relative_gain`` (over a cosine schedule to ``final_lr``).
     """
     from lawfit import schedules as S
 
@@ -228,8 +470,10 @@ def optimize_schedule(
         return float(result.predict(s, [total_steps])[0])
 
     base_loss = final(base)
+    law = result.law
+    analytic = isinstance(law, MomentumLaw) and not law.fit_decay and not law.fit_zeta
     candidates: list[Schedule] = []
-    if family == "wsd":
+    if family == "wsd" or (family == "free" and not analytic):
         for frac in np.round(np.arange(0.05, 0.55, 0.05), 2):
             for shape in ("linear", "cosine", "1-sqrt", "exponential"):
                 fl = final_lr if (shape != "exponential" or final_lr > 0) else peak_lr * 1e-2
@@ -244,13 +488,18 @@ def optimize_schedule(
                     )
                 )
     elif family == "cosine":
-        for ratio in (0.0, 0.01, 0.03, 0.1, 0.2, 0.3):
-            candidates.append(
-                S.cosine(total_steps, peak_lr, warmup_steps=warmup_steps, final_lr=ratio * peak_lr)
-            )
-    else:
-        if not isinstance(result.law, MomentumLaw) or result.law.fit_decay or result.law.fit_zeta:
-            raise LawfitInputError("family='free' needs a MomentumLaw fit with fixed decay and zeta")
+        # final LRs at or above the floor final_lr (the floor itself is the baseline)
+        ratios = (0.01, 0.03, 0.1, 0.2, 0.3)
+        ends = {float(f"{r * peak_lr:.12g}") for r in ratios if r * peak_lr > final_lr}
+        ends = sorted(ends | {float(final_lr)})
+        for end in ends:
+            candidates.append(S.cosine(total_steps, peak_lr, warmup_steps=warmup_steps, final_lr=end))
+    if family == "free" and not analytic:
+        start = min(candidates, key=final)
+        candidates.append(
+            _free_knots(final, start.lr, warmup_steps, peak_lr, final_lr, iterations=iterations, knots=knots)
+        )
+    elif family == "free":
         p = result.params
         lam = result.law.decay
         lr = base.lr.copy()

@@ -1,0 +1,7 @@
+"""``python -m lawfit``: the same as the ``lawfit`` console script."""
+
+import sys
+
+from lawfit.cli import main
+
+sys.exit(main())
