@@ -11,8 +11,9 @@ The data are SYNTHETIC. Per size T (number of training steps):
 * True loss L(s) = L0 + A·S1^-alpha − C·S2 with L0=2.6, A=0.43, alpha=0.55, C=0.41 (λ = 0.999),
   logged at EVERY step 1..T, times (1 + 0.003·N(0, 1)) noise from ``np.random.default_rng(SEED)``.
 
-Methods (each measured in its own subprocess: the child generates the data, then runs only that
-method, so its peak RSS belongs to that method alone; lawfit children never import scipy):
+Methods (each measured in its own subprocess: the parent generates each size's data once and saves
+it as .npy; the child loads exactly the arrays a user would hold -- steps, loss, lr -- then runs only
+that method, so its peak RSS belongs to that method alone; lawfit children never import scipy):
 
 * ``lawfit default``:  ``lawfit.fit(MomentumLaw(warmup="actual"), Curve(steps, loss, lr,
   warmup_steps=W), loss="huber", delta=1e-3)`` -- lawfit's default multi-start grid and tolerances.
@@ -29,9 +30,9 @@ lawfit's ``fit.metrics["cost"]``; each child also re-evaluates that sum with num
 solution, as an independent check.
 
 Peak memory: ``getrusage(RUSAGE_SELF).ru_maxrss`` of the child. The child also records its RSS after
-generating the data (the baseline); it then resets the kernel's high-water mark
+loading the data (the baseline); it then resets the kernel's high-water mark
 (``/proc/self/clear_refs``), so the peak during the fit is measured on its own. The reported peak is
-max(peak while generating, peak during the fit), i.e. nothing is subtracted.
+max(peak while loading, peak during the fit), i.e. nothing is subtracted.
 """
 
 from __future__ import annotations
@@ -279,8 +280,32 @@ def profile_lawfit(steps: np.ndarray, loss: np.ndarray, lr: np.ndarray, w: int) 
 
 
 # -------------------------------------------------------------------------------------------- child
-def child_main(method: str, n: int, repeats: int) -> None:
+def data_dir() -> Path:
+    """Where the parent saves each size's data once (children load it: no generator in the peak)."""
+    return Path(os.environ["LAWFIT_BENCH_FIT_DATA"])
+
+
+def save_data(n: int) -> None:
+    """Generate the synthetic curve of ``n`` steps once and save it as .npy files."""
+    path = data_dir() / str(n)
+    if (path / "w.json").exists():
+        return
+    path.mkdir(parents=True, exist_ok=True)
     steps, loss, lr, w = make_data(n)
+    for name, arr in (("steps", steps), ("loss", loss), ("lr", lr)):
+        np.save(path / f"{name}.npy", arr)
+    (path / "w.json").write_text(json.dumps({"w": w}))
+
+
+def load_data(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The saved curve: exactly the three arrays a user holds (steps, loss, lr) and W."""
+    path = data_dir() / str(n)
+    w = json.loads((path / "w.json").read_text())["w"]
+    return (np.load(path / "steps.npy"), np.load(path / "loss.npy"), np.load(path / "lr.npy"), int(w))
+
+
+def child_main(method: str, n: int, repeats: int) -> None:
+    steps, loss, lr, w = load_data(n)
     gen_peak = maxrss_kib()
     baseline = rss_now_kib()
     reset_ok = reset_peak_rss()
@@ -427,6 +452,12 @@ def main() -> None:
           "(other processes' load inflates every time below; load1 is printed per child)")
     print("=" * 100, flush=True)
 
+    import tempfile
+
+    tmp = tempfile.TemporaryDirectory(prefix="lawfit-bench-fit-")
+    os.environ["LAWFIT_BENCH_FIT_DATA"] = tmp.name  # children inherit it
+    for n in sizes:
+        save_data(n)
     results: dict[int, dict[str, dict[str, Any]]] = {}
     for n in sizes:
         results[n] = {}
@@ -442,10 +473,10 @@ def main() -> None:
                    if "n_starts" in res else f" njev={res['njev']:.0f}"), flush=True)
             print(f"{'':13s}params " + ", ".join(f"{k}={v:.6g}" for k, v in res["params"].items()) +
                   f"  | {res['message'][:90]}", flush=True)
-            print(f"{'':13s}RSS MiB: after data {mib(res['baseline_kib'])} (peak while generating "
+            print(f"{'':13s}RSS MiB: after data {mib(res['baseline_kib'])} (peak while loading "
                   f"{mib(res['gen_peak_kib'])}), peak during 1st fit {mib(res['fit_peak_kib_first'])}, "
                   f"peak during all fits {mib(res['fit_peak_kib'])}" +
-                  ("" if res["hwm_reset"] else "  [HWM reset unavailable: peaks include generation]"),
+                  ("" if res["hwm_reset"] else "  [HWM reset unavailable: peaks include loading]"),
                   flush=True)
             for wmsg in sorted(set(res.get("warnings", []))):
                 print(f"{'':13s}warning: {wmsg}")
@@ -490,7 +521,7 @@ def main() -> None:
               f"{fmt_floor(sc / l1):>9s} | {cd:>13.7g} {c1:>13.7g} {cs:>13.7g} {rel:>12.2e} | "
               f"{mib(md):>8s} {mib(m1):>8s} {mib(ms):>8s} {fmt_ceil(md / ms):>7s} {fmt_ceil(m1 / ms):>7s}")
     print("  rel(dflt-sc) = (lawfit default cost - scipy cost)/scipy cost; negative = lawfit lower.")
-    print("  RSS baselines after generating the data (MiB): " + "; ".join(
+    print("  RSS baselines after loading the data (MiB): " + "; ".join(
         f"{n:,d}: " + "/".join(mib(results[n][m]["baseline_kib"]) for m in METHODS) for n in sizes)
         + "  (lawfit dflt / lawfit 1st / scipy)")
     print("  fit's own increment over that baseline (MiB): " + "; ".join(

@@ -469,6 +469,9 @@ fn solve_inner<P: Problem>(
     // A cold start gets Nielsen's damping τ·max diag(H) (conservative: it keeps a weak early model
     // from flinging x into a distant flat valley); a polish of a point already near the optimum
     // starts with the dimensionless μ = 1e-3 against Marquardt's scaling D² ≈ diag(H).
+    // MINPACK's initial trust radius: factor·‖D·x0‖ (factor 100), or the factor itself at x0 = 0.
+    let scaled_x0 = x.iter().zip(&scale).map(|(v, d)| (v * d).powi(2)).sum::<f64>().sqrt();
+    let mut radius = if scaled_x0 > 0.0 { TRUST_FACTOR * scaled_x0 } else { TRUST_FACTOR };
     let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
     let mut mu = if opts.initial_curvature_floor < 1.0 { 1e-3 } else { 1e-3 * max_diag.max(1.0) };
     let mut nu = 2.0;
@@ -522,7 +525,7 @@ fn solve_inner<P: Problem>(
                 let d = scale[ja].max(1e-300);
                 a[ia * m + ia] += mu * d * d;
             }
-            let step = match cholesky_solve(&a, &b, m) {
+            let mut step = match cholesky_solve(&a, &b, m) {
                 Some(s) => s,
                 None => {
                     mu *= nu;
@@ -533,6 +536,13 @@ fn solve_inner<P: Problem>(
                     continue;
                 }
             };
+            // Trust radius on the scaled step (MINPACK's Δ): a weak early model cannot fling x
+            // into a distant flat valley in one step, however small μ has become.
+            let scaled = free.iter().zip(&step).map(|(&j, d)| (d * scale[j]).powi(2)).sum::<f64>().sqrt();
+            if scaled > radius {
+                let shrink = radius / scaled;
+                step.iter_mut().for_each(|d| *d *= shrink);
+            }
             let mut x_new = x.clone();
             for (ia, &ja) in free.iter().enumerate() {
                 x_new[ja] += step[ia];
@@ -575,6 +585,11 @@ fn solve_inner<P: Problem>(
                 cur = trial;
                 n_iter += 1;
                 last_ratio = ratio;
+                if ratio > 0.75 {
+                    radius = radius.max(2.0 * step_norm);
+                } else if ratio < 0.25 {
+                    radius = radius.min(step_norm.max(f64::MIN_POSITIVE));
+                }
                 mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));
                 nu = 2.0;
                 if ratio > 0.5 {
@@ -593,6 +608,8 @@ fn solve_inner<P: Problem>(
             {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::Ftol));
             }
+            // Rejected: shrink the trust radius with the damping.
+            radius = radius.min(0.5 * step_norm).max(f64::MIN_POSITIVE);
             mu *= nu;
             nu *= 2.0;
             if !mu.is_finite() || mu > 1e300 {
@@ -601,6 +618,9 @@ fn solve_inner<P: Problem>(
         }
     }
 }
+
+/// MINPACK's `factor`: the first trust radius is this multiple of the scaled start ‖D·x0‖.
+const TRUST_FACTOR: f64 = 1.0;
 
 /// Evaluation budget of a start on a coarse subsample.
 const COARSE_MAX_EVALS: usize = 400;

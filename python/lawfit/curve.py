@@ -100,9 +100,10 @@ class Curve:
                 raise LawfitInputError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
         if steps_arr.size == 0:
             raise LawfitInputError("the curve has no points (after dropping non-finite losses)")
-        dif = np.diff(steps_arr)
-        if dif.size and (dif <= 0).any():
-            i = int(np.argmax(dif <= 0)) + 1
+        # Compare views (a bool temporary, not an int64 np.diff): logs can hold 1e8 steps.
+        not_increasing = steps_arr[1:] <= steps_arr[:-1]
+        if not_increasing.any():
+            i = int(np.argmax(not_increasing)) + 1
             raise LawfitInputError(
                 f"steps[{i}] is {steps_arr[i]} after {steps_arr[i - 1]}; steps must be strictly "
                 "increasing (lawfit.read_log sorts and de-duplicates logs)"
