@@ -699,10 +699,14 @@ pub fn multistart<P: Problem, Q: Problem>(
     })
 }
 
+/// Starts run to convergence on the coarsest level of [`multistart_levels`] after screening.
+pub const LEVELS_SCREEN_POLISH: usize = 8;
+
 /// Multi-start over a ladder of ever finer versions of one problem.
 ///
-/// Every start runs on `levels[0]` (the coarsest, e.g. a strided subsample of a long log); the
-/// best result is then polished on each following level in turn, the last being the full
+/// Every start runs on `levels[0]` (the coarsest, e.g. a strided subsample of a long log) for a
+/// few evaluations, the [`LEVELS_SCREEN_POLISH`] best to convergence; the best result is then
+/// polished on each following level in turn, the last being the full
 /// problem. Each polish starts next to its level's optimum, so the full problem, the costly one,
 /// needs only the two or three evaluations of a converged Newton step. With one level this is
 /// plain multi-start.
@@ -717,7 +721,10 @@ pub fn multistart_levels<P: Problem>(
     if finer.is_empty() {
         return multistart::<P, P>(first, None, starts, opts, 1, stop);
     }
-    let mut rep = multistart::<P, P>(first, None, starts, &coarse_options(opts), 1, stop)?;
+    // Screen every start with a small budget, then run the best few to convergence: most grid
+    // starts fall into the basins of the data-driven ones.
+    let screen = crate::batch::Screening { tol: 1e-2, max_evals: 15, polish: LEVELS_SCREEN_POLISH };
+    let mut rep = crate::batch::screen_and_polish(*first, starts, &coarse_options(opts), screen, stop)?;
     // A polish starts next to its level's optimum: the exact curvature of the cost (floor 0)
     // gives Newton steps there, converging in two or three evaluations.
     let mut polish_opts = opts.clone();

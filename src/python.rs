@@ -358,8 +358,14 @@ fn fit_momentum<'py>(
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
     let starts = starts_of(&starts);
-    // Long logs polish the two best coarse starts: count them too.
-    let total = starts.len() + if targets.len() > momentum::COARSE_ABOVE { 1 } else { 0 };
+    // Long logs screen the starts on a subsample, run the best few on, then polish the winner.
+    let total = if targets.len() > momentum::COARSE_ABOVE {
+        let screened =
+            if starts.len() > crate::lm::LEVELS_SCREEN_POLISH { crate::lm::LEVELS_SCREEN_POLISH } else { 0 };
+        starts.len() + screened + 1
+    } else {
+        starts.len()
+    };
     let progress = progress_of(&mut opts, progress, total);
     let rep = run_interruptible(py, progress.as_ref(), |stop| {
         momentum::fit(runs, config, targets, weights, space, &starts, &opts, stop)

@@ -324,10 +324,11 @@ def test_ctrl_c_interrupts_a_long_fit():
         "s1, s2 = lf.areas(lr, warmup='actual')\n"
         "rng = np.random.default_rng(0)\n"
         "loss = (2.6 + .43 * s1 ** -.55 - .41 * s2) * np.exp(3e-3 * rng.standard_normal(n))\n"
-        "starts = np.tile([[0.1, 20.0, 0.01, 20.0]], (400, 1))\n"
+        # λ fitted: every evaluation rescans the 3e6-step schedule, even on the coarse subsample.
+        "starts = np.tile([[0.1, 20.0, 0.01, 20.0, 0.99]], (400, 1))\n"
         "print('ready', flush=True)\n"
         "try:\n"
-        "    lf.fit(lf.MomentumLaw(), lf.Curve(steps, loss, lr), starts=starts, progress=False)\n"
+        "    lf.fit(lf.MomentumLaw(fit_decay=True), lf.Curve(steps, loss, lr), starts=starts, progress=False)\n"
         "    print('finished')\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted', flush=True)\n"

@@ -59,9 +59,11 @@ CHILD = textwrap.dedent(
         fh.write("5")
     fit = lawfit.fit(lawfit.MomentumLaw(warmup="actual"),
                      lawfit.Curve(steps, loss, lr, warmup_steps=w), loss="huber", delta=1e-3)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/status") as fh:
+        peak = next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:"))
     print(json.dumps({"increment_kib": peak - base, "success": bool(fit.success),
-                      "alpha": fit.params["alpha"]}))
+                      "alpha": fit.params["alpha"],
+                      "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
     """
 )
 
