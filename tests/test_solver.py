@@ -21,7 +21,7 @@ def exp_jac(q, y):
 
 
 @example(a=2.375, b=0.21875, c=1.0, seed=0, loss="linear", with_jac=False)  # once led LM into a flat valley
-@example(a=0.5, b=0.25, c=-0.75, seed=1, loss="cauchy", with_jac=False)  # before the trust radius: a flat valley
+@example(a=0.5, b=0.25, c=-0.75, seed=1, loss="cauchy", with_jac=False)  # flat valley before the trust radius
 @settings(max_examples=25, deadline=None)
 @given(
     a=st.floats(0.5, 3),
