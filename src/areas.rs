@@ -467,7 +467,7 @@ pub const STREAM_EVERY: usize = 256;
 /// of T steps needs O(T / 256) memory for its areas instead of O(T). The recurrence advances in
 /// pairs of steps aligned to even step indices (see `scan`), so the value at a step is the same
 /// bits whatever range it is requested in. Values agree with [`areas`] to rounding (≈1e-13
-/// relative; [`areas`] combines chunk summaries in closed form).
+/// relative).
 #[derive(Debug, Clone)]
 pub struct AreaStream<'a> {
     lr: &'a [f64],
@@ -483,29 +483,69 @@ pub struct AreaStream<'a> {
 }
 
 impl<'a> AreaStream<'a> {
-    /// Validate `lr` and `opts` and save the states (one sequential O(T) pass).
+    /// Validate `lr` and `opts` and save the states: the states at every `CHUNK`-th step come
+    /// from the closed-form chunk summaries (in parallel), those in between from the recurrence
+    /// (in parallel over chunks). Chunking is fixed, so the states never depend on the threads.
     pub fn new(lr: &'a [f64], opts: &AreaOptions) -> Result<Self> {
+        const PER_CHUNK: usize = CHUNK / STREAM_EVERY;
         validate_options(lr.len(), opts)?;
         validate_lr(lr)?;
+        let n = lr.len();
         let (prefix_len, init) = prefix(lr, opts);
         let prefix_rate = if opts.warmup == WarmupMode::AsPeak { init.prev } else { 0.0 };
         let mut stream = Self { lr, decay: opts.decay, prefix_len, prefix_rate, init, saved: Vec::new() };
-        let n_saved = lr.len() / STREAM_EVERY + 1;
-        let mut saved = Vec::with_capacity(n_saved);
-        let mut st = init;
-        let mut at = prefix_len;
-        for k in 0..n_saved {
-            let target = k * STREAM_EVERY;
-            if target < prefix_len {
-                saved.push(init);
-                continue;
+        let mut saved = vec![init; n / STREAM_EVERY + 1];
+        // Head: from the prefix end to the first chunk boundary at or after it, sequentially.
+        let first_chunk = prefix_len.div_ceil(CHUNK);
+        let head_end = (first_chunk * CHUNK).min(n);
+        let (mut st, mut at) = (init, prefix_len);
+        for (k, state) in saved.iter_mut().enumerate().take(head_end / STREAM_EVERY + 1) {
+            if k * STREAM_EVERY >= prefix_len {
+                st = stream.advance(st, at, k * STREAM_EVERY);
+                at = k * STREAM_EVERY;
+                *state = st;
             }
-            st = stream.advance(st, at, target);
-            at = target;
-            saved.push(st);
         }
+        // Start states of the later chunks: closed-form summaries of full chunks, combined in order.
+        let n_chunks = n / CHUNK + 1;
+        if first_chunk + 1 < n_chunks {
+            let w = Weights::new(opts.decay);
+            let mut start = saved[first_chunk * PER_CHUNK];
+            // The LR before a chunk: the state's (η_0 conventions of the prefix) for the first.
+            let prev_of = |c: usize| if c == first_chunk { start.prev } else { lr[c * CHUNK - 1] };
+            let summaries: Vec<ScanState> = (first_chunk..n_chunks - 1)
+                .into_par_iter()
+                .map(|c| summarise(&lr[c * CHUNK..(c + 1) * CHUNK], prev_of(c), &w).0)
+                .collect();
+            for (c, local) in (first_chunk + 1..).zip(&summaries) {
+                start = combine(&start, local, &w);
+                if c * PER_CHUNK < saved.len() {
+                    saved[c * PER_CHUNK] = start;
+                }
+            }
+        }
+        // The states inside every chunk, from its start state.
+        let inner = &stream;
+        saved.par_chunks_mut(PER_CHUNK).enumerate().skip(first_chunk).for_each(|(c, states)| {
+            let mut st = states[0];
+            for j in 1..states.len() {
+                let from = c * CHUNK + (j - 1) * STREAM_EVERY;
+                st = inner.advance(st, from, from + STREAM_EVERY);
+                states[j] = st;
+            }
+        });
         stream.saved = saved;
         Ok(stream)
+    }
+
+    /// The first index of segment `k` that the recurrence covers, and the state before it.
+    #[inline]
+    fn segment_start(&self, k: usize) -> (usize, ScanState) {
+        if k * STREAM_EVERY < self.prefix_len {
+            (self.prefix_len, self.init)
+        } else {
+            (k * STREAM_EVERY, self.saved[k])
+        }
     }
 
     /// Number of steps T.
@@ -562,16 +602,11 @@ impl<'a> AreaStream<'a> {
         st
     }
 
-    /// The state before step index `at` (0-based), which must be ≥ the prefix and even or the
-    /// prefix end.
+    /// The state before step index `at` (0-based, ≥ the prefix, even or the prefix end), advanced
+    /// from the start of its segment.
     fn state_before(&self, at: usize) -> ScanState {
-        let k = at / STREAM_EVERY;
-        let base = k * STREAM_EVERY;
-        if base < self.prefix_len {
-            self.advance(self.init, self.prefix_len, at)
-        } else {
-            self.advance(self.saved[k], base, at)
-        }
+        let (from, st) = self.segment_start(at / STREAM_EVERY);
+        self.advance(st, from, at)
     }
 
     /// S1 and S2 at the 0-based step indices `indices` (ascending, within the schedule): the
@@ -591,10 +626,13 @@ impl<'a> AreaStream<'a> {
             }
             let entry = if i == w { w } else { i & !1 };
             let k = entry / STREAM_EVERY;
+            // Within one segment a carried state gives the same bits as its saved start.
             let (from_state, from) = match carried {
                 Some((st, pos)) if pos <= entry && pos >= k * STREAM_EVERY => (st, pos),
-                _ if k * STREAM_EVERY < w => (self.init, w),
-                _ => (self.saved[k], k * STREAM_EVERY),
+                _ => {
+                    let (from, st) = self.segment_start(k);
+                    (st, from)
+                }
             };
             let mut st = self.advance(from_state, from, entry);
             carried = Some((st, entry));
@@ -611,6 +649,9 @@ impl<'a> AreaStream<'a> {
 
     /// Fill `s1_out` and `s2_out` (equal lengths) with S1 and S2 of steps `start + 1 ..` (the
     /// 0-based step indices `start .. start + len`), which must lie within the schedule.
+    ///
+    /// Every segment of `STREAM_EVERY` steps is computed from its own saved state, so a step gets
+    /// the same bits whatever range it is requested in.
     pub fn fill(&self, start: usize, s1_out: &mut [f64], s2_out: &mut [f64]) {
         let len = s1_out.len();
         assert!(s2_out.len() == len && start + len <= self.lr.len(), "range within the schedule");
@@ -620,34 +661,33 @@ impl<'a> AreaStream<'a> {
             s1_out[i - start] = self.prefix_rate * (i + 1) as f64;
             s2_out[i - start] = 0.0;
         }
-        if end <= w {
-            return;
-        }
-        let first = start.max(w);
-        // Enter at a pair boundary so every step gets the same bits whatever the range.
-        let entry = if first == w { w } else { first & !1 };
-        let mut st = self.state_before(entry);
-        let mut i = entry;
-        if i < end && i % 2 == 1 {
-            self.single(&mut st, self.lr[i]);
-            if i >= first {
+        let mut first = start.max(w);
+        while first < end {
+            let seg_end = ((first / STREAM_EVERY + 1) * STREAM_EVERY).min(end);
+            // Enter at a pair boundary of the segment.
+            let entry = if first == w { w } else { first & !1 };
+            let mut st = self.state_before(entry);
+            let mut i = entry;
+            if i % 2 == 1 {
+                self.single(&mut st, self.lr[i]);
                 s1_out[i - start] = st.s1;
                 s2_out[i - start] = st.s2;
+                i += 1;
             }
-            i += 1;
-        }
-        while i < end {
-            let eta1 = self.lr.get(i + 1).copied().unwrap_or(0.0);
-            let (s1a, s2a) = self.pair(&mut st, self.lr[i], eta1);
-            if i >= first {
-                s1_out[i - start] = s1a;
-                s2_out[i - start] = s2a;
+            while i < seg_end {
+                let eta1 = self.lr.get(i + 1).copied().unwrap_or(0.0);
+                let (s1a, s2a) = self.pair(&mut st, self.lr[i], eta1);
+                if i >= first {
+                    s1_out[i - start] = s1a;
+                    s2_out[i - start] = s2a;
+                }
+                if i + 1 < seg_end {
+                    s1_out[i + 1 - start] = st.s1;
+                    s2_out[i + 1 - start] = st.s2;
+                }
+                i += 2;
             }
-            if i + 1 < end {
-                s1_out[i + 1 - start] = st.s1;
-                s2_out[i + 1 - start] = st.s2;
-            }
-            i += 2;
+            first = seg_end;
         }
     }
 }
@@ -872,10 +912,10 @@ mod tests {
 
     #[test]
     fn stream_matches_plain_recurrence_for_any_range() {
-        for n in [1, 2, 3, 257, STREAM_EVERY * 3 + 1, 5000] {
+        for n in [1, 2, 3, 257, STREAM_EVERY * 3 + 1, 5000, 3 * CHUNK + 301] {
             let lr = wavy(n);
             for warmup in MODES {
-                for w in [0, 1, 2, 101, 256, 257] {
+                for w in [0, 1, 2, 101, 256, 257, CHUNK + 7] {
                     if w > n {
                         continue;
                     }
@@ -915,6 +955,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn stream_bit_identical_for_any_thread_count() {
+        let lr = wavy(PARALLEL_MIN + 3 * CHUNK + 77);
+        let opts = AreaOptions { decay: 0.999, warmup_steps: 1001, warmup: WarmupMode::AsPeak };
+        let run = || {
+            let stream = AreaStream::new(&lr, &opts).unwrap();
+            let (mut a, mut b) = (vec![0.0; lr.len()], vec![0.0; lr.len()]);
+            stream.fill(0, &mut a, &mut b);
+            (a, b)
+        };
+        let one = in_pool(1, run);
+        let two = in_pool(2, run);
+        assert_eq!(one, two);
     }
 
     #[test]
