@@ -1191,6 +1191,22 @@ impl MultiPowerModel {
         Ok(Self { curves, ln_s1, options })
     }
 
+    /// η_ref of [`Reparam`]: the geometric mean of the LRs at the drops (lr[k] < lr[k−1], lr[k] > 0)
+    /// weighted by the drop; at the rises if there is no drop; `None` without a positive-LR change.
+    pub fn reference_lr(&self) -> Option<f64> {
+        let mut acc = [(0.0, 0.0); 2]; // (Σ w·ln lr, Σ w) over drops, over rises
+        for cv in &self.curves {
+            for (&k, &d) in cv.sources.iter().zip(&cv.src_drop) {
+                if cv.lr[k] > 0.0 {
+                    let a = &mut acc[usize::from(d > 0.0)];
+                    a.0 += d.abs() * cv.ln_lr[k];
+                    a.1 += d.abs();
+                }
+            }
+        }
+        acc.iter().find(|a| a.1 > 0.0).map(|a| (a.0 / a.1).exp())
+    }
+
     /// The options the model was built with.
     pub fn options(&self) -> MultiPowerOptions {
         self.options
@@ -1278,8 +1294,123 @@ impl Model for MultiPowerModel {
     }
 }
 
+/// The law with C replaced by C̃ = C·η_ref^(−γ) (the solver's coordinates): x_k = C̃·(lr[k]/η_ref)^(−γ)·S_k.
+///
+/// On one schedule C and γ are nearly interchangeable along the curved valley C ∝ η_ref^γ
+/// (x depends on them through C·lr^(−γ) and lr varies little); in (C̃, γ) that valley is nearly
+/// straight, which Gauss–Newton steps follow in a few iterations instead of crawling along the
+/// curve. η_ref is the drop-weighted geometric mean of the LRs at the drops (see
+/// [`MultiPowerModel::reference_lr`]). A pure change of coordinates: the law, its optimum and its
+/// objective are unchanged; [`Reparam::to_law`] maps parameters, gradients and Gauss–Newton
+/// matrices back.
+#[derive(Debug, Clone)]
+pub struct Reparam<'m> {
+    model: &'m MultiPowerModel,
+    ln_ref: f64,
+}
+
+impl<'m> Reparam<'m> {
+    /// The law of `model` in (…, C̃, β, γ) with reference LR e^`ln_ref`.
+    pub fn new(model: &'m MultiPowerModel, ln_ref: f64) -> Self {
+        Self { model, ln_ref }
+    }
+
+    /// Law parameters (…, C, β, γ) of solver parameters (…, C̃, β, γ).
+    pub fn to_law(&self, q: &[f64]) -> Vec<f64> {
+        let mut p = q.to_vec();
+        p[4] = q[4] * (q[6] * self.ln_ref).exp();
+        p
+    }
+
+    /// Solver parameters of law parameters.
+    pub fn from_law(&self, p: &[f64]) -> Vec<f64> {
+        let mut q = p.to_vec();
+        q[4] = p[4] * (-p[6] * self.ln_ref).exp();
+        q
+    }
+
+    /// ∂p/∂q at law parameters `p`: the identity except ∂C/∂C̃ = η_ref^γ, ∂C/∂γ = C·ln η_ref.
+    fn chain(&self, p: &[f64]) -> (f64, f64) {
+        ((p[6] * self.ln_ref).exp(), p[4] * self.ln_ref)
+    }
+
+    /// A gradient in q (row of ∂/∂q) from one in p: g_q = Mᵀ·g_p, M = ∂p/∂q.
+    fn grad_to_solver(&self, p: &[f64], g: &mut [f64]) {
+        let (dc, dg) = self.chain(p);
+        let gc = g[4];
+        g[4] = gc * dc;
+        g[6] += gc * dg;
+    }
+
+    /// A gradient in p from one in q at solver parameters `q` (inverse of `grad_to_solver`).
+    pub fn gradient_to_law(&self, q: &[f64], g: &mut [f64]) {
+        let p = self.to_law(q);
+        let (dc, dg) = self.chain(&p);
+        g[4] /= dc;
+        g[6] -= g[4] * dg;
+    }
+
+    /// A row-major 7×7 Gauss–Newton matrix in p from one in q: H_p = M⁻ᵀ·H_q·M⁻¹.
+    pub fn hessian_to_law(&self, q: &[f64], h: &mut [f64]) {
+        let p = self.to_law(q);
+        let (dc, dg) = self.chain(&p);
+        // M⁻¹ = ∂q/∂p: identity except ∂C̃/∂C = 1/dc, ∂C̃/∂γ = −dg/dc. Apply to rows, then columns.
+        let (a, b) = (1.0 / dc, -dg / dc);
+        for col in 0..N_PARAMS {
+            let (h4, h6) = (h[4 * N_PARAMS + col], h[6 * N_PARAMS + col]);
+            h[4 * N_PARAMS + col] = a * h4;
+            h[6 * N_PARAMS + col] = h6 + b * h4;
+        }
+        for row in 0..N_PARAMS {
+            let (h4, h6) = (h[row * N_PARAMS + 4], h[row * N_PARAMS + 6]);
+            h[row * N_PARAMS + 4] = a * h4;
+            h[row * N_PARAMS + 6] = h6 + b * h4;
+        }
+    }
+}
+
+impl Model for Reparam<'_> {
+    type Prepared = MultiPowerPrepared;
+
+    fn n_params(&self) -> usize {
+        N_PARAMS
+    }
+
+    fn n_points(&self) -> usize {
+        self.model.n_points()
+    }
+
+    fn prepare(&self, q: &[f64]) -> MultiPowerPrepared {
+        self.model.prepare(&self.to_law(q))
+    }
+
+    fn eval_chunk(
+        &self,
+        q: &[f64],
+        prepared: &MultiPowerPrepared,
+        start: usize,
+        values: &mut [f64],
+        gradients: Option<&mut [f64]>,
+    ) {
+        let p = self.to_law(q);
+        match gradients {
+            None => self.model.eval_chunk(&p, prepared, start, values, None),
+            Some(grad) => {
+                self.model.eval_chunk(&p, prepared, start, values, Some(&mut *grad));
+                for row in grad.chunks_exact_mut(N_PARAMS) {
+                    self.grad_to_solver(&p, row);
+                }
+            }
+        }
+    }
+}
+
 /// Fit the multi-power law jointly over curves from every start (in parallel); the lowest objective
 /// wins. Returns the solve and the linear-space residual sums at the optimum.
+///
+/// When C and γ are both free and C's bounds are [≤ 0, ∞) (so that they stay a box), the solver
+/// works in the coordinates of [`Reparam`]; the report is mapped back (parameters, gradient and
+/// Gauss–Newton matrix of the law's own parameters; the objective is the same function).
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     curves: &[MultiPowerCurve<'_>],
@@ -1293,10 +1424,29 @@ pub fn fit(
 ) -> Result<(crate::lm::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
     let model = MultiPowerModel::new(curves, options)?;
-    let full = DataProblem::new(model, targets, weights, space)?;
-    let rep =
-        crate::lm::multistart::<_, DataProblem<'_, MultiPowerModel>>(&full, None, starts, opts, 1, stop)?;
-    let stats = full.linear_stats(&rep.best.params);
+    let ln_ref = model.reference_lr().map(f64::ln);
+    let reparam = ln_ref.filter(|_| {
+        !opts.fixed[4] && !opts.fixed[6] && opts.lower[4] <= 0.0 && opts.upper[4] == f64::INFINITY
+    });
+    let Some(ln_ref) = reparam else {
+        let full = DataProblem::new(model, targets, weights, space)?;
+        let rep =
+            crate::lm::multistart::<_, DataProblem<'_, MultiPowerModel>>(&full, None, starts, opts, 1, stop)?;
+        let stats = full.linear_stats(&rep.best.params);
+        return Ok((rep, stats));
+    };
+    let rp = Reparam::new(&model, ln_ref);
+    let problem = DataProblem::new(rp.clone(), targets, weights, space)?;
+    let mut q_opts = opts.clone();
+    q_opts.lower[4] = opts.lower[4].max(0.0);
+    let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| rp.from_law(s)).collect();
+    let mut rep =
+        crate::lm::multistart::<_, DataProblem<'_, Reparam<'_>>>(&problem, None, &q_starts, &q_opts, 1, stop)?;
+    let q = rep.best.params.clone();
+    rp.gradient_to_law(&q, &mut rep.best.gradient);
+    rp.hessian_to_law(&q, &mut rep.best.hessian);
+    rep.best.params = rp.to_law(&q);
+    let stats = problem.linear_stats(&q);
     Ok((rep, stats))
 }
 
