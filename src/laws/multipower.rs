@@ -1440,8 +1440,9 @@ pub fn fit(
     let mut q_opts = opts.clone();
     q_opts.lower[4] = opts.lower[4].max(0.0);
     let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| rp.from_law(s)).collect();
-    let mut rep =
-        crate::lm::multistart::<_, DataProblem<'_, Reparam<'_>>>(&problem, None, &q_starts, &q_opts, 1, stop)?;
+    let mut rep = crate::lm::multistart::<_, DataProblem<'_, Reparam<'_>>>(
+        &problem, None, &q_starts, &q_opts, 1, stop,
+    )?;
     let q = rep.best.params.clone();
     rp.gradient_to_law(&q, &mut rep.best.gradient);
     rp.hessian_to_law(&q, &mut rep.best.hessian);
