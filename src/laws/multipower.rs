@@ -1803,6 +1803,158 @@ mod tests {
     }
 
     #[test]
+    fn reference_lr_is_the_drop_weighted_geometric_mean() {
+        // Rise 1e-4 → 1e-3 (ignored: there are drops), drops to 5e-4 and to 1e-4.
+        let mut lr = vec![1e-4; 10];
+        lr.extend([1e-3; 10]);
+        lr.extend([5e-4; 10]);
+        lr.extend([1e-4; 10]);
+        let m = model(&lr, &[39], true);
+        let want = ((5e-4 * 5e-4f64.ln() + 4e-4 * 1e-4f64.ln()) / 9e-4).exp();
+        assert!((m.reference_lr().unwrap() / want - 1.0).abs() < 1e-12);
+        // Rises only: rise-weighted; no change: None.
+        let ramp: Vec<f64> = (1..=100).map(|i| 1e-5 * i as f64).collect();
+        let want = (ramp[1..].iter().map(|x| x.ln()).sum::<f64>() / 99.0).exp();
+        assert!((model(&ramp, &[99], true).reference_lr().unwrap() / want - 1.0).abs() < 1e-12);
+        assert_eq!(model(&[3e-4; 50], &[49], true).reference_lr(), None);
+    }
+
+    /// Reparam's gradients in (…, C̃, β, γ) against central differences of its values.
+    #[test]
+    fn reparam_gradients_match_finite_differences() {
+        let lr = wsd(6000, 4000);
+        let idx = every(6000, 7, 2200);
+        let m = model(&lr, &idx, true);
+        let rp = Reparam::new(&m, m.reference_lr().unwrap().ln());
+        let q = rp.from_law(&PARAMS_400M);
+        let eval = |q: &[f64], grads: bool| {
+            let prep = rp.prepare(q);
+            let mut v = vec![0.0; idx.len()];
+            let mut g = vec![0.0; idx.len() * 7];
+            rp.eval_chunk(q, &prep, 0, &mut v, grads.then_some(&mut g[..]));
+            (v, g)
+        };
+        let (v0, g) = eval(&q, true);
+        let (vp, _) = m.evaluate(&PARAMS_400M, false);
+        assert!(rel_err(&v0, &vp) < 1e-14, "same law: {}", rel_err(&v0, &vp));
+        for j in 0..7 {
+            let step = 1e-6 * q[j].abs();
+            let (mut hi, mut lo) = (q.clone(), q.clone());
+            hi[j] += step;
+            lo[j] -= step;
+            let fd: Vec<f64> = eval(&hi, false)
+                .0
+                .iter()
+                .zip(&eval(&lo, false).0)
+                .map(|(a, b)| (a - b) / (2.0 * step))
+                .collect();
+            let col: Vec<f64> = g.iter().skip(j).step_by(7).copied().collect();
+            let scale = fd.iter().map(|x| x.abs()).fold(1e-300, f64::max);
+            let err = col.iter().zip(&fd).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max) / scale;
+            assert!(err < 1e-6, "param {j}: {err:e}");
+        }
+        // Round trip of the coordinates.
+        let back = rp.to_law(&q);
+        assert!(back.iter().zip(&PARAMS_400M).all(|(a, b)| (a - b).abs() <= 1e-15 * b.abs()));
+    }
+
+    /// Gradient and Gauss–Newton matrix mapped back from (…, C̃, β, γ) equal JᵀJ and Jᵀr built from
+    /// the law's own Jacobian.
+    #[test]
+    fn reparam_maps_gradient_and_gauss_newton_matrix_back() {
+        let lr = cosine(8000);
+        let idx = every(8000, 11, 2200);
+        let m = model(&lr, &idx, false);
+        let rp = Reparam::new(&m, m.reference_lr().unwrap().ln());
+        let p = [2.4, 0.6, 0.45, 500.0, 0.3, 0.65, 0.85];
+        let q = rp.from_law(&p);
+        let (_, jp) = m.evaluate(&p, true);
+        let jp = jp.unwrap();
+        let prep = rp.prepare(&q);
+        let (mut v, mut jq) = (vec![0.0; idx.len()], vec![0.0; idx.len() * 7]);
+        rp.eval_chunk(&q, &prep, 0, &mut v, Some(&mut jq));
+        let r: Vec<f64> = (0..idx.len()).map(|i| ((i * 7919 % 101) as f64 / 50.0 - 1.0) * 1e-3).collect();
+        let normal = |j: &[f64]| {
+            let (mut g, mut h) = (vec![0.0; 7], vec![0.0; 49]);
+            for (row, ri) in j.chunks_exact(7).zip(&r) {
+                for a in 0..7 {
+                    g[a] += row[a] * ri;
+                    for b in 0..7 {
+                        h[a * 7 + b] += row[a] * row[b];
+                    }
+                }
+            }
+            (g, h)
+        };
+        let (gp, hp) = normal(&jp);
+        let (mut gq, mut hq) = normal(&jq);
+        rp.gradient_to_law(&q, &mut gq);
+        rp.hessian_to_law(&q, &mut hq);
+        for a in 0..7 {
+            assert!((gq[a] - gp[a]).abs() <= 1e-9 * gp[a].abs().max(1e-300), "g[{a}] {} vs {}", gq[a], gp[a]);
+            for b in 0..7 {
+                let scale = (hp[a * 7 + a] * hp[b * 7 + b]).sqrt();
+                let err = (hq[a * 7 + b] - hp[a * 7 + b]).abs() / scale;
+                assert!(err <= 1e-9, "H[{a}][{b}]: {err:e}");
+            }
+        }
+    }
+
+    /// `fit` in the reparametrised coordinates and in the law's own (C bounded above, so the
+    /// reparametrisation is off) reach the same objective; the reported gradient and Gauss–Newton
+    /// matrix are those of the law's parameters at the reported optimum.
+    #[test]
+    fn fit_in_reparametrised_coordinates_matches_the_plain_fit() {
+        use crate::lm::{accumulate_with_floor, LmOptions};
+        use crate::problem::{DataProblem, Space};
+        use crate::robust::RobustLoss;
+        let (a, b) = (cosine(9000), wsd(9000, 7000));
+        let (ia, ib) = (every(9000, 9, 2200), every(9000, 9, 2200));
+        let curves = [MultiPowerCurve { lr: &a, indices: &ia }, MultiPowerCurve { lr: &b, indices: &ib }];
+        let truth = MultiPowerModel::new(&curves, MultiPowerOptions::default()).unwrap();
+        let (clean, _) = truth.evaluate(&PARAMS_400M, false);
+        let y: Vec<f64> = clean
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (1.0 + 2e-3 * ((i * 7919 % 101) as f64 / 50.0 - 1.0)))
+            .collect();
+        let mut opts = LmOptions::new(7);
+        opts.loss = RobustLoss::Huber(1e-3);
+        opts.lower = vec![0.0; 7];
+        opts.upper = vec![f64::INFINITY, f64::INFINITY, 5.0, f64::INFINITY, f64::INFINITY, 1.0, 1.0];
+        let starts = vec![vec![2.5, 0.5, 0.45, 600.0, 1.0, 0.5, 0.5]];
+        let run = |opts: &LmOptions| {
+            fit(&curves, MultiPowerOptions::default(), &y, None, Space::Log, &starts, opts, &|| false)
+                .unwrap()
+        };
+        let (rq, sq) = run(&opts);
+        let mut plain_opts = opts.clone();
+        plain_opts.upper[4] = 1e300;
+        let (rp, _) = run(&plain_opts);
+        assert!(rq.best.status.success() && rp.best.status.success());
+        let rel = (rq.best.cost - rp.best.cost).abs() / rp.best.cost;
+        assert!(rel < 1e-8, "objectives {} vs {}", rq.best.cost, rp.best.cost);
+        // The report's gradient and matrix, recomputed in the law's coordinates at its parameters.
+        let model = MultiPowerModel::new(&curves, MultiPowerOptions::default()).unwrap();
+        let direct = DataProblem::new(model, &y, None, Space::Log).unwrap();
+        let acc = accumulate_with_floor(&direct, &rq.best.params, opts.loss, opts.curvature_floor, true);
+        assert!((acc.cost - rq.best.cost).abs() <= 1e-12 * acc.cost);
+        let gscale: Vec<f64> = (0..7).map(|j| acc.hessian[j * 8].sqrt()).collect();
+        for j in 0..7 {
+            // Gradients vanish at the optimum: compare in units of √H_jj · √(2·cost).
+            let unit = gscale[j] * (2.0 * acc.cost).sqrt();
+            assert!((rq.best.gradient[j] - acc.gradient[j]).abs() <= 1e-6 * unit, "gradient {j}");
+            for k in 0..7 {
+                let err =
+                    (rq.best.hessian[j * 7 + k] - acc.hessian[j * 7 + k]).abs() / (gscale[j] * gscale[k]);
+                assert!(err < 1e-8, "H[{j}][{k}] {err:e}");
+            }
+        }
+        let direct_stats = direct.linear_stats(&rq.best.params);
+        assert!((sq.sum_sq - direct_stats.sum_sq).abs() <= 1e-12 * direct_stats.sum_sq);
+    }
+
+    #[test]
     fn model_trait_chunks_agree() {
         let lr = wsd(6000, 4000);
         let idx = every(6000, 3, 2160);
