@@ -567,6 +567,9 @@ class MultiPowerLaw(Law):
     COARSE_STEPS: ClassVar[int] = 3_000
     #: Block length shrinks by this factor from one polish level to the next.
     LEVEL_FACTOR: ClassVar[int] = 10
+    #: Shortest block of an intermediate level (shorter blocks cost nearly a full evaluation but,
+    #: fitting a subsample, do not start the full-data solve any closer to its optimum).
+    LEVEL_MIN_BLOCK: ClassVar[int] = 10
     #: ftol and xtol of the intermediate polish levels (the last level uses the caller's).
     LEVEL_TOL: ClassVar[float] = 1e-8
 
@@ -580,18 +583,18 @@ class MultiPowerLaw(Law):
         is the block's sum, at each block's last logged point. S1 and the S_k(t) are then exact at
         block ends, the LR drops add up to k times the mean drop, and the law keeps its form with
         B' = B/k and C' = C·k^γ (L0, A, α unchanged). The best coarse solution, mapped back, is
-        polished on blocks ``LEVEL_FACTOR`` times shorter (k/10, k/100, … while > 1; intermediate
-        levels to ftol = xtol = ``LEVEL_TOL``) and finally on the full data with the caller's
-        tolerances, so that the full-resolution solve starts next to its optimum and needs few
-        evaluations; the reported optimum is always that of the full objective (``n_evals`` counts
-        the full-data solve only).
+        polished on blocks ``LEVEL_FACTOR`` times shorter (k/10, k/100, … while at least
+        ``LEVEL_MIN_BLOCK`` steps; intermediate levels to ftol = xtol = ``LEVEL_TOL``) and finally on
+        the full data with the caller's tolerances, so that the full-resolution solve starts next to
+        its optimum and needs few evaluations; the reported optimum is always that of the full
+        objective (``n_evals`` counts the full-data solve only).
         """
         t_max = max(c.lr.size for c in curves)
         if t_max <= self.COARSE_ABOVE_STEPS or self.s1_form != "repo":
             return self._fit_rust(curves, targets, weights, **kwargs)
         k = max(t_max // self.COARSE_STEPS, 2)
         levels = [k]
-        while levels[-1] // self.LEVEL_FACTOR > 1:
+        while levels[-1] // self.LEVEL_FACTOR >= self.LEVEL_MIN_BLOCK:
             levels.append(levels[-1] // self.LEVEL_FACTOR)
         starts = np.array(kwargs.pop("starts"), dtype=float, copy=True)
         progress = kwargs.pop("progress", None)

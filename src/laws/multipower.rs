@@ -1408,7 +1408,7 @@ impl Model for Reparam<'_> {
 /// Fit the multi-power law jointly over curves from every start (in parallel); the lowest objective
 /// wins. Returns the solve and the linear-space residual sums at the optimum.
 ///
-/// When C and γ are both free and C's bounds are [≤ 0, ∞) (so that they stay a box), the solver
+/// When C and γ are both free and C's bounds are [0, ∞) or (−∞, ∞) (so that they stay a box), the solver
 /// works in the coordinates of [`Reparam`]; the report is mapped back (parameters, gradient and
 /// Gauss–Newton matrix of the law's own parameters; the objective is the same function).
 #[allow(clippy::too_many_arguments)]
@@ -1426,7 +1426,8 @@ pub fn fit(
     let model = MultiPowerModel::new(curves, options)?;
     let ln_ref = model.reference_lr().map(f64::ln);
     let reparam = ln_ref.filter(|_| {
-        !opts.fixed[4] && !opts.fixed[6] && opts.lower[4] <= 0.0 && opts.upper[4] == f64::INFINITY
+        let lower_ok = opts.lower[4] == 0.0 || opts.lower[4] == f64::NEG_INFINITY;
+        !opts.fixed[4] && !opts.fixed[6] && lower_ok && opts.upper[4] == f64::INFINITY
     });
     let Some(ln_ref) = reparam else {
         let full = DataProblem::new(model, targets, weights, space)?;
@@ -1437,12 +1438,10 @@ pub fn fit(
     };
     let rp = Reparam::new(&model, ln_ref);
     let problem = DataProblem::new(rp.clone(), targets, weights, space)?;
-    let mut q_opts = opts.clone();
-    q_opts.lower[4] = opts.lower[4].max(0.0);
+    // C ∈ [0, ∞) ⇔ C̃ ∈ [0, ∞) (and (−∞, ∞) alike): the bounds carry over unchanged.
     let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| rp.from_law(s)).collect();
-    let mut rep = crate::lm::multistart::<_, DataProblem<'_, Reparam<'_>>>(
-        &problem, None, &q_starts, &q_opts, 1, stop,
-    )?;
+    let mut rep =
+        crate::lm::multistart::<_, DataProblem<'_, Reparam<'_>>>(&problem, None, &q_starts, opts, 1, stop)?;
     let q = rep.best.params.clone();
     rp.gradient_to_law(&q, &mut rep.best.gradient);
     rp.hessian_to_law(&q, &mut rep.best.hessian);
