@@ -8,9 +8,9 @@ tolerances) on a SYNTHETIC per-step log of ``--long-steps`` steps (default 10^6)
 2160 steps (the paper's, from peak/2160 so that S1 > 0 at step 1), then one cosine decay 3e-4 -> 3e-5
 over all remaining steps; every step logged; loss = MPL with the published 400M parameters times
 (1 + 0.002·N(0, 1)) from ``numpy.random.default_rng(0)``. It prints, per run, the wall time, the
-process CPU time (all threads), the polish's evaluation count and the objective, and a per-stage
-breakdown (every call into ``_core.fit_multipower``: problem size, starts, wall, CPU, evaluations);
-then medians.
+process CPU time (all threads), the full-data solve's evaluation count and the objective, and a
+per-stage breakdown (every call into ``_core.fit_multipower``: problem size, starts, wall, CPU,
+evaluations and accepted steps of the best start); then medians.
 
 Everything runs in this one process, sequentially; repeats are interleaved round-robin over the
 methods of a dataset so that load changes hit every method alike. A method is repeated up to
@@ -172,7 +172,8 @@ def long_target(total: int, repeats: int) -> None:
         rep = inner(lrs, indices, targets, weights, **kw)
         stages.append({"steps": max(len(x) for x in lrs), "points": len(targets), "starts": len(kw["starts"]),
                        "wall": time.perf_counter() - w0, "cpu": time.process_time() - c0,
-                       "evals": int(rep["n_evals"]), "cost": float(rep["cost"])})
+                       "evals": int(rep["n_evals"]), "accepted": int(rep["n_iter"]),
+                       "cost": float(rep["cost"])})
         return rep
 
     runs = []
@@ -192,8 +193,8 @@ def long_target(total: int, repeats: int) -> None:
                   f"success {fit.success}  warnings {len(caught)}", flush=True)
             for s in stages:
                 print(f"     stage: {s['steps']:>8} steps {s['points']:>8} points {s['starts']:>2} starts  "
-                      f"wall {s['wall']:6.2f} s  cpu {s['cpu']:6.2f} s  evals {s['evals']:>4}  "
-                      f"cost {s['cost']:.12g}")
+                      f"wall {s['wall']:6.2f} s  cpu {s['cpu']:6.2f} s  evals {s['evals']:>4} "
+                      f"({s['accepted']:>3} accepted)  cost {s['cost']:.12g}")
             print("     params " + ", ".join(f"{k}={v:.6g}" for k, v in fit.params.items()))
     finally:
         _core.fit_multipower = inner
