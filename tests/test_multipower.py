@@ -406,3 +406,28 @@ def test_multilevel_polish_reaches_the_direct_fit_and_reports_the_full_objective
     pred = multipower_predict([lr], [steps - 1], [fit_levels.params[k] for k in MPL_PARAM_NAMES], exact=True)
     full = float(huber(np.log(pred) - np.log(loss), 1e-3).sum())
     assert fit_levels.metrics["cost"] == pytest.approx(full, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("every", "expected"), [(1, [333, 33]), (50, [350, 50]), (128, [384, 128]), (7, [336, 35])]
+)
+def test_coarse_levels_of_a_regular_log_end_every_block_at_a_logged_step(every, expected):
+    """Block lengths are multiples of the logging interval, so that every block's point (its last
+    logged step) sits exactly at the block's end: no prediction is taken later than its step."""
+    import lawfit as lf
+
+    law = lf.MultiPowerLaw()
+    steps = np.arange(every, 1_000_001, every)
+    levels = law._levels(1_000_000, steps)
+    assert levels == expected
+    lr = np.linspace(3e-4, 3e-5, 1_000_000)
+    curve = lf.Curve(steps, np.full(steps.size, 3.0), lr)
+    for k in levels:
+        block = law._block_curve(curve, k)
+        # Block b (1-based step b of the coarse schedule) ends at fine step b·k (a trailing partial
+        # block, zero-padded, excepted).
+        last = np.flatnonzero(np.append((steps - 1)[1:] // k != (steps - 1)[:-1] // k, True))
+        assert block.steps.size == last.size
+        full = block.steps * k <= 1_000_000
+        assert full.sum() >= last.size - 1
+        assert np.array_equal(block.steps[full] * k, steps[last][full])

@@ -584,7 +584,8 @@ class MultiPowerLaw(Law):
         block ends, the LR drops add up to k times the mean drop, and the law keeps its form with
         B' = B/k and C' = C·k^γ (L0, A, α unchanged). The best coarse solution, mapped back, is
         polished on blocks ``LEVEL_FACTOR`` times shorter (k/10, k/100, … while at least
-        ``LEVEL_MIN_BLOCK`` steps; intermediate levels to ftol = xtol = ``LEVEL_TOL``) and finally on
+        ``LEVEL_MIN_BLOCK`` steps, aligned to a regular log: see ``_levels``; intermediate levels to
+        ftol = xtol = ``LEVEL_TOL``) and finally on
         the full data with the caller's tolerances, so that the full-resolution solve starts next to
         its optimum and needs few evaluations; the reported optimum is always that of the full
         objective (``n_evals`` counts the full-data solve only).
@@ -592,10 +593,7 @@ class MultiPowerLaw(Law):
         t_max = max(c.lr.size for c in curves)
         if t_max <= self.COARSE_ABOVE_STEPS or self.s1_form != "repo":
             return self._fit_rust(curves, targets, weights, **kwargs)
-        k = max(t_max // self.COARSE_STEPS, 2)
-        levels = [k]
-        while levels[-1] // self.LEVEL_FACTOR >= self.LEVEL_MIN_BLOCK:
-            levels.append(levels[-1] // self.LEVEL_FACTOR)
+        levels = self._levels(t_max, np.concatenate([c.steps for c in curves]))
         starts = np.array(kwargs.pop("starts"), dtype=float, copy=True)
         progress = kwargs.pop("progress", None)
         lower, upper = kwargs["lower"], kwargs["upper"]
@@ -629,6 +627,28 @@ class MultiPowerLaw(Law):
         rep["n_starts"] = rough["n_starts"]
         rep["n_converged"] = rough["n_converged"]
         return rep
+
+    def _levels(self, t_max: int, steps: np.ndarray) -> list[int]:
+        """Block lengths of the coarse levels, longest first.
+
+        A log every m steps (m = gcd of the logged steps, at most the first block length) gets
+        block lengths that are multiples of m: every block then ends at a logged step, whose
+        prediction is exact rather than taken up to k − 1 steps late; its last level has blocks of m
+        steps (every logged point at its own step).
+        """
+        k = max(t_max // self.COARSE_STEPS, 2)
+        m = int(np.gcd.reduce(steps.astype(np.int64)))
+        align = m if 1 < m <= k else 1
+
+        def aligned(k: int) -> int:
+            return max(align, round(k / align) * align)
+
+        levels = [aligned(k)]
+        while True:
+            nxt = aligned(levels[-1] // self.LEVEL_FACTOR)
+            if nxt >= levels[-1] or nxt < self.LEVEL_MIN_BLOCK:
+                return levels
+            levels.append(nxt)
 
     def _fit_rust(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
