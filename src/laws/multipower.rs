@@ -1433,7 +1433,7 @@ pub fn fit(
         let full = DataProblem::new(model, targets, weights, space)?;
         let rep =
             crate::lm::multistart::<_, DataProblem<'_, MultiPowerModel>>(&full, None, starts, opts, 1, stop)?;
-        let stats = full.linear_stats(&rep.best.params);
+        let stats = linear_stats(&full.model, &rep.best.params, targets);
         return Ok((rep, stats));
     };
     let rp = Reparam::new(&model, ln_ref);
@@ -1446,8 +1446,41 @@ pub fn fit(
     rp.gradient_to_law(&q, &mut rep.best.gradient);
     rp.hessian_to_law(&q, &mut rep.best.hessian);
     rep.best.params = rp.to_law(&q);
-    let stats = problem.linear_stats(&q);
+    let stats = linear_stats(&model, &rep.best.params, targets);
     Ok((rep, stats))
+}
+
+/// [`crate::problem::DataProblem::linear_stats`] from a values-only evaluation (no gradient
+/// recurrences): one chunked pass, combined in chunk order (independent of the thread count).
+fn linear_stats(model: &MultiPowerModel, params: &[f64], targets: &[f64]) -> crate::problem::LinearStats {
+    use crate::problem::LinearStats;
+    const CHUNK: usize = 1 << 14;
+    let n = targets.len();
+    let prepared = model.prepare_with(params, false);
+    let mean = targets.iter().sum::<f64>() / n.max(1) as f64;
+    let parts: Vec<LinearStats> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let start = c * CHUNK;
+            let len = CHUNK.min(n - start);
+            let mut pred = vec![0.0; len];
+            model.eval_chunk(params, &prepared, start, &mut pred, None);
+            let mut part = LinearStats { n: len, ..Default::default() };
+            for (p, y) in pred.iter().zip(&targets[start..start + len]) {
+                let e = p - y;
+                part.sum_sq += e * e;
+                part.sum_abs += e.abs();
+                part.total_sq += (y - mean) * (y - mean);
+            }
+            part
+        })
+        .collect();
+    parts.iter().fold(LinearStats::default(), |a, b| LinearStats {
+        sum_sq: a.sum_sq + b.sum_sq,
+        sum_abs: a.sum_abs + b.sum_abs,
+        total_sq: a.total_sq + b.total_sq,
+        n: a.n + b.n,
+    })
 }
 
 #[cfg(test)]
@@ -1949,8 +1982,16 @@ mod tests {
                 assert!(err < 1e-8, "H[{j}][{k}] {err:e}");
             }
         }
+        // The values-only statistics equal DataProblem's (which prepares with gradients).
         let direct_stats = direct.linear_stats(&rq.best.params);
-        assert!((sq.sum_sq - direct_stats.sum_sq).abs() <= 1e-12 * direct_stats.sum_sq);
+        assert_eq!(sq.n, direct_stats.n);
+        for (a, b) in [
+            (sq.sum_sq, direct_stats.sum_sq),
+            (sq.sum_abs, direct_stats.sum_abs),
+            (sq.total_sq, direct_stats.total_sq),
+        ] {
+            assert!((a - b).abs() <= 1e-12 * b, "{a} vs {b}");
+        }
     }
 
     #[test]
