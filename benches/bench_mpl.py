@@ -1,6 +1,16 @@
 """Benchmark: fitting the multi-power law (MPL, spec §3) with lawfit against NumPy + L-BFGS-B.
 
 Run:  python benches/bench_mpl.py [--quick] [--repeats 3] [--budget 30] [--fsl-stride 512]
+      python benches/bench_mpl.py --long [--long-steps 1e6] [--repeats 3]   (the 10^6-step target only)
+
+``--long`` times only issue 4's target: ``lawfit.fit(MultiPowerLaw(), curve)`` (default starts, loss,
+tolerances) on a SYNTHETIC per-step log of ``--long-steps`` steps (default 10^6): linear warmup over
+2160 steps (the paper's, from peak/2160 so that S1 > 0 at step 1), then one cosine decay 3e-4 -> 3e-5
+over all remaining steps; every step logged; loss = MPL with the published 400M parameters times
+(1 + 0.002·N(0, 1)) from ``numpy.random.default_rng(0)``. It prints, per run, the wall time, the
+process CPU time (all threads), the full-data solve's evaluation count and the objective, and a
+per-stage breakdown (every call into ``_core.fit_multipower``: problem size, starts, wall, CPU,
+evaluations and accepted steps of the best start); then medians.
 
 Everything runs in this one process, sequentially; repeats are interleaved round-robin over the
 methods of a dataset so that load changes hit every method alike. A method is repeated up to
@@ -124,6 +134,75 @@ def synthetic_cosine(total: int) -> np.ndarray:
     lr = final + 0.5 * (peak - final) * (1 + np.cos(np.pi * (i - w) / (total - w)))
     lr[:w] = peak * (i[:w] + 1) / w
     return lr
+
+
+def long_curve(total: int, noise: float = 0.002, seed: int = 0) -> lawfit.Curve:
+    """SYNTHETIC per-step log for the 10^6-step target (see the module docstring, ``--long``)."""
+    peak, final, w = 3e-4, 3e-5, 2160
+    i = np.arange(total, dtype=np.float64)
+    lr = final + 0.5 * (peak - final) * (1 + np.cos(np.pi * (i - w) / (total - 1 - w)))
+    lr[:w] = peak * (i[:w] + 1) / w
+    law = lawfit.MultiPowerLaw()
+    clean = law.predict(dict(zip(law.param_names, PAPER_400M, strict=True)), lr, warmup_steps=w)
+    rng = np.random.default_rng(seed)
+    loss = clean * (1.0 + noise * rng.standard_normal(total))
+    return lawfit.Curve(np.arange(1, total + 1), loss, lr, warmup_steps=w, name=f"synthetic_cosine_{total}")
+
+
+def huber_objective(pred: np.ndarray, loss: np.ndarray, delta: float = DELTA) -> float:
+    r = np.abs(np.log(pred) - np.log(loss))
+    return float(np.where(r <= delta, 0.5 * r * r, delta * r - 0.5 * delta * delta).sum())
+
+
+def long_target(total: int, repeats: int) -> None:
+    """Issue 4's target: the default fit on a 10^6-step per-step log, wall and CPU time."""
+    print(f"== SYNTHETIC long log: {total} steps, every step logged, cosine over all steps ==")
+    t0 = time.perf_counter()
+    curve = long_curve(total)
+    law = lawfit.MultiPowerLaw()
+    truth = dict(zip(law.param_names, PAPER_400M, strict=True))
+    ref = huber_objective(law.predict(truth, curve.lr), curve.loss)
+    print(f"  data built in {time.perf_counter() - t0:.1f} s; objective at the generating parameters "
+          f"{ref:.10g}")
+    stages: list[dict[str, Any]] = []
+    inner = _core.fit_multipower
+
+    def traced(lrs, indices, targets, weights, **kw):
+        w0, c0 = time.perf_counter(), time.process_time()
+        rep = inner(lrs, indices, targets, weights, **kw)
+        stages.append({"steps": max(len(x) for x in lrs), "points": len(targets), "starts": len(kw["starts"]),
+                       "wall": time.perf_counter() - w0, "cpu": time.process_time() - c0,
+                       "evals": int(rep["n_evals"]), "accepted": int(rep["n_iter"]),
+                       "cost": float(rep["cost"])})
+        return rep
+
+    runs = []
+    _core.fit_multipower = traced
+    try:
+        for r in range(repeats):
+            stages.clear()
+            load_line(f"run {r + 1}")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = timed(lambda: {"fit": lawfit.fit(law, curve, progress=False)})
+            fit = res["fit"]
+            runs.append({"wall": res["time"], "cpu": res["cpu"], "evals": int(fit.metrics["n_evals"]),
+                         "objective": float(fit.metrics["cost"]), "success": fit.success})
+            print(f"  run {r + 1}: wall {res['time']:6.2f} s  cpu {res['cpu']:6.2f} s  "
+                  f"evals (final solve) {int(fit.metrics['n_evals'])}  objective {fit.metrics['cost']:.12g}  "
+                  f"success {fit.success}  warnings {len(caught)}", flush=True)
+            for s in stages:
+                print(f"     stage: {s['steps']:>8} steps {s['points']:>8} points {s['starts']:>2} starts  "
+                      f"wall {s['wall']:6.2f} s  cpu {s['cpu']:6.2f} s  evals {s['evals']:>4} "
+                      f"({s['accepted']:>3} accepted)  cost {s['cost']:.12g}")
+            print("     params " + ", ".join(f"{k}={v:.6g}" for k, v in fit.params.items()))
+    finally:
+        _core.fit_multipower = inner
+    med = {k: statistics.median(x[k] for x in runs) for k in ("wall", "cpu", "evals")}
+    print(f"median over {len(runs)} runs: wall {med['wall']:.2f} s  cpu {med['cpu']:.2f} s  "
+          f"evals (final solve) {med['evals']:.0f}  objective {min(x['objective'] for x in runs):.12g} "
+          f"(generating parameters: {ref:.10g}); target wall < 10 s: "
+          f"{'met' if med['wall'] < 10 else 'MISSED'}")
 
 
 def n_changes(curves: list[lawfit.Curve]) -> int:
@@ -298,7 +377,14 @@ def main() -> None:
     ap.add_argument("--synthetic-steps", type=float, default=None, help="synthetic cosine length (1e6)")
     ap.add_argument("--exact-multistart", choices=("auto", "yes", "no"), default="auto",
                     help="time the 9-start exact fit on 400M (auto: not with --quick)")
+    ap.add_argument("--long", action="store_true", help="only the 10^6-step fit target (SYNTHETIC log)")
+    ap.add_argument("--long-steps", type=float, default=1e6, help="steps of the --long log (1e6)")
     args = ap.parse_args()
+    if args.long:
+        print(f"python {platform.python_version()}  lawfit {lawfit.__version__}  cpu_count {os.cpu_count()}  "
+              f"RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS', 'unset')}")
+        long_target(int(args.long_steps), max(args.repeats, 1))
+        return
     repeats = 1 if args.quick else max(args.repeats, 1)
     stride = args.fsl_stride or (2048 if args.quick else 512)
     syn_total = int(args.synthetic_steps or (1e5 if args.quick else 1e6))

@@ -377,3 +377,57 @@ def test_long_schedule_fit_through_block_summed_starts_recovers_parameters():
     assert fit.success
     for k, v in true.items():
         assert fit.params[k] == pytest.approx(v, rel=2e-3), k
+
+
+def test_multilevel_polish_reaches_the_direct_fit_and_reports_the_full_objective():
+    """The long-log path (multi-start on blocks of 160 steps, a polish on blocks of 16, then one on
+    the full data) ends where a direct fit on the full data ends, and its reported objective is the
+    full data's (recomputed from the exact path)."""
+    import lawfit as lf
+    from reference import huber
+
+    true = {"L0": 2.4, "A": 0.65, "alpha": 0.43, "B": 520.0, "C": 2.0, "beta": 0.6, "gamma": 0.6}
+    sched = lf.schedules.parse("cosine:total=12000,peak=3e-4,warmup=500,final=3e-5")
+    steps = np.arange(2, 12001, 2)
+    rng = np.random.default_rng(1)
+    base = lf.MultiPowerLaw()
+    loss = base.predict(true, sched, steps) * (1.0 + 2e-3 * rng.standard_normal(steps.size))
+    curve = lf.Curve(steps, loss, sched)
+    levels = lf.MultiPowerLaw()
+    levels.COARSE_ABOVE_STEPS, levels.COARSE_STEPS = 5_000, 75  # blocks of 160, 16 steps, then full
+    direct = lf.MultiPowerLaw()
+    direct.COARSE_ABOVE_STEPS = 10**9
+    fit_levels = lf.fit(levels, curve, progress=False)
+    fit_direct = lf.fit(direct, curve, progress=False)
+    assert fit_levels.success and fit_direct.success
+    assert fit_levels.metrics["n_starts"] == fit_direct.metrics["n_starts"] == 9
+    assert fit_levels.metrics["cost"] == pytest.approx(fit_direct.metrics["cost"], rel=1e-8)
+    lr = np.asarray(curve.lr)
+    pred = multipower_predict([lr], [steps - 1], [fit_levels.params[k] for k in MPL_PARAM_NAMES], exact=True)
+    full = float(huber(np.log(pred) - np.log(loss), 1e-3).sum())
+    assert fit_levels.metrics["cost"] == pytest.approx(full, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("every", "expected"), [(1, [333, 33]), (50, [350, 50]), (128, [384, 128]), (7, [336, 35])]
+)
+def test_coarse_levels_of_a_regular_log_end_every_block_at_a_logged_step(every, expected):
+    """Block lengths are multiples of the logging interval, so that every block's point (its last
+    logged step) sits exactly at the block's end: no prediction is taken later than its step."""
+    import lawfit as lf
+
+    law = lf.MultiPowerLaw()
+    steps = np.arange(every, 1_000_001, every)
+    levels = law._levels(1_000_000, steps)
+    assert levels == expected
+    lr = np.linspace(3e-4, 3e-5, 1_000_000)
+    curve = lf.Curve(steps, np.full(steps.size, 3.0), lr)
+    for k in levels:
+        block = law._block_curve(curve, k)
+        # Block b (1-based step b of the coarse schedule) ends at fine step b·k (a trailing partial
+        # block, zero-padded, excepted).
+        last = np.flatnonzero(np.append((steps - 1)[1:] // k != (steps - 1)[:-1] // k, True))
+        assert block.steps.size == last.size
+        full = block.steps * k <= 1_000_000
+        assert full.sum() >= last.size - 1
+        assert np.array_equal(block.steps[full] * k, steps[last][full])

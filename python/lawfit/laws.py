@@ -518,21 +518,30 @@ class MultiPowerLaw(Law):
         ws = {c.warmup_steps for c in curves}
         return ws.pop() if len(ws) == 1 and 0 not in ws else None
 
+    #: Logged points above which the grid fit of :meth:`default_starts` subsamples.
+    STARTS_SUBSAMPLE_ABOVE: ClassVar[int] = 200_000
+    #: Points the subsampled grid fit keeps (about).
+    STARTS_MAX_POINTS: ClassVar[int] = 50_000
+
     def default_starts(self, curves: Sequence[Curve]) -> np.ndarray:
         """Starts as in the paper's code, plus a small grid around them.
 
         A grid fit of the linear form L0 + A·S1^(−α) − B·(η_max − η_t) gives L0, A, α and B (linear
         least squares for each α); then C = 1, β = γ = 0.5 (the repository's initialisation), and
-        C ∈ {1, 3}, β, γ ∈ {0.3, 0.7} around it.
+        C ∈ {1, 3}, β, γ ∈ {0.3, 0.7} around it. Above ``STARTS_SUBSAMPLE_ABOVE`` logged points the
+        grid fit uses every m-th point (at most ``STARTS_MAX_POINTS``).
         """
         ln_s1, drop, y = [], [], []
+        n_points = sum(c.steps.size for c in curves)
+        # A long log's grid fit runs on evenly spaced points (it only seeds the starts).
+        stride = -(-n_points // self.STARTS_MAX_POINTS) if n_points > self.STARTS_SUBSAMPLE_ABOVE else 1
         for c in curves:
-            idx = c.steps - 1
+            idx = (c.steps - 1)[::stride]
             s1 = np.cumsum(c.lr)[idx]
             keep = s1 > 0
             ln_s1.append(np.log(s1[keep]))
             drop.append((c.lr.max() - c.lr[idx])[keep])
-            y.append(c.loss[keep])
+            y.append(c.loss[::stride][keep])
         ln_s1_a, drop_a, y_a = np.concatenate(ln_s1), np.concatenate(drop), np.concatenate(y)
         best = None
         for alpha in np.linspace(0.05, 1.5, 30):
@@ -554,8 +563,15 @@ class MultiPowerLaw(Law):
 
     #: Schedules longer than this (in steps) run the multi-start on a block-summed schedule first.
     COARSE_ABOVE_STEPS: ClassVar[int] = 100_000
-    #: Steps of the block-summed schedule.
-    COARSE_STEPS: ClassVar[int] = 10_000
+    #: Steps of the block-summed schedule of the multi-start.
+    COARSE_STEPS: ClassVar[int] = 3_000
+    #: Block length shrinks by this factor from one polish level to the next.
+    LEVEL_FACTOR: ClassVar[int] = 10
+    #: Shortest block of an intermediate level (shorter blocks cost nearly a full evaluation but,
+    #: fitting a subsample, do not start the full-data solve any closer to its optimum).
+    LEVEL_MIN_BLOCK: ClassVar[int] = 10
+    #: ftol and xtol of the intermediate polish levels (the last level uses the caller's).
+    LEVEL_TOL: ClassVar[float] = 1e-8
 
     def fit_core(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
@@ -564,32 +580,75 @@ class MultiPowerLaw(Law):
 
         An evaluation costs O(T) for T schedule steps, whatever the number of logged points, so long
         schedules run the starts on a coarse problem: blocks of k steps merged into one step whose LR
-        is the block's sum. S1 and the S_k(t) are then exact at block ends, the LR drops add up to k
-        times the mean drop, and the law keeps its form with B' = B/k and C' = C·k^γ (L0, A, α
-        unchanged). The best coarse solution, mapped back, starts one solve on the full data, so the
-        reported optimum is always that of the full objective.
+        is the block's sum, at each block's last logged point. S1 and the S_k(t) are then exact at
+        block ends, the LR drops add up to k times the mean drop, and the law keeps its form with
+        B' = B/k and C' = C·k^γ (L0, A, α unchanged). The best coarse solution, mapped back, is
+        polished on blocks ``LEVEL_FACTOR`` times shorter (k/10, k/100, … while at least
+        ``LEVEL_MIN_BLOCK`` steps, aligned to a regular log: see ``_levels``; intermediate levels to
+        ftol = xtol = ``LEVEL_TOL``) and finally on
+        the full data with the caller's tolerances, so that the full-resolution solve starts next to
+        its optimum and needs few evaluations; the reported optimum is always that of the full
+        objective (``n_evals`` counts the full-data solve only).
         """
         t_max = max(c.lr.size for c in curves)
         if t_max <= self.COARSE_ABOVE_STEPS or self.s1_form != "repo":
             return self._fit_rust(curves, targets, weights, **kwargs)
-        k = t_max // self.COARSE_STEPS
-        coarse = [self._block_curve(c, k) for c in curves]
-        coarse_targets = np.concatenate([c.loss for c in coarse])
+        levels = self._levels(t_max, np.concatenate([c.steps for c in curves]))
         starts = np.array(kwargs.pop("starts"), dtype=float, copy=True)
-        starts[:, 3] /= k
-        starts[:, 4] *= k ** starts[:, 6]
         progress = kwargs.pop("progress", None)
-        rough = self._fit_rust(
-            coarse, coarse_targets, None, starts=np.ascontiguousarray(starts), progress=progress, **kwargs
-        )
-        best = np.array(rough["params"], dtype=float)
-        best[3] *= k
-        best[4] /= k ** best[6]
-        best = np.clip(best, kwargs["lower"], kwargs["upper"])
-        rep = self._fit_rust(curves, targets, weights, starts=best[None, :], polish=True, **kwargs)
+        lower, upper = kwargs["lower"], kwargs["upper"]
+        rough: dict[str, Any] = {}
+        best = starts
+        for i, k in enumerate(levels):
+            coarse = [self._block_curve(c, k) for c in curves]
+            coarse_targets = np.concatenate([c.loss for c in coarse])
+            x0 = np.array(best, dtype=float, copy=True)
+            x0[:, 3] /= k
+            x0[:, 4] *= k ** x0[:, 6]
+            if i == 0:
+                rep = self._fit_rust(
+                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), progress=progress, **kwargs
+                )
+                rough = rep
+            else:
+                level_kw = {
+                    **kwargs,
+                    "ftol": max(kwargs["ftol"], self.LEVEL_TOL),
+                    "xtol": max(kwargs["xtol"], self.LEVEL_TOL),
+                }
+                rep = self._fit_rust(
+                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), polish=True, **level_kw
+                )
+            x = np.array(rep["params"], dtype=float)
+            x[3] *= k
+            x[4] /= k ** x[6]
+            best = np.clip(x, lower, upper)[None, :]
+        rep = self._fit_rust(curves, targets, weights, starts=best, polish=True, **kwargs)
         rep["n_starts"] = rough["n_starts"]
         rep["n_converged"] = rough["n_converged"]
         return rep
+
+    def _levels(self, t_max: int, steps: np.ndarray) -> list[int]:
+        """Block lengths of the coarse levels, longest first.
+
+        A log every m steps (m = gcd of the logged steps, at most the first block length) gets
+        block lengths that are multiples of m: every block then ends at a logged step, whose
+        prediction is exact rather than taken up to k − 1 steps late; its last level has blocks of m
+        steps (every logged point at its own step).
+        """
+        k = max(t_max // self.COARSE_STEPS, 2)
+        m = int(np.gcd.reduce(steps.astype(np.int64)))
+        align = m if 1 < m <= k else 1
+
+        def aligned(k: int) -> int:
+            return max(align, round(k / align) * align)
+
+        levels = [aligned(k)]
+        while True:
+            nxt = aligned(levels[-1] // self.LEVEL_FACTOR)
+            if nxt >= levels[-1] or nxt < self.LEVEL_MIN_BLOCK:
+                return levels
+            levels.append(nxt)
 
     def _fit_rust(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any

@@ -1191,6 +1191,22 @@ impl MultiPowerModel {
         Ok(Self { curves, ln_s1, options })
     }
 
+    /// η_ref of [`Reparam`]: the geometric mean of the LRs at the drops (lr[k] < lr[k−1], lr[k] > 0)
+    /// weighted by the drop; at the rises if there is no drop; `None` without a positive-LR change.
+    pub fn reference_lr(&self) -> Option<f64> {
+        let mut acc = [(0.0, 0.0); 2]; // (Σ w·ln lr, Σ w) over drops, over rises
+        for cv in &self.curves {
+            for (&k, &d) in cv.sources.iter().zip(&cv.src_drop) {
+                if cv.lr[k] > 0.0 {
+                    let a = &mut acc[usize::from(d > 0.0)];
+                    a.0 += d.abs() * cv.ln_lr[k];
+                    a.1 += d.abs();
+                }
+            }
+        }
+        acc.iter().find(|a| a.1 > 0.0).map(|a| (a.0 / a.1).exp())
+    }
+
     /// The options the model was built with.
     pub fn options(&self) -> MultiPowerOptions {
         self.options
@@ -1278,8 +1294,123 @@ impl Model for MultiPowerModel {
     }
 }
 
+/// The law with C replaced by C̃ = C·η_ref^(−γ) (the solver's coordinates): x_k = C̃·(lr[k]/η_ref)^(−γ)·S_k.
+///
+/// On one schedule C and γ are nearly interchangeable along the curved valley C ∝ η_ref^γ
+/// (x depends on them through C·lr^(−γ) and lr varies little); in (C̃, γ) that valley is nearly
+/// straight, which Gauss–Newton steps follow in a few iterations instead of crawling along the
+/// curve. η_ref is the drop-weighted geometric mean of the LRs at the drops (see
+/// [`MultiPowerModel::reference_lr`]). A pure change of coordinates: the law, its optimum and its
+/// objective are unchanged; [`Reparam::to_law`] maps parameters, gradients and Gauss–Newton
+/// matrices back.
+#[derive(Debug, Clone)]
+pub struct Reparam<'m> {
+    model: &'m MultiPowerModel,
+    ln_ref: f64,
+}
+
+impl<'m> Reparam<'m> {
+    /// The law of `model` in (…, C̃, β, γ) with reference LR e^`ln_ref`.
+    pub fn new(model: &'m MultiPowerModel, ln_ref: f64) -> Self {
+        Self { model, ln_ref }
+    }
+
+    /// Law parameters (…, C, β, γ) of solver parameters (…, C̃, β, γ).
+    pub fn to_law(&self, q: &[f64]) -> Vec<f64> {
+        let mut p = q.to_vec();
+        p[4] = q[4] * (q[6] * self.ln_ref).exp();
+        p
+    }
+
+    /// Solver parameters of law parameters.
+    pub fn from_law(&self, p: &[f64]) -> Vec<f64> {
+        let mut q = p.to_vec();
+        q[4] = p[4] * (-p[6] * self.ln_ref).exp();
+        q
+    }
+
+    /// ∂p/∂q at law parameters `p`: the identity except ∂C/∂C̃ = η_ref^γ, ∂C/∂γ = C·ln η_ref.
+    fn chain(&self, p: &[f64]) -> (f64, f64) {
+        ((p[6] * self.ln_ref).exp(), p[4] * self.ln_ref)
+    }
+
+    /// A gradient in q (row of ∂/∂q) from one in p: g_q = Mᵀ·g_p, M = ∂p/∂q.
+    fn grad_to_solver(&self, p: &[f64], g: &mut [f64]) {
+        let (dc, dg) = self.chain(p);
+        let gc = g[4];
+        g[4] = gc * dc;
+        g[6] += gc * dg;
+    }
+
+    /// A gradient in p from one in q at solver parameters `q` (inverse of `grad_to_solver`).
+    pub fn gradient_to_law(&self, q: &[f64], g: &mut [f64]) {
+        let p = self.to_law(q);
+        let (dc, dg) = self.chain(&p);
+        g[4] /= dc;
+        g[6] -= g[4] * dg;
+    }
+
+    /// A row-major 7×7 Gauss–Newton matrix in p from one in q: H_p = M⁻ᵀ·H_q·M⁻¹.
+    pub fn hessian_to_law(&self, q: &[f64], h: &mut [f64]) {
+        let p = self.to_law(q);
+        let (dc, dg) = self.chain(&p);
+        // M⁻¹ = ∂q/∂p: identity except ∂C̃/∂C = 1/dc, ∂C̃/∂γ = −dg/dc. Apply to rows, then columns.
+        let (a, b) = (1.0 / dc, -dg / dc);
+        for col in 0..N_PARAMS {
+            let (h4, h6) = (h[4 * N_PARAMS + col], h[6 * N_PARAMS + col]);
+            h[4 * N_PARAMS + col] = a * h4;
+            h[6 * N_PARAMS + col] = h6 + b * h4;
+        }
+        for row in 0..N_PARAMS {
+            let (h4, h6) = (h[row * N_PARAMS + 4], h[row * N_PARAMS + 6]);
+            h[row * N_PARAMS + 4] = a * h4;
+            h[row * N_PARAMS + 6] = h6 + b * h4;
+        }
+    }
+}
+
+impl Model for Reparam<'_> {
+    type Prepared = MultiPowerPrepared;
+
+    fn n_params(&self) -> usize {
+        N_PARAMS
+    }
+
+    fn n_points(&self) -> usize {
+        self.model.n_points()
+    }
+
+    fn prepare(&self, q: &[f64]) -> MultiPowerPrepared {
+        self.model.prepare(&self.to_law(q))
+    }
+
+    fn eval_chunk(
+        &self,
+        q: &[f64],
+        prepared: &MultiPowerPrepared,
+        start: usize,
+        values: &mut [f64],
+        gradients: Option<&mut [f64]>,
+    ) {
+        let p = self.to_law(q);
+        match gradients {
+            None => self.model.eval_chunk(&p, prepared, start, values, None),
+            Some(grad) => {
+                self.model.eval_chunk(&p, prepared, start, values, Some(&mut *grad));
+                for row in grad.chunks_exact_mut(N_PARAMS) {
+                    self.grad_to_solver(&p, row);
+                }
+            }
+        }
+    }
+}
+
 /// Fit the multi-power law jointly over curves from every start (in parallel); the lowest objective
 /// wins. Returns the solve and the linear-space residual sums at the optimum.
+///
+/// When C and γ are both free and C's bounds are [0, ∞) or (−∞, ∞) (so that they stay a box), the solver
+/// works in the coordinates of [`Reparam`]; the report is mapped back (parameters, gradient and
+/// Gauss–Newton matrix of the law's own parameters; the objective is the same function).
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     curves: &[MultiPowerCurve<'_>],
@@ -1293,11 +1424,63 @@ pub fn fit(
 ) -> Result<(crate::lm::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
     let model = MultiPowerModel::new(curves, options)?;
-    let full = DataProblem::new(model, targets, weights, space)?;
-    let rep =
-        crate::lm::multistart::<_, DataProblem<'_, MultiPowerModel>>(&full, None, starts, opts, 1, stop)?;
-    let stats = full.linear_stats(&rep.best.params);
+    let ln_ref = model.reference_lr().map(f64::ln);
+    let reparam = ln_ref.filter(|_| {
+        let lower_ok = opts.lower[4] == 0.0 || opts.lower[4] == f64::NEG_INFINITY;
+        !opts.fixed[4] && !opts.fixed[6] && lower_ok && opts.upper[4] == f64::INFINITY
+    });
+    let Some(ln_ref) = reparam else {
+        let full = DataProblem::new(model, targets, weights, space)?;
+        let rep =
+            crate::lm::multistart::<_, DataProblem<'_, MultiPowerModel>>(&full, None, starts, opts, 1, stop)?;
+        let stats = linear_stats(&full.model, &rep.best.params, targets);
+        return Ok((rep, stats));
+    };
+    let rp = Reparam::new(&model, ln_ref);
+    let problem = DataProblem::new(rp.clone(), targets, weights, space)?;
+    // C ∈ [0, ∞) ⇔ C̃ ∈ [0, ∞) (and (−∞, ∞) alike): the bounds carry over unchanged.
+    let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| rp.from_law(s)).collect();
+    let mut rep =
+        crate::lm::multistart::<_, DataProblem<'_, Reparam<'_>>>(&problem, None, &q_starts, opts, 1, stop)?;
+    let q = rep.best.params.clone();
+    rp.gradient_to_law(&q, &mut rep.best.gradient);
+    rp.hessian_to_law(&q, &mut rep.best.hessian);
+    rep.best.params = rp.to_law(&q);
+    let stats = linear_stats(&model, &rep.best.params, targets);
     Ok((rep, stats))
+}
+
+/// [`crate::problem::DataProblem::linear_stats`] from a values-only evaluation (no gradient
+/// recurrences): one chunked pass, combined in chunk order (independent of the thread count).
+fn linear_stats(model: &MultiPowerModel, params: &[f64], targets: &[f64]) -> crate::problem::LinearStats {
+    use crate::problem::LinearStats;
+    const CHUNK: usize = 1 << 14;
+    let n = targets.len();
+    let prepared = model.prepare_with(params, false);
+    let mean = targets.iter().sum::<f64>() / n.max(1) as f64;
+    let parts: Vec<LinearStats> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let start = c * CHUNK;
+            let len = CHUNK.min(n - start);
+            let mut pred = vec![0.0; len];
+            model.eval_chunk(params, &prepared, start, &mut pred, None);
+            let mut part = LinearStats { n: len, ..Default::default() };
+            for (p, y) in pred.iter().zip(&targets[start..start + len]) {
+                let e = p - y;
+                part.sum_sq += e * e;
+                part.sum_abs += e.abs();
+                part.total_sq += (y - mean) * (y - mean);
+            }
+            part
+        })
+        .collect();
+    parts.iter().fold(LinearStats::default(), |a, b| LinearStats {
+        sum_sq: a.sum_sq + b.sum_sq,
+        sum_abs: a.sum_abs + b.sum_abs,
+        total_sq: a.total_sq + b.total_sq,
+        n: a.n + b.n,
+    })
 }
 
 #[cfg(test)]
@@ -1649,6 +1832,166 @@ mod tests {
         assert!(bad(&lr, &[0]).to_string().contains("S1"));
         assert!(bad(&[1e-3, f64::NAN], &[0]).to_string().contains("lrs[0][1]"));
         assert!(S1Form::parse("nope", None).is_err());
+    }
+
+    #[test]
+    fn reference_lr_is_the_drop_weighted_geometric_mean() {
+        // Rise 1e-4 → 1e-3 (ignored: there are drops), drops to 5e-4 and to 1e-4.
+        let mut lr = vec![1e-4; 10];
+        lr.extend([1e-3; 10]);
+        lr.extend([5e-4; 10]);
+        lr.extend([1e-4; 10]);
+        let m = model(&lr, &[39], true);
+        let want = ((5e-4 * 5e-4f64.ln() + 4e-4 * 1e-4f64.ln()) / 9e-4).exp();
+        assert!((m.reference_lr().unwrap() / want - 1.0).abs() < 1e-12);
+        // Rises only: rise-weighted; no change: None.
+        let ramp: Vec<f64> = (1..=100).map(|i| 1e-5 * i as f64).collect();
+        let want = (ramp[1..].iter().map(|x| x.ln()).sum::<f64>() / 99.0).exp();
+        assert!((model(&ramp, &[99], true).reference_lr().unwrap() / want - 1.0).abs() < 1e-12);
+        assert_eq!(model(&[3e-4; 50], &[49], true).reference_lr(), None);
+    }
+
+    /// Reparam's gradients in (…, C̃, β, γ) against central differences of its values.
+    #[test]
+    fn reparam_gradients_match_finite_differences() {
+        let lr = wsd(6000, 4000);
+        let idx = every(6000, 7, 2200);
+        let m = model(&lr, &idx, true);
+        let rp = Reparam::new(&m, m.reference_lr().unwrap().ln());
+        let q = rp.from_law(&PARAMS_400M);
+        let eval = |q: &[f64], grads: bool| {
+            let prep = rp.prepare(q);
+            let mut v = vec![0.0; idx.len()];
+            let mut g = vec![0.0; idx.len() * 7];
+            rp.eval_chunk(q, &prep, 0, &mut v, grads.then_some(&mut g[..]));
+            (v, g)
+        };
+        let (v0, g) = eval(&q, true);
+        let (vp, _) = m.evaluate(&PARAMS_400M, false);
+        assert!(rel_err(&v0, &vp) < 1e-14, "same law: {}", rel_err(&v0, &vp));
+        for j in 0..7 {
+            let step = 1e-6 * q[j].abs();
+            let (mut hi, mut lo) = (q.clone(), q.clone());
+            hi[j] += step;
+            lo[j] -= step;
+            let fd: Vec<f64> = eval(&hi, false)
+                .0
+                .iter()
+                .zip(&eval(&lo, false).0)
+                .map(|(a, b)| (a - b) / (2.0 * step))
+                .collect();
+            let col: Vec<f64> = g.iter().skip(j).step_by(7).copied().collect();
+            let scale = fd.iter().map(|x| x.abs()).fold(1e-300, f64::max);
+            let err = col.iter().zip(&fd).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max) / scale;
+            assert!(err < 1e-6, "param {j}: {err:e}");
+        }
+        // Round trip of the coordinates.
+        let back = rp.to_law(&q);
+        assert!(back.iter().zip(&PARAMS_400M).all(|(a, b)| (a - b).abs() <= 1e-15 * b.abs()));
+    }
+
+    /// Gradient and Gauss–Newton matrix mapped back from (…, C̃, β, γ) equal JᵀJ and Jᵀr built from
+    /// the law's own Jacobian.
+    #[test]
+    fn reparam_maps_gradient_and_gauss_newton_matrix_back() {
+        let lr = cosine(8000);
+        let idx = every(8000, 11, 2200);
+        let m = model(&lr, &idx, false);
+        let rp = Reparam::new(&m, m.reference_lr().unwrap().ln());
+        let p = [2.4, 0.6, 0.45, 500.0, 0.3, 0.65, 0.85];
+        let q = rp.from_law(&p);
+        let (_, jp) = m.evaluate(&p, true);
+        let jp = jp.unwrap();
+        let prep = rp.prepare(&q);
+        let (mut v, mut jq) = (vec![0.0; idx.len()], vec![0.0; idx.len() * 7]);
+        rp.eval_chunk(&q, &prep, 0, &mut v, Some(&mut jq));
+        let r: Vec<f64> = (0..idx.len()).map(|i| ((i * 7919 % 101) as f64 / 50.0 - 1.0) * 1e-3).collect();
+        let normal = |j: &[f64]| {
+            let (mut g, mut h) = (vec![0.0; 7], vec![0.0; 49]);
+            for (row, ri) in j.chunks_exact(7).zip(&r) {
+                for a in 0..7 {
+                    g[a] += row[a] * ri;
+                    for b in 0..7 {
+                        h[a * 7 + b] += row[a] * row[b];
+                    }
+                }
+            }
+            (g, h)
+        };
+        let (gp, hp) = normal(&jp);
+        let (mut gq, mut hq) = normal(&jq);
+        rp.gradient_to_law(&q, &mut gq);
+        rp.hessian_to_law(&q, &mut hq);
+        for a in 0..7 {
+            assert!((gq[a] - gp[a]).abs() <= 1e-9 * gp[a].abs().max(1e-300), "g[{a}] {} vs {}", gq[a], gp[a]);
+            for b in 0..7 {
+                let scale = (hp[a * 7 + a] * hp[b * 7 + b]).sqrt();
+                let err = (hq[a * 7 + b] - hp[a * 7 + b]).abs() / scale;
+                assert!(err <= 1e-9, "H[{a}][{b}]: {err:e}");
+            }
+        }
+    }
+
+    /// `fit` in the reparametrised coordinates and in the law's own (C bounded above, so the
+    /// reparametrisation is off) reach the same objective; the reported gradient and Gauss–Newton
+    /// matrix are those of the law's parameters at the reported optimum.
+    #[test]
+    fn fit_in_reparametrised_coordinates_matches_the_plain_fit() {
+        use crate::lm::{accumulate_with_floor, LmOptions};
+        use crate::problem::{DataProblem, Space};
+        use crate::robust::RobustLoss;
+        let (a, b) = (cosine(9000), wsd(9000, 7000));
+        let (ia, ib) = (every(9000, 9, 2200), every(9000, 9, 2200));
+        let curves = [MultiPowerCurve { lr: &a, indices: &ia }, MultiPowerCurve { lr: &b, indices: &ib }];
+        let truth = MultiPowerModel::new(&curves, MultiPowerOptions::default()).unwrap();
+        let (clean, _) = truth.evaluate(&PARAMS_400M, false);
+        let y: Vec<f64> = clean
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (1.0 + 2e-3 * ((i * 7919 % 101) as f64 / 50.0 - 1.0)))
+            .collect();
+        let mut opts = LmOptions::new(7);
+        opts.loss = RobustLoss::Huber(1e-3);
+        opts.lower = vec![0.0; 7];
+        opts.upper = vec![f64::INFINITY, f64::INFINITY, 5.0, f64::INFINITY, f64::INFINITY, 1.0, 1.0];
+        let starts = vec![vec![2.5, 0.5, 0.45, 600.0, 1.0, 0.5, 0.5]];
+        let run = |opts: &LmOptions| {
+            fit(&curves, MultiPowerOptions::default(), &y, None, Space::Log, &starts, opts, &|| false)
+                .unwrap()
+        };
+        let (rq, sq) = run(&opts);
+        let mut plain_opts = opts.clone();
+        plain_opts.upper[4] = 1e300;
+        let (rp, _) = run(&plain_opts);
+        assert!(rq.best.status.success() && rp.best.status.success());
+        let rel = (rq.best.cost - rp.best.cost).abs() / rp.best.cost;
+        assert!(rel < 1e-8, "objectives {} vs {}", rq.best.cost, rp.best.cost);
+        // The report's gradient and matrix, recomputed in the law's coordinates at its parameters.
+        let model = MultiPowerModel::new(&curves, MultiPowerOptions::default()).unwrap();
+        let direct = DataProblem::new(model, &y, None, Space::Log).unwrap();
+        let acc = accumulate_with_floor(&direct, &rq.best.params, opts.loss, opts.curvature_floor, true);
+        assert!((acc.cost - rq.best.cost).abs() <= 1e-12 * acc.cost);
+        let gscale: Vec<f64> = (0..7).map(|j| acc.hessian[j * 8].sqrt()).collect();
+        for j in 0..7 {
+            // Gradients vanish at the optimum: compare in units of √H_jj · √(2·cost).
+            let unit = gscale[j] * (2.0 * acc.cost).sqrt();
+            assert!((rq.best.gradient[j] - acc.gradient[j]).abs() <= 1e-6 * unit, "gradient {j}");
+            for k in 0..7 {
+                let err =
+                    (rq.best.hessian[j * 7 + k] - acc.hessian[j * 7 + k]).abs() / (gscale[j] * gscale[k]);
+                assert!(err < 1e-8, "H[{j}][{k}] {err:e}");
+            }
+        }
+        // The values-only statistics equal DataProblem's (which prepares with gradients).
+        let direct_stats = direct.linear_stats(&rq.best.params);
+        assert_eq!(sq.n, direct_stats.n);
+        for (a, b) in [
+            (sq.sum_sq, direct_stats.sum_sq),
+            (sq.sum_abs, direct_stats.sum_abs),
+            (sq.total_sq, direct_stats.total_sq),
+        ] {
+            assert!((a - b).abs() <= 1e-12 * b, "{a} vs {b}");
+        }
     }
 
     #[test]
