@@ -45,6 +45,48 @@ proptest! {
     }
 
     #[test]
+    fn area_stream_agrees_with_areas_on_any_range(
+        lr in prop_oneof![
+            4 => proptest::collection::vec(0.0..1e-2f64, 1..1200),
+            1 => proptest::collection::vec(0.0..1e-2f64, 8000..20000),
+            1 => proptest::collection::vec(any_f64(), 1..40),
+        ],
+        decay in prop_oneof![0.0..=1.0f64, any_f64()],
+        w in prop_oneof![0usize..700, 8000usize..9000], m in mode(), lo_frac in 0.0..1.0f64,
+        len_frac in 0.0..1.0f64,
+    ) {
+        let opts = AreaOptions { decay, warmup_steps: w, warmup: m };
+        let stream = areas::AreaStream::new(&lr, &opts);
+        // The stream accepts exactly what the per-step areas accept.
+        prop_assert_eq!(stream.is_ok(), areas::areas(&lr, &opts).is_ok());
+        if let (Ok(stream), Ok((s1, s2))) = (stream, areas::areas(&lr, &opts)) {
+            let n = lr.len();
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            stream.fill(0, &mut a, &mut b);
+            let scale1 = s1.iter().fold(0.0_f64, |x, v| x.max(v.abs()));
+            let scale2 = s1.iter().fold(0.0_f64, |x, v| x.max(v.abs())) + s2.iter().fold(0.0_f64, |x, v| x.max(v.abs()));
+            for i in 0..n {
+                prop_assert!((a[i] - s1[i]).abs() <= 1e-12 * scale1, "S1 at {}", i);
+                prop_assert!((b[i] - s2[i]).abs() <= 1e-10 * scale2, "S2 at {}", i);
+            }
+            // Any sub-range and any scattered indices give the same bits as the whole.
+            let lo = ((lo_frac * n as f64) as usize).min(n - 1);
+            let len = 1 + ((len_frac * (n - lo) as f64) as usize).min(n - lo - 1);
+            let (mut pa, mut pb) = (vec![0.0; len], vec![0.0; len]);
+            stream.fill(lo, &mut pa, &mut pb);
+            prop_assert_eq!(&pa[..], &a[lo..lo + len]);
+            prop_assert_eq!(&pb[..], &b[lo..lo + len]);
+            let idx: Vec<usize> = (lo..lo + len).step_by(1 + len / 7).collect();
+            let (mut va, mut vb) = (vec![0.0; idx.len()], vec![0.0; idx.len()]);
+            stream.values_at(&idx, &mut va, &mut vb);
+            for (k, &i) in idx.iter().enumerate() {
+                prop_assert_eq!(va[k].to_bits(), a[i].to_bits());
+                prop_assert_eq!(vb[k].to_bits(), b[i].to_bits());
+            }
+        }
+    }
+
+    #[test]
     fn momentum_model_rejects_or_evaluates(
         lr in proptest::collection::vec(0.0..1e-2f64, 1..300),
         steps in proptest::collection::vec(0usize..400, 0..20),
