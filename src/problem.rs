@@ -152,35 +152,43 @@ pub struct LinearStats {
 impl<M: Model> DataProblem<'_, M> {
     /// [`LinearStats`] at `params`: one chunked pass (parallel, combined in chunk order).
     pub fn linear_stats(&self, params: &[f64]) -> LinearStats {
-        use rayon::prelude::*;
-        const CHUNK: usize = 1 << 14;
-        let n = self.targets.len();
         let prepared = self.model.prepare(params);
-        let mean = self.targets.iter().sum::<f64>() / n.max(1) as f64;
-        let parts: Vec<LinearStats> = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .map(|c| {
-                let start = c * CHUNK;
-                let len = CHUNK.min(n - start);
-                let mut pred = vec![0.0; len];
-                self.model.eval_chunk(params, &prepared, start, &mut pred, None);
-                let mut part = LinearStats { n: len, ..Default::default() };
-                for (p, y) in pred.iter().zip(&self.targets[start..start + len]) {
-                    let e = p - y;
-                    part.sum_sq += e * e;
-                    part.sum_abs += e.abs();
-                    part.total_sq += (y - mean) * (y - mean);
-                }
-                part
-            })
-            .collect();
-        parts.iter().fold(LinearStats::default(), |a, b| LinearStats {
-            sum_sq: a.sum_sq + b.sum_sq,
-            sum_abs: a.sum_abs + b.sum_abs,
-            total_sq: a.total_sq + b.total_sq,
-            n: a.n + b.n,
+        linear_stats_of(self.targets, |start, pred| {
+            self.model.eval_chunk(params, &prepared, start, pred, None)
         })
     }
+}
+
+/// [`LinearStats`] of the predictions `predict(start, out)` writes for points `start ..` against
+/// `targets`: one chunked pass, parallel, combined in chunk order (independent of the threads).
+pub fn linear_stats_of(targets: &[f64], predict: impl Fn(usize, &mut [f64]) + Sync) -> LinearStats {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 14;
+    let n = targets.len();
+    let mean = targets.iter().sum::<f64>() / n.max(1) as f64;
+    let parts: Vec<LinearStats> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let start = c * CHUNK;
+            let len = CHUNK.min(n - start);
+            let mut pred = vec![0.0; len];
+            predict(start, &mut pred);
+            let mut part = LinearStats { n: len, ..Default::default() };
+            for (p, y) in pred.iter().zip(&targets[start..start + len]) {
+                let e = p - y;
+                part.sum_sq += e * e;
+                part.sum_abs += e.abs();
+                part.total_sq += (y - mean) * (y - mean);
+            }
+            part
+        })
+        .collect();
+    parts.iter().fold(LinearStats::default(), |a, b| LinearStats {
+        sum_sq: a.sum_sq + b.sum_sq,
+        sum_abs: a.sum_abs + b.sum_abs,
+        total_sq: a.total_sq + b.total_sq,
+        n: a.n + b.n,
+    })
 }
 
 impl<M: Model> Problem for DataProblem<'_, M> {

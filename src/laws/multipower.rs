@@ -1453,33 +1453,9 @@ pub fn fit(
 /// [`crate::problem::DataProblem::linear_stats`] from a values-only evaluation (no gradient
 /// recurrences): one chunked pass, combined in chunk order (independent of the thread count).
 fn linear_stats(model: &MultiPowerModel, params: &[f64], targets: &[f64]) -> crate::problem::LinearStats {
-    use crate::problem::LinearStats;
-    const CHUNK: usize = 1 << 14;
-    let n = targets.len();
     let prepared = model.prepare_with(params, false);
-    let mean = targets.iter().sum::<f64>() / n.max(1) as f64;
-    let parts: Vec<LinearStats> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let start = c * CHUNK;
-            let len = CHUNK.min(n - start);
-            let mut pred = vec![0.0; len];
-            model.eval_chunk(params, &prepared, start, &mut pred, None);
-            let mut part = LinearStats { n: len, ..Default::default() };
-            for (p, y) in pred.iter().zip(&targets[start..start + len]) {
-                let e = p - y;
-                part.sum_sq += e * e;
-                part.sum_abs += e.abs();
-                part.total_sq += (y - mean) * (y - mean);
-            }
-            part
-        })
-        .collect();
-    parts.iter().fold(LinearStats::default(), |a, b| LinearStats {
-        sum_sq: a.sum_sq + b.sum_sq,
-        sum_abs: a.sum_abs + b.sum_abs,
-        total_sq: a.total_sq + b.total_sq,
-        n: a.n + b.n,
+    crate::problem::linear_stats_of(targets, |start, pred| {
+        model.eval_chunk(params, &prepared, start, pred, None)
     })
 }
 
