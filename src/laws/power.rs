@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::lm::{self, LmOptions, MultiStartReport, Status};
 use crate::problem::{DataProblem, Model, Space};
 use crate::robust::RobustLoss;
+use std::sync::Arc;
 
 /// Number of parameters of the law.
 pub const N_PARAMS: usize = 3;
@@ -19,10 +20,11 @@ pub const N_PARAMS: usize = 3;
 /// Exponents b of the variable-projection grid of [`grid_starts`].
 pub const B_GRID: [f64; 12] = [0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0];
 
-/// The power law at data points x (stored as log x).
+/// The power law at data points x (stored as log x, shared by clones: a batch of fits on the
+/// same x clones one model per fit).
 #[derive(Debug, Clone)]
 pub struct PowerLawModel {
-    ln_x: Vec<f64>,
+    ln_x: Arc<[f64]>,
 }
 
 impl PowerLawModel {
@@ -148,6 +150,42 @@ pub fn separable_applicable(space: Space, opts: &LmOptions) -> bool {
     space == Space::Linear && opts.loss == RobustLoss::Linear && !opts.fixed.iter().any(|f| *f)
 }
 
+/// Abscissae prepared once for [`separable_fit`] and shared by every fit on the same points:
+/// log x centred on its mean.
+///
+/// Working with u = exp(−b·(log x − m)) = x^(−b)·e^(b·m) instead of x^(−b) keeps u near 1 (the
+/// shift of the centred sums needs no extra exponential) and the exponent arguments small.
+#[derive(Debug, Clone)]
+pub struct SeparableX {
+    lxc: Vec<f64>,
+    mid: f64,
+}
+
+impl SeparableX {
+    /// From log x of the points (finite).
+    pub fn new(ln_x: &[f64]) -> Self {
+        let mid = ln_x.iter().sum::<f64>() / ln_x.len().max(1) as f64;
+        Self { lxc: ln_x.iter().map(|v| v - mid).collect(), mid }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.lxc.len()
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.lxc.is_empty()
+    }
+}
+
+/// Scratch space of [`separable_fit`] (y centred, x^(−b)), reused from fit to fit.
+#[derive(Debug, Clone, Default)]
+pub struct SeparableScratch {
+    yc: Vec<f64>,
+    u: Vec<f64>,
+}
+
 /// The reduced problem at one b: the optimal (a, c), the cost, and Kaufman's gradient and
 /// Gauss–Newton curvature with respect to b.
 #[derive(Debug, Clone, Copy)]
@@ -159,45 +197,80 @@ struct Reduced {
     h: f64,
 }
 
-/// The reduced problem at exponent `b`. `yc` is y minus its mean, `ln_x_mid` the mean of log x;
-/// `u` is scratch for x^(−b).
-fn reduced(ln_x: &[f64], y: &[f64], yc: &[f64], ln_x_mid: f64, b: f64, u: &mut [f64]) -> Option<Reduced> {
-    let n = y.len() as f64;
-    // One pass: u = x^(−b), and the sums of the centred normal equations, accumulated around the
-    // shift k ≈ ū so that Σ(u − ū)² = Σ(u − k)² − (Σ(u − k))²/n does not cancel.
-    let k = (-b * ln_x_mid).exp();
-    crate::fastmath::exp_slice(-b, ln_x, u);
-    let (mut s1, mut s2, mut suy) = (0.0, 0.0, 0.0);
-    for (&ui, &yci) in u.iter().zip(yc) {
-        let d = ui - k;
-        s1 += d;
-        s2 += d * d;
-        suy += ui * yci; // = Σ (u − ū)(y − ȳ), as Σ yc = 0
+/// Lanes of the sums of [`reduced`]: independent partial sums that the compiler keeps in one
+/// vector register (a fixed summation order, so results do not depend on the instruction set).
+const LANES: usize = 2;
+
+#[inline(always)]
+fn lane_sum(s: [f64; LANES]) -> f64 {
+    s[0] + s[1]
+}
+
+/// The reduced problem at exponent `b`. `yc` is y minus its mean `y_mean`; `u` is scratch for
+/// exp(−b·(log x − m)).
+#[inline(always)]
+fn reduced(sx: &SeparableX, yc: &[f64], y_mean: f64, b: f64, u: &mut [f64]) -> Option<Reduced> {
+    let lxc = &sx.lxc;
+    let n = yc.len() as f64;
+    crate::fastmath::exp_slice(-b, lxc, u);
+    // Pass 1: the centred normal equations of y ≈ a'·u + c (accumulated around u = 1, the
+    // geometric mean, so that Σ(u − ū)² = Σ(u − 1)² − (Σ(u − 1))²/n does not cancel), and the
+    // sums of w = (log x − m)·u for the curvature.
+    let [mut s1, mut s2, mut suy, mut sw, mut sww, mut swd] = [[0.0; LANES]; 6];
+    let (uc, lc, yk) = (u.chunks_exact(LANES), lxc.chunks_exact(LANES), yc.chunks_exact(LANES));
+    let (ur, lr, yr) = (uc.remainder(), lc.remainder(), yk.remainder());
+    for ((u4, l4), y4) in uc.zip(lc).zip(yk) {
+        for k in 0..LANES {
+            let d = u4[k] - 1.0;
+            let w = l4[k] * u4[k];
+            s1[k] += d;
+            s2[k] += d * d;
+            suy[k] += u4[k] * y4[k]; // = Σ (u − ū)(y − ȳ), as Σ yc = 0
+            sw[k] += w;
+            sww[k] += w * w;
+            swd[k] += w * d;
+        }
     }
-    let u_mean = k + s1 / n;
+    for ((&ui, &li), &yi) in ur.iter().zip(lr).zip(yr) {
+        let d = ui - 1.0;
+        let w = li * ui;
+        s1[0] += d;
+        s2[0] += d * d;
+        suy[0] += ui * yi;
+        sw[0] += w;
+        sww[0] += w * w;
+        swd[0] += w * d;
+    }
+    let [s1, s2, suy, sw, sww, swd] = [s1, s2, suy, sw, sww, swd].map(lane_sum);
+    let u_mean = 1.0 + s1 / n;
     let suu = s2 - s1 * s1 / n;
-    if !(suu > 1e-24 * (s2 + k * k * n)) || !suu.is_finite() {
+    if !(suu > 1e-24 * (s2 + n)) || !suu.is_finite() {
         return None; // u is (numerically) constant: a and c are not separately identifiable
     }
-    // (a, c) by least squares in the orthogonal basis {1, u − ū}.
+    // (a', c) by least squares in the orthogonal basis {1, u − ū}.
     let a = suy / suu;
-    // Kaufman's Jacobian of the projected residual: v = ∂r/∂b at fixed (a, c), with its part in
-    // span{1, u} removed. r is orthogonal to that span, so the gradient is simply Σ v·r.
-    let (mut sr2, mut svr, mut sv, mut svv, mut svu) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for ((&ui, &lx), &yci) in u.iter().zip(ln_x).zip(yc) {
-        let du = ui - u_mean;
-        let r = a * du - yci;
-        let v = -a * lx * ui;
-        sr2 += r * r;
-        svr += v * r;
-        sv += v;
-        svv += v * v;
-        svu += v * du;
+    // Pass 2: the residual r and Σ w·r. Kaufman's Jacobian of the projected residual is
+    // v = ∂r/∂b at fixed (a', c) = −a'·w plus a multiple of u, with its part in span{1, u}
+    // removed; r is orthogonal to that span, so the gradient is −a'·Σ w·r.
+    let [mut sr2, mut swr] = [[0.0; LANES]; 2];
+    for ((u4, l4), y4) in u.chunks_exact(LANES).zip(lxc.chunks_exact(LANES)).zip(yc.chunks_exact(LANES)) {
+        for k in 0..LANES {
+            let r = a * (u4[k] - u_mean) - y4[k];
+            sr2[k] += r * r;
+            swr[k] += l4[k] * u4[k] * r;
+        }
     }
-    let y_mean = y[0] - yc[0];
+    for ((&ui, &li), &yi) in ur.iter().zip(lr).zip(yr) {
+        let r = a * (ui - u_mean) - yi;
+        sr2[0] += r * r;
+        swr[0] += li * ui * r;
+    }
+    let (sr2, swr) = (lane_sum(sr2), lane_sum(swr));
+    // |v⊥|² = a'²·(Σw² − (Σw)²/n − (Σ w·(u − ū))²/Σ(u − ū)²).
+    let swu = swd - sw * s1 / n;
+    let h = (a * a * (sww - sw * sw / n - swu * swu / suu)).max(0.0);
     let c = y_mean - a * u_mean;
-    let h = (svv - sv * sv / n - svu * svu / suu).max(0.0);
-    let out = Reduced { a, c, cost: 0.5 * sr2, g: svr, h };
+    let out = Reduced { a, c, cost: 0.5 * sr2, g: -a * swr, h };
     (out.cost.is_finite() && a.is_finite() && c.is_finite()).then_some(out)
 }
 
@@ -206,30 +279,55 @@ fn reduced(ln_x: &[f64], y: &[f64], yc: &[f64], ln_x_mid: f64, b: f64, u: &mut [
 /// search over b alone (the solver's step control and ftol/xtol/gtol tests, in one dimension)
 /// finds the minimum. Only b's bounds are applied. Returns `None` when the start is degenerate
 /// (x^(−b) constant over the data); the caller then uses the general solver.
+///
+/// `sx` holds the points ([`SeparableX`]), `y` one value per point; `scratch` is reused.
 pub fn separable_fit(
-    ln_x: &[f64],
+    sx: &SeparableX,
     y: &[f64],
     b0: f64,
     opts: &LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
+    scratch: &mut SeparableScratch,
+) -> Result<Option<SeparableReport>> {
+    if y.len() != sx.len() {
+        return Err(Error::LengthMismatch {
+            name: "y",
+            got: y.len(),
+            expected: sx.len(),
+            why: "one per point",
+        });
+    }
+    separable_fit_impl(sx, y, b0, opts, stop, scratch)
+}
+
+#[inline(always)]
+fn separable_fit_impl(
+    sx: &SeparableX,
+    y: &[f64],
+    b0: f64,
+    opts: &LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+    scratch: &mut SeparableScratch,
 ) -> Result<Option<SeparableReport>> {
     let (lo, hi) = (opts.lower[1], opts.upper[1]);
     let n = y.len() as f64;
     let y_mean = y.iter().sum::<f64>() / n;
-    let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
-    let ln_x_mid = ln_x.iter().sum::<f64>() / n;
-    let mut u = vec![0.0; y.len()];
+    let SeparableScratch { yc, u } = scratch;
+    yc.clear();
+    yc.extend(y.iter().map(|v| v - y_mean));
+    u.resize(y.len(), 0.0);
     let mut b = b0.clamp(lo, hi);
-    let Some(mut cur) = reduced(ln_x, y, &yc, ln_x_mid, b, &mut u) else { return Ok(None) };
+    let Some(mut cur) = reduced(sx, yc, y_mean, b, u) else { return Ok(None) };
     let mut n_evals = 1;
     let finish = |b: f64, r: Reduced, status, n_evals| SeparableReport {
-        params: [r.a, b, r.c],
+        // a = a'·e^(b·m): u = x^(−b)·e^(b·m).
+        params: [r.a * (b * sx.mid).exp(), b, r.c],
         cost: r.cost,
         status,
         n_evals,
     };
     let mut scale = if cur.h > 0.0 { cur.h.sqrt() } else { 1.0 };
-    let mut mu = 1e-3 * cur.h.max(f64::MIN_POSITIVE);
+    let mut mu = 1e-3;
     let mut nu = 2.0;
     loop {
         if stop() {
@@ -258,7 +356,7 @@ pub fn separable_fit(
             if n_evals >= opts.max_evals {
                 return Ok(Some(finish(b, cur, Status::MaxEvals, n_evals)));
             }
-            let trial = reduced(ln_x, y, &yc, ln_x_mid, b_new, &mut u);
+            let trial = reduced(sx, yc, y_mean, b_new, u);
             n_evals += 1;
             let trial_cost = trial.map_or(f64::INFINITY, |t| t.cost);
             let actual = cur.cost - trial_cost;
@@ -274,9 +372,11 @@ pub fn separable_fit(
                 }
                 break;
             }
+            // MINPACK's test |actual| ≤ ftol: a trial within rounding of the current cost (either
+            // side) when the model predicts no more than ftol ends the search at the current point
+            // (without it, a gradient at the rounding floor keeps raising μ in vain).
             if trial_cost.is_finite()
-                && actual >= 0.0
-                && actual <= opts.ftol * cur.cost
+                && actual.abs() <= opts.ftol * cur.cost
                 && predicted >= 0.0
                 && predicted <= opts.ftol * cur.cost
             {
@@ -375,9 +475,11 @@ mod tests {
     fn separable_matches_the_general_solver() {
         let (x, y) = data();
         let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+        let sx = SeparableX::new(&ln_x);
+        let mut scratch = SeparableScratch::default();
         let opts = LmOptions::new(3);
         for b0 in [0.05, 0.4, 1.5] {
-            let sep = separable_fit(&ln_x, &y, b0, &opts, &|| false).unwrap().unwrap();
+            let sep = separable_fit(&sx, &y, b0, &opts, &|| false, &mut scratch).unwrap().unwrap();
             assert!(sep.status.success(), "{:?}", sep.status);
             let full = fit(&x, &y, None, Space::Linear, &[vec![1.0, b0, 0.0]], &opts, &|| false).unwrap();
             for j in 0..3 {
@@ -390,7 +492,7 @@ mod tests {
         // A constant x^(−b) (b = 0 pinned by the bounds) is degenerate: the caller falls back.
         let mut pinned = LmOptions::new(3);
         pinned.upper[1] = 0.0;
-        assert!(separable_fit(&ln_x, &y, 0.5, &pinned, &|| false).unwrap().is_none());
+        assert!(separable_fit(&sx, &y, 0.5, &pinned, &|| false, &mut scratch).unwrap().is_none());
         assert!(separable_applicable(Space::Linear, &opts));
         assert!(!separable_applicable(Space::Log, &opts));
     }
