@@ -140,7 +140,8 @@ pub struct SeparableReport {
     pub cost: f64,
     /// Termination reason, with the meanings of [`crate::lm::Status`] for the search over b.
     pub status: Status,
-    /// Evaluations of the reduced problem (one exponential per point each).
+    /// Evaluations of the reduced problem (one exponential, or one short Taylor series, per point
+    /// each).
     pub n_evals: usize,
 }
 
@@ -159,13 +160,17 @@ pub fn separable_applicable(space: Space, opts: &LmOptions) -> bool {
 pub struct SeparableX {
     lxc: Vec<f64>,
     mid: f64,
+    /// max |log x − m|.
+    max_abs: f64,
 }
 
 impl SeparableX {
     /// From log x of the points (finite).
     pub fn new(ln_x: &[f64]) -> Self {
         let mid = ln_x.iter().sum::<f64>() / ln_x.len().max(1) as f64;
-        Self { lxc: ln_x.iter().map(|v| v - mid).collect(), mid }
+        let lxc: Vec<f64> = ln_x.iter().map(|v| v - mid).collect();
+        let max_abs = lxc.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        Self { lxc, mid, max_abs }
     }
 
     /// Number of points.
@@ -183,18 +188,67 @@ impl SeparableX {
 #[derive(Debug, Clone, Default)]
 pub struct SeparableScratch {
     yc: Vec<f64>,
-    u: Vec<f64>,
+    powers: Powers,
 }
 
-/// The reduced problem at one b: the optimal (a, c), the cost, and Kaufman's gradient and
-/// Gauss–Newton curvature with respect to b.
+/// Largest |(b − b₀)·(log x − m)| for which [`Powers`] uses the Taylor series (degree 7: the
+/// remainder is below 1e-19, far under an ulp).
+const TAYLOR_RANGE: f64 = 1.0 / 64.0;
+
+/// u = exp(−b·(log x − m)) at the b of a search: by [`crate::fastmath::exp_slice`] at a base b₀,
+/// and close to it (the small late steps of the search) as u(b₀)·exp(−(b − b₀)·(log x − m)) with
+/// a short Taylor series for the second factor — no division, no range check, within a few
+/// ulps of the direct exponential.
+#[derive(Debug, Clone, Default)]
+struct Powers {
+    base_b: f64,
+    base: Vec<f64>,
+    near: Vec<f64>,
+}
+
+impl Powers {
+    /// Forget the base (a new fit on `n` points).
+    fn reset(&mut self, n: usize) {
+        self.base_b = f64::NAN;
+        self.base.resize(n, 0.0);
+        self.near.resize(n, 0.0);
+    }
+
+    /// u at `b`.
+    #[inline(always)]
+    fn at(&mut self, sx: &SeparableX, b: f64) -> &[f64] {
+        let step = b - self.base_b;
+        if step.abs() * sx.max_abs <= TAYLOR_RANGE {
+            const C: [f64; 8] =
+                [1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
+            for ((o, &ub), &l) in self.near.iter_mut().zip(&self.base).zip(&sx.lxc) {
+                let t = -step * l;
+                let e = C[0]
+                    + t * (C[1] + t * (C[2] + t * (C[3] + t * (C[4] + t * (C[5] + t * (C[6] + t * C[7]))))));
+                *o = ub * e;
+            }
+            &self.near
+        } else {
+            crate::fastmath::exp_slice(-b, &sx.lxc, &mut self.base);
+            self.base_b = b;
+            &self.base
+        }
+    }
+}
+
+/// The reduced problem at one b: the optimal (a, c), the cost, its derivative and its
+/// curvatures (Gauss–Newton and exact) with respect to b.
 #[derive(Debug, Clone, Copy)]
 struct Reduced {
     a: f64,
     c: f64,
     cost: f64,
+    /// d cost / db.
     g: f64,
+    /// Gauss–Newton curvature (Kaufman): |v⊥|², never negative.
     h: f64,
+    /// The exact second derivative d² cost / db² (may be negative far from a minimum).
+    h_exact: f64,
 }
 
 /// Lanes of the sums of [`reduced`]: independent partial sums that the compiler keeps in one
@@ -206,13 +260,13 @@ fn lane_sum(s: [f64; LANES]) -> f64 {
     s[0] + s[1]
 }
 
-/// The reduced problem at exponent `b`. `yc` is y minus its mean `y_mean`; `u` is scratch for
-/// exp(−b·(log x − m)).
+/// The reduced problem at exponent `b`. `yc` is y minus its mean `y_mean`; `powers` gives
+/// u = exp(−b·(log x − m)).
 #[inline(always)]
-fn reduced(sx: &SeparableX, yc: &[f64], y_mean: f64, b: f64, u: &mut [f64]) -> Option<Reduced> {
+fn reduced(sx: &SeparableX, yc: &[f64], y_mean: f64, b: f64, powers: &mut Powers) -> Option<Reduced> {
     let lxc = &sx.lxc;
     let n = yc.len() as f64;
-    crate::fastmath::exp_slice(-b, lxc, u);
+    let u = powers.at(sx, b);
     // Pass 1: the centred normal equations of y ≈ a'·u + c (accumulated around u = 1, the
     // geometric mean, so that Σ(u − ū)² = Σ(u − 1)² − (Σ(u − 1))²/n does not cancel), and the
     // sums of w = (log x − m)·u for the curvature.
@@ -249,28 +303,36 @@ fn reduced(sx: &SeparableX, yc: &[f64], y_mean: f64, b: f64, u: &mut [f64]) -> O
     }
     // (a', c) by least squares in the orthogonal basis {1, u − ū}.
     let a = suy / suu;
-    // Pass 2: the residual r and Σ w·r. Kaufman's Jacobian of the projected residual is
-    // v = ∂r/∂b at fixed (a', c) = −a'·w plus a multiple of u, with its part in span{1, u}
-    // removed; r is orthogonal to that span, so the gradient is −a'·Σ w·r.
-    let [mut sr2, mut swr] = [[0.0; LANES]; 2];
+    // Pass 2: the residual r, Σ w·r and Σ (log x − m)·w·r. Kaufman's Jacobian of the projected
+    // residual is v = ∂r/∂b at fixed (a', c) = −a'·w plus a multiple of u, with its part in
+    // span{1, u} removed; r is orthogonal to that span, so the gradient is −a'·Σ w·r.
+    let [mut sr2, mut swr, mut slwr] = [[0.0; LANES]; 3];
     for ((u4, l4), y4) in u.chunks_exact(LANES).zip(lxc.chunks_exact(LANES)).zip(yc.chunks_exact(LANES)) {
         for k in 0..LANES {
             let r = a * (u4[k] - u_mean) - y4[k];
+            let wr = l4[k] * u4[k] * r;
             sr2[k] += r * r;
-            swr[k] += l4[k] * u4[k] * r;
+            swr[k] += wr;
+            slwr[k] += l4[k] * wr;
         }
     }
     for ((&ui, &li), &yi) in ur.iter().zip(lr).zip(yr) {
         let r = a * (ui - u_mean) - yi;
+        let wr = li * ui * r;
         sr2[0] += r * r;
-        swr[0] += li * ui * r;
+        swr[0] += wr;
+        slwr[0] += li * wr;
     }
-    let (sr2, swr) = (lane_sum(sr2), lane_sum(swr));
+    let [sr2, swr, slwr] = [sr2, swr, slwr].map(lane_sum);
     // |v⊥|² = a'²·(Σw² − (Σw)²/n − (Σ w·(u − ū))²/Σ(u − ū)²).
     let swu = swd - sw * s1 / n;
     let h = (a * a * (sww - sw * sw / n - swu * swu / suu)).max(0.0);
+    // The exact second derivative of ½|r(b)|² (a' and c follow b; u' = −w, w' = −(log x − m)·w):
+    // h − Σw·r·(2a'·Σw(u − ū) + Σw·r)/Σ(u − ū)² + a'·Σ(log x − m)·w·r; it equals h plus the
+    // residual term a'·Σ(log x − m)·w·r at a stationary point.
+    let h_exact = h - swr * (2.0 * a * swu + swr) / suu + a * slwr;
     let c = y_mean - a * u_mean;
-    let out = Reduced { a, c, cost: 0.5 * sr2, g: -a * swr, h };
+    let out = Reduced { a, c, cost: 0.5 * sr2, g: -a * swr, h, h_exact };
     (out.cost.is_finite() && a.is_finite() && c.is_finite()).then_some(out)
 }
 
@@ -281,6 +343,13 @@ fn reduced(sx: &SeparableX, yc: &[f64], y_mean: f64, b: f64, u: &mut [f64]) -> O
 /// (x^(−b) constant over the data); the caller then uses the general solver.
 ///
 /// `sx` holds the points ([`SeparableX`]), `y` one value per point; `scratch` is reused.
+///
+/// The step uses the exact second derivative of the reduced cost where it is positive (and not
+/// far below the Gauss–Newton curvature), so convergence is quadratic even with large residuals;
+/// damping is dropped after a step that the quadratic model predicted well (ratio > 0.75) and
+/// restored on a rejected step. The termination tests are MINPACK's: gtol on the cosine between
+/// the residual and its derivative, xtol on the step, ftol on both the actual (in absolute value)
+/// and the predicted relative reductions.
 pub fn separable_fit(
     sx: &SeparableX,
     y: &[f64],
@@ -312,12 +381,12 @@ fn separable_fit_impl(
     let (lo, hi) = (opts.lower[1], opts.upper[1]);
     let n = y.len() as f64;
     let y_mean = y.iter().sum::<f64>() / n;
-    let SeparableScratch { yc, u } = scratch;
+    let SeparableScratch { yc, powers } = scratch;
     yc.clear();
     yc.extend(y.iter().map(|v| v - y_mean));
-    u.resize(y.len(), 0.0);
+    powers.reset(y.len());
     let mut b = b0.clamp(lo, hi);
-    let Some(mut cur) = reduced(sx, yc, y_mean, b, u) else { return Ok(None) };
+    let Some(mut cur) = reduced(sx, yc, y_mean, b, powers) else { return Ok(None) };
     let mut n_evals = 1;
     let finish = |b: f64, r: Reduced, status, n_evals| SeparableReport {
         // a = a'·e^(b·m): u = x^(−b)·e^(b·m).
@@ -342,21 +411,24 @@ fn separable_fit_impl(
         if gnorm <= opts.gtol {
             return Ok(Some(finish(b, cur, Status::Gtol, n_evals)));
         }
+        // Newton's curvature where it is positive (quadratic convergence whatever the size of the
+        // residuals), Gauss–Newton's otherwise.
+        let curv = if cur.h_exact > 0.1 * cur.h { cur.h_exact } else { cur.h };
         loop {
-            let denom = cur.h + mu * scale * scale;
+            let denom = curv + mu * scale * scale;
             if !(denom > 0.0) || !denom.is_finite() {
                 return Ok(Some(finish(b, cur, Status::Stalled, n_evals)));
             }
             let b_new = (b - cur.g / denom).clamp(lo, hi);
             let delta = b_new - b;
-            let predicted = -(cur.g * delta + 0.5 * cur.h * delta * delta);
+            let predicted = -(cur.g * delta + 0.5 * curv * delta * delta);
             if (delta * scale).abs() <= opts.xtol * ((b * scale).abs() + opts.xtol) {
                 return Ok(Some(finish(b, cur, Status::Xtol, n_evals)));
             }
             if n_evals >= opts.max_evals {
                 return Ok(Some(finish(b, cur, Status::MaxEvals, n_evals)));
             }
-            let trial = reduced(sx, yc, y_mean, b_new, u);
+            let trial = reduced(sx, yc, y_mean, b_new, powers);
             n_evals += 1;
             let trial_cost = trial.map_or(f64::INFINITY, |t| t.cost);
             let actual = cur.cost - trial_cost;
@@ -366,6 +438,10 @@ fn separable_fit_impl(
                 b = b_new;
                 cur = t;
                 mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));
+                if ratio > 0.75 {
+                    // The quadratic model was right: undamped Newton steps from here on.
+                    mu = 0.0;
+                }
                 nu = 2.0;
                 if ftol_met {
                     return Ok(Some(finish(b, cur, Status::Ftol, n_evals)));
@@ -382,7 +458,7 @@ fn separable_fit_impl(
             {
                 return Ok(Some(finish(b, cur, Status::Ftol, n_evals)));
             }
-            mu *= nu;
+            mu = if mu > 0.0 { mu * nu } else { 1e-3 };
             nu *= 2.0;
             if !mu.is_finite() || mu > 1e300 {
                 return Ok(Some(finish(b, cur, Status::Stalled, n_evals)));
@@ -495,6 +571,67 @@ mod tests {
         assert!(separable_fit(&sx, &y, 0.5, &pinned, &|| false, &mut scratch).unwrap().is_none());
         assert!(separable_applicable(Space::Linear, &opts));
         assert!(!separable_applicable(Space::Log, &opts));
+    }
+
+    #[test]
+    fn reduced_derivatives_match_finite_differences() {
+        let (x, y) = data();
+        let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+        let sx = SeparableX::new(&ln_x);
+        let y_mean = y.iter().sum::<f64>() / y.len() as f64;
+        let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        let mut powers = Powers::default();
+        let mut at = |b: f64| {
+            powers.reset(y.len());
+            reduced(&sx, &yc, y_mean, b, &mut powers).unwrap()
+        };
+        // Far from the minimum (b = 0.4 is the truth), where the exact and Gauss–Newton
+        // curvatures differ, and at it.
+        for b in [0.15, 0.4, 0.9] {
+            let e = 1e-5;
+            let (lo, mid, hi) = (at(b - e), at(b), at(b + e));
+            let g_fd = (hi.cost - lo.cost) / (2.0 * e);
+            let h_fd = (hi.g - lo.g) / (2.0 * e);
+            // Central differences are good to about h·e² here.
+            let fd_err = mid.h * e * e;
+            assert!((mid.g - g_fd).abs() <= 1e-6 * mid.g.abs() + fd_err, "b {b}: g {} vs {g_fd}", mid.g);
+            assert!((mid.h_exact - h_fd).abs() <= 1e-6 * h_fd.abs(), "b {b}: h {} vs {h_fd}", mid.h_exact);
+            // The model at (a, b, c) reproduces the cost.
+            let q = [mid.a * (b * sx.mid).exp(), b, mid.c];
+            let p = predict(&x, &q).unwrap();
+            let cost: f64 = 0.5 * p.iter().zip(&y).map(|(p, y)| (p - y).powi(2)).sum::<f64>();
+            assert!((cost - mid.cost).abs() <= 1e-9 * cost, "{cost} vs {}", mid.cost);
+        }
+        // Away from the minimum the residual term matters: Gauss–Newton's curvature is not exact.
+        let far = at(0.9);
+        assert!((far.h_exact - far.h).abs() > 1e-2 * far.h, "{} {}", far.h_exact, far.h);
+    }
+
+    #[test]
+    fn taylor_powers_match_the_exponential() {
+        let ln_x: Vec<f64> = (0..64).map(|i| (10f64).ln() + i as f64 * 0.15).collect();
+        let sx = SeparableX::new(&ln_x);
+        let mut powers = Powers::default();
+        powers.reset(64);
+        let b0 = 0.37;
+        let base = powers.at(&sx, b0).to_vec();
+        for (&u, &l) in base.iter().zip(&sx.lxc) {
+            assert!((u - (-b0 * l).exp()).abs() <= 2.3e-16 * u);
+        }
+        // Steps inside the Taylor range use the base; the values stay within 4 ulps.
+        let step = 0.99 * TAYLOR_RANGE / sx.max_abs;
+        for b in [b0 + step, b0 - step, b0 + 1e-9, b0] {
+            let u = powers.at(&sx, b).to_vec();
+            assert_eq!(powers.base_b, b0);
+            for (&v, &l) in u.iter().zip(&sx.lxc) {
+                let e = (-b * l).exp();
+                assert!((v - e).abs() <= 4.0 * f64::EPSILON * e, "b {b}: {v} vs {e}");
+            }
+        }
+        // A larger step recomputes the base.
+        let b1 = b0 + 2.0 * step;
+        powers.at(&sx, b1);
+        assert_eq!(powers.base_b, b1);
     }
 
     #[test]
