@@ -220,7 +220,7 @@ def fit_many(
         r, c = np.argwhere(valid & (ya <= 0))[0]
         raise LawfitInputError(f"y[{r}, {c}] is {float(ya[r, c])!r}; log residuals need positive values")
     n_fits = ya.shape[0]
-    counts = valid.sum(axis=1).astype(np.int64)
+    counts = np.full(n_fits, ya.shape[1], dtype=np.int64) if all_valid else valid.sum(axis=1).astype(np.int64)
     # Compact each row: valid points first (stable), padding after. Complete rows with a shared x
     # pass that one row of x (Rust computes log x once).
     if all_valid:
