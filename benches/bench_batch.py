@@ -16,8 +16,9 @@ Methods (both: ordinary least squares on y, no bounds so both solve the same unc
 
 * ``lawfit``: ``lawfit.fit_many(PowerLaw(), x=X, y=Y, starts=P0, bounds=<none>)``, default
   tolerances (ftol = xtol = 1e-12, gtol = 1e-10), rayon over fits. Its default ``method="auto"``
-  solves these least-squares rows by variable projection ((a, c) exact for each b, LM over b from
-  the start's b); ``method="lm"`` (LM on a, b, c from the full start) is timed once more.
+  solves these least-squares rows by variable projection ((a, c) exact for each b, damped Newton
+  over b from the start's b); ``method="lm"`` (LM on a, b, c from the full start) is timed once
+  more.
 * ``scipy``: ``for i: curve_fit(f, x, Y[i], p0=P0[i], jac=analytic)`` with method "lm" (MINPACK),
   default tolerances (ftol = xtol = 1.49e-8), ``maxfev`` its default. This is the strong baseline
   and the one the ratio uses; ``scipy (no jac)`` — curve_fit's default finite-difference Jacobian,

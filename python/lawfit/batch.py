@@ -168,7 +168,8 @@ def fit_many(
         ``PowerLaw`` only. ``"lm"``: Levenberg–Marquardt on (a, b, c), as :func:`lawfit.fit`.
         ``"auto"``: where the fit is ordinary least squares on the values (``robust="linear"``,
         ``space="linear"``, nothing fixed), variable projection — (a, c) solved exactly for each
-        b, Levenberg–Marquardt over b alone, with the same tolerances — which reaches the same
+        b, a damped Newton search over b alone (exact curvature, Levenberg–Marquardt safeguards
+        and MINPACK's ftol/xtol/gtol tests) — which reaches the same
         minimum in fewer, cheaper evaluations; a row whose a or c ends outside its bounds, or that
         does not converge, is refitted with ``"lm"``. Results agree with ``"lm"`` to the
         tolerances, not bit for bit.
