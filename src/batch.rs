@@ -190,8 +190,14 @@ pub enum Abscissae<'a> {
 pub enum Starts {
     /// The same starts for every task.
     Shared(Vec<Vec<f64>>),
-    /// `starts[i]` for task i.
-    PerTask(Vec<Vec<Vec<f64>>>),
+    /// `k` starts per task, row-major `n_tasks × k × p` (task i's starts are
+    /// `values[i·k·p..(i + 1)·k·p]`, one start after the other).
+    PerTask {
+        /// The start values.
+        values: Vec<f64>,
+        /// Starts per task.
+        k: usize,
+    },
     /// Data-driven starts computed per task ([`power::grid_starts`]), this many per task.
     Grid(usize),
 }
@@ -243,66 +249,114 @@ pub fn fit_power_rows(
         }
     };
     let n_rows = y.counts.len();
-    if let Starts::PerTask(s) = starts {
-        if s.len() != n_rows {
+    let p = power::N_PARAMS;
+    if let Starts::PerTask { values, k } = starts {
+        if *k == 0 {
+            return Err(Error::InvalidArgument("at least one start per fit is needed".into()));
+        }
+        if values.len() != n_rows * k * p {
             return Err(Error::LengthMismatch {
                 name: "starts",
-                got: s.len(),
-                expected: n_rows,
-                why: "one set per fit",
+                got: values.len(),
+                expected: n_rows * k * p,
+                why: "k starts of 3 values per fit",
             });
         }
     }
     let n_free = opts.fixed.iter().filter(|f| !**f).count();
     let separable = method == PowerMethod::Auto && power::separable_applicable(space, opts);
-    run(n_rows, |i| {
-        let (xi, yi) = match x {
-            Abscissae::PerRow(xr) => (xr.row(i), y.row(i)),
-            Abscissae::Shared(xs) => (xs, y.row(i)),
-        };
-        if xi.len() < n_free {
-            return Ok(TaskResult::skipped(power::N_PARAMS));
-        }
-        let model = match &shared_model {
-            Some(m) => m.clone(),
-            None => PowerLawModel::new(xi).map_err(|e| in_row(e, i))?,
-        };
-        let problem = DataProblem::new(model, yi, None, space).map_err(|e| in_row(e, i))?;
-        let grid;
-        let row_starts: &[Vec<f64>] = match starts {
-            Starts::Shared(s) => s,
-            Starts::PerTask(s) => &s[i],
-            Starts::Grid(k) => {
-                grid = power::grid_starts(xi, yi, None, *k, &opts.lower, &opts.upper);
-                if grid.is_empty() {
-                    return Ok(TaskResult::skipped(power::N_PARAMS));
+    // Centred log x once for every task when x is shared.
+    let shared_sep = match (&shared_model, separable) {
+        (Some(m), true) => Some(power::SeparableX::new(m.ln_x())),
+        _ => None,
+    };
+    (0..n_rows)
+        .into_par_iter()
+        .map_init(power::SeparableScratch::default, |scratch, i| {
+            let (xi, yi) = match x {
+                Abscissae::PerRow(xr) => (xr.row(i), y.row(i)),
+                Abscissae::Shared(xs) => (xs, y.row(i)),
+            };
+            if xi.len() < n_free {
+                return Ok(TaskResult::skipped(p));
+            }
+            // Validate the row first (x, then y), as the general problem does.
+            let own_model = match &shared_model {
+                Some(_) => None,
+                None => Some(PowerLawModel::new(xi).map_err(|e| in_row(e, i))?),
+            };
+            let model = shared_model.as_ref().or(own_model.as_ref()).expect("one of the two");
+            // Variable projection needs neither the general problem nor its copy of log x.
+            let fast = separable && yi.iter().all(|v| v.is_finite());
+            let problem = if fast {
+                None
+            } else {
+                Some(DataProblem::new(model.clone(), yi, None, space).map_err(|e| in_row(e, i))?)
+            };
+            let grid;
+            let row_starts: &[Vec<f64>] = match starts {
+                Starts::Shared(s) => s,
+                // Read from `flat` below.
+                Starts::PerTask { .. } => &[],
+                Starts::Grid(k) => {
+                    grid = power::grid_starts(xi, yi, None, *k, &opts.lower, &opts.upper);
+                    if grid.is_empty() {
+                        return Ok(TaskResult::skipped(p));
+                    }
+                    &grid
                 }
-                &grid
+            };
+            let flat = match starts {
+                Starts::PerTask { values, k } => Some(&values[i * k * p..(i + 1) * k * p]),
+                _ => None,
+            };
+            if fast {
+                let own;
+                let sx = match &shared_sep {
+                    Some(sx) => sx,
+                    None => {
+                        own = power::SeparableX::new(model.ln_x());
+                        &own
+                    }
+                };
+                let done = match flat {
+                    Some(f) => separable_row(sx, yi, f.chunks_exact(p).map(|q| q[1]), opts, stop, scratch)?,
+                    None => separable_row(sx, yi, row_starts.iter().map(|q| q[1]), opts, stop, scratch)?,
+                };
+                if let Some(done) = done {
+                    return Ok(done);
+                }
             }
-        };
-        if separable {
-            if let Some(done) = separable_row(problem.model.ln_x(), yi, row_starts, opts, stop)? {
-                return Ok(done);
+            let problem = match problem {
+                Some(pr) => pr,
+                None => DataProblem::new(model.clone(), yi, None, space).map_err(|e| in_row(e, i))?,
+            };
+            match flat {
+                Some(f) => {
+                    let own: Vec<Vec<f64>> = f.chunks_exact(p).map(<[f64]>::to_vec).collect();
+                    multistart_seq(&problem, &own, opts, stop)
+                }
+                None => multistart_seq(&problem, row_starts, opts, stop),
             }
-        }
-        multistart_seq(&problem, row_starts, opts, stop)
-    })
+        })
+        .collect()
 }
 
 /// Variable projection from the b of every start; the lowest cost wins. `None` when it does not
 /// apply to this row (degenerate starts, no convergence, or a or c outside their bounds), so that
 /// the caller runs the general solver.
 fn separable_row(
-    ln_x: &[f64],
+    sx: &power::SeparableX,
     y: &[f64],
-    starts: &[Vec<f64>],
+    b0s: impl Iterator<Item = f64>,
     opts: &LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
+    scratch: &mut power::SeparableScratch,
 ) -> Result<Option<TaskResult>> {
     let mut best: Option<power::SeparableReport> = None;
     let (mut n_evals, mut n_converged) = (0, 0);
-    for x0 in starts {
-        let Some(rep) = power::separable_fit(ln_x, y, x0[1], opts, stop)? else { return Ok(None) };
+    for b0 in b0s {
+        let Some(rep) = power::separable_fit(sx, y, b0, opts, stop, scratch)? else { return Ok(None) };
         n_evals += rep.n_evals;
         n_converged += usize::from(rep.status.success());
         if best.as_ref().is_none_or(|b| rep.cost < b.cost) {

@@ -1172,9 +1172,13 @@ fn fit_many_power_law<'py>(
         )));
     }
     let starts = match (starts, shared_starts) {
-        (Some(s), None) => Starts::PerTask(
-            s.as_array().outer_iter().map(|m| m.rows().into_iter().map(|r| r.to_vec()).collect()).collect(),
-        ),
+        (Some(s), None) => {
+            let (_, k, p) = s.as_array().dim();
+            if p != power::N_PARAMS {
+                return Err(LawfitInputError::new_err(format!("starts must have 3 values each, got {p}")));
+            }
+            Starts::PerTask { values: s.as_array().iter().copied().collect(), k }
+        }
         (None, Some(s)) => Starts::Shared(starts_of(&s)),
         (None, None) => Starts::Grid(grid_keep),
         (Some(_), Some(_)) => {

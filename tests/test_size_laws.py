@@ -252,6 +252,36 @@ def test_power_law_matches_curve_fit():
     np.testing.assert_allclose(fit.predict(x), power_law(x, *popt), rtol=1e-7)
 
 
+def test_power_law_bootstrap_is_reproducible_and_thread_count_independent():
+    x, y = _power_data(3, 40, noise=5e-3)
+    fit = lf.fit(lf.PowerLaw(), x=x, y=y)
+    boot = fit.bootstrap(200, seed=5)
+    assert boot.n_success >= 195
+    again = fit.bootstrap(200, seed=5)
+    for k in "abc":
+        np.testing.assert_array_equal(boot.params[k], again.params[k])
+    other = fit.bootstrap(200, seed=6)
+    assert not np.array_equal(other.params["b"], boot.params["b"])
+    # The bootstrap's spread is the sampling spread of b: compare with curve_fit's standard error.
+    assert 0.5 < boot.stderr["b"] / math.sqrt(fit.cov[1, 1]) < 2.0
+    # Bit-identical whatever the number of threads (bootstrap replicates and fit_many rows alike).
+    code = (
+        "import sys; sys.path.insert(0, 'tests');"
+        "import numpy as np, lawfit as lf; from test_size_laws import _power_data;"
+        "x, y = _power_data(3, 40, noise=5e-3);"
+        "b = lf.fit(lf.PowerLaw(), x=x, y=y).bootstrap(64, seed=5);"
+        "Y = y * (1 + 2e-3 * np.random.default_rng(0).standard_normal((300, 40)));"
+        "m = lf.fit_many(lf.PowerLaw(), x=x, y=Y);"
+        "print([v.hex() for v in b.params['b']], [v.hex() for k in 'abc' for v in m.params[k]])"
+    )
+    outs = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "RAYON_NUM_THREADS": threads}
+        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                   check=True, cwd=Path(__file__).resolve().parents[1]).stdout)
+    assert outs[0] == outs[1] and outs[0].strip()
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), a=st.floats(0.5, 10), b=st.floats(0.1, 1.2), c=st.floats(0.0, 2.0),
        noise=st.sampled_from([1e-4, 3e-3, 2e-2]))

@@ -168,7 +168,8 @@ def fit_many(
         ``PowerLaw`` only. ``"lm"``: Levenberg–Marquardt on (a, b, c), as :func:`lawfit.fit`.
         ``"auto"``: where the fit is ordinary least squares on the values (``robust="linear"``,
         ``space="linear"``, nothing fixed), variable projection — (a, c) solved exactly for each
-        b, Levenberg–Marquardt over b alone, with the same tolerances — which reaches the same
+        b, a damped Newton search over b alone (exact curvature, Levenberg–Marquardt safeguards
+        and MINPACK's ftol/xtol/gtol tests) — which reaches the same
         minimum in fewer, cheaper evaluations; a row whose a or c ends outside its bounds, or that
         does not converge, is refitted with ``"lm"``. Results agree with ``"lm"`` to the
         tolerances, not bit for bit.
@@ -220,7 +221,7 @@ def fit_many(
         r, c = np.argwhere(valid & (ya <= 0))[0]
         raise LawfitInputError(f"y[{r}, {c}] is {float(ya[r, c])!r}; log residuals need positive values")
     n_fits = ya.shape[0]
-    counts = valid.sum(axis=1).astype(np.int64)
+    counts = np.full(n_fits, ya.shape[1], dtype=np.int64) if all_valid else valid.sum(axis=1).astype(np.int64)
     # Compact each row: valid points first (stable), padding after. Complete rows with a shared x
     # pass that one row of x (Rust computes log x once).
     if all_valid:

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::lm::{self, LmOptions, MultiStartReport, Status};
 use crate::problem::{DataProblem, Model, Space};
 use crate::robust::RobustLoss;
+use std::sync::Arc;
 
 /// Number of parameters of the law.
 pub const N_PARAMS: usize = 3;
@@ -19,10 +20,11 @@ pub const N_PARAMS: usize = 3;
 /// Exponents b of the variable-projection grid of [`grid_starts`].
 pub const B_GRID: [f64; 12] = [0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5, 2.0, 3.0];
 
-/// The power law at data points x (stored as log x).
+/// The power law at data points x (stored as log x, shared by clones: a batch of fits on the
+/// same x clones one model per fit).
 #[derive(Debug, Clone)]
 pub struct PowerLawModel {
-    ln_x: Vec<f64>,
+    ln_x: Arc<[f64]>,
 }
 
 impl PowerLawModel {
@@ -138,7 +140,8 @@ pub struct SeparableReport {
     pub cost: f64,
     /// Termination reason, with the meanings of [`crate::lm::Status`] for the search over b.
     pub status: Status,
-    /// Evaluations of the reduced problem (one exponential per point each).
+    /// Evaluations of the reduced problem (one exponential, or one short Taylor series, per point
+    /// each).
     pub n_evals: usize,
 }
 
@@ -148,56 +151,188 @@ pub fn separable_applicable(space: Space, opts: &LmOptions) -> bool {
     space == Space::Linear && opts.loss == RobustLoss::Linear && !opts.fixed.iter().any(|f| *f)
 }
 
-/// The reduced problem at one b: the optimal (a, c), the cost, and Kaufman's gradient and
-/// Gauss–Newton curvature with respect to b.
+/// Abscissae prepared once for [`separable_fit`] and shared by every fit on the same points:
+/// log x centred on its mean.
+///
+/// Working with u = exp(−b·(log x − m)) = x^(−b)·e^(b·m) instead of x^(−b) keeps u near 1 (the
+/// shift of the centred sums needs no extra exponential) and the exponent arguments small.
+#[derive(Debug, Clone)]
+pub struct SeparableX {
+    lxc: Vec<f64>,
+    mid: f64,
+    /// max |log x − m|.
+    max_abs: f64,
+}
+
+impl SeparableX {
+    /// From log x of the points (finite).
+    pub fn new(ln_x: &[f64]) -> Self {
+        let mid = ln_x.iter().sum::<f64>() / ln_x.len().max(1) as f64;
+        let lxc: Vec<f64> = ln_x.iter().map(|v| v - mid).collect();
+        let max_abs = lxc.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        Self { lxc, mid, max_abs }
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.lxc.len()
+    }
+
+    /// Whether there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.lxc.is_empty()
+    }
+}
+
+/// Scratch space of [`separable_fit`] (y centred, x^(−b)), reused from fit to fit.
+#[derive(Debug, Clone, Default)]
+pub struct SeparableScratch {
+    yc: Vec<f64>,
+    powers: Powers,
+}
+
+/// Largest |(b − b₀)·(log x − m)| for which [`Powers`] uses the Taylor series (degree 7: the
+/// remainder is below 1e-19, far under an ulp).
+const TAYLOR_RANGE: f64 = 1.0 / 64.0;
+
+/// u = exp(−b·(log x − m)) at the b of a search: by [`crate::fastmath::exp_slice`] at a base b₀,
+/// and close to it (the small late steps of the search) as u(b₀)·exp(−(b − b₀)·(log x − m)) with
+/// a short Taylor series for the second factor — no division, no range check, within a few
+/// ulps of the direct exponential.
+#[derive(Debug, Clone, Default)]
+struct Powers {
+    base_b: f64,
+    base: Vec<f64>,
+    near: Vec<f64>,
+}
+
+impl Powers {
+    /// Forget the base (a new fit on `n` points).
+    fn reset(&mut self, n: usize) {
+        self.base_b = f64::NAN;
+        self.base.resize(n, 0.0);
+        self.near.resize(n, 0.0);
+    }
+
+    /// u at `b`.
+    #[inline(always)]
+    fn at(&mut self, sx: &SeparableX, b: f64) -> &[f64] {
+        let step = b - self.base_b;
+        if step.abs() * sx.max_abs <= TAYLOR_RANGE {
+            const C: [f64; 8] =
+                [1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0];
+            for ((o, &ub), &l) in self.near.iter_mut().zip(&self.base).zip(&sx.lxc) {
+                let t = -step * l;
+                let e = C[0]
+                    + t * (C[1] + t * (C[2] + t * (C[3] + t * (C[4] + t * (C[5] + t * (C[6] + t * C[7]))))));
+                *o = ub * e;
+            }
+            &self.near
+        } else {
+            crate::fastmath::exp_slice(-b, &sx.lxc, &mut self.base);
+            self.base_b = b;
+            &self.base
+        }
+    }
+}
+
+/// The reduced problem at one b: the optimal (a, c), the cost, its derivative and its
+/// curvatures (Gauss–Newton and exact) with respect to b.
 #[derive(Debug, Clone, Copy)]
 struct Reduced {
     a: f64,
     c: f64,
     cost: f64,
+    /// d cost / db.
     g: f64,
+    /// Gauss–Newton curvature (Kaufman): |v⊥|², never negative.
     h: f64,
+    /// The exact second derivative d² cost / db² (may be negative far from a minimum).
+    h_exact: f64,
 }
 
-/// The reduced problem at exponent `b`. `yc` is y minus its mean, `ln_x_mid` the mean of log x;
-/// `u` is scratch for x^(−b).
-fn reduced(ln_x: &[f64], y: &[f64], yc: &[f64], ln_x_mid: f64, b: f64, u: &mut [f64]) -> Option<Reduced> {
-    let n = y.len() as f64;
-    // One pass: u = x^(−b), and the sums of the centred normal equations, accumulated around the
-    // shift k ≈ ū so that Σ(u − ū)² = Σ(u − k)² − (Σ(u − k))²/n does not cancel.
-    let k = (-b * ln_x_mid).exp();
-    crate::fastmath::exp_slice(-b, ln_x, u);
-    let (mut s1, mut s2, mut suy) = (0.0, 0.0, 0.0);
-    for (&ui, &yci) in u.iter().zip(yc) {
-        let d = ui - k;
-        s1 += d;
-        s2 += d * d;
-        suy += ui * yci; // = Σ (u − ū)(y − ȳ), as Σ yc = 0
+/// Lanes of the sums of [`reduced`]: independent partial sums that the compiler keeps in one
+/// vector register (a fixed summation order, so results do not depend on the instruction set).
+const LANES: usize = 2;
+
+#[inline(always)]
+fn lane_sum(s: [f64; LANES]) -> f64 {
+    s[0] + s[1]
+}
+
+/// The reduced problem at exponent `b`. `yc` is y minus its mean `y_mean`; `powers` gives
+/// u = exp(−b·(log x − m)).
+#[inline(always)]
+fn reduced(sx: &SeparableX, yc: &[f64], y_mean: f64, b: f64, powers: &mut Powers) -> Option<Reduced> {
+    let lxc = &sx.lxc;
+    let n = yc.len() as f64;
+    let u = powers.at(sx, b);
+    // Pass 1: the centred normal equations of y ≈ a'·u + c (accumulated around u = 1, the
+    // geometric mean, so that Σ(u − ū)² = Σ(u − 1)² − (Σ(u − 1))²/n does not cancel), and the
+    // sums of w = (log x − m)·u for the curvature.
+    let [mut s1, mut s2, mut suy, mut sw, mut sww, mut swd] = [[0.0; LANES]; 6];
+    let (uc, lc, yk) = (u.chunks_exact(LANES), lxc.chunks_exact(LANES), yc.chunks_exact(LANES));
+    let (ur, lr, yr) = (uc.remainder(), lc.remainder(), yk.remainder());
+    for ((u4, l4), y4) in uc.zip(lc).zip(yk) {
+        for k in 0..LANES {
+            let d = u4[k] - 1.0;
+            let w = l4[k] * u4[k];
+            s1[k] += d;
+            s2[k] += d * d;
+            suy[k] += u4[k] * y4[k]; // = Σ (u − ū)(y − ȳ), as Σ yc = 0
+            sw[k] += w;
+            sww[k] += w * w;
+            swd[k] += w * d;
+        }
     }
-    let u_mean = k + s1 / n;
+    for ((&ui, &li), &yi) in ur.iter().zip(lr).zip(yr) {
+        let d = ui - 1.0;
+        let w = li * ui;
+        s1[0] += d;
+        s2[0] += d * d;
+        suy[0] += ui * yi;
+        sw[0] += w;
+        sww[0] += w * w;
+        swd[0] += w * d;
+    }
+    let [s1, s2, suy, sw, sww, swd] = [s1, s2, suy, sw, sww, swd].map(lane_sum);
+    let u_mean = 1.0 + s1 / n;
     let suu = s2 - s1 * s1 / n;
-    if !(suu > 1e-24 * (s2 + k * k * n)) || !suu.is_finite() {
+    if !(suu > 1e-24 * (s2 + n)) || !suu.is_finite() {
         return None; // u is (numerically) constant: a and c are not separately identifiable
     }
-    // (a, c) by least squares in the orthogonal basis {1, u − ū}.
+    // (a', c) by least squares in the orthogonal basis {1, u − ū}.
     let a = suy / suu;
-    // Kaufman's Jacobian of the projected residual: v = ∂r/∂b at fixed (a, c), with its part in
-    // span{1, u} removed. r is orthogonal to that span, so the gradient is simply Σ v·r.
-    let (mut sr2, mut svr, mut sv, mut svv, mut svu) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for ((&ui, &lx), &yci) in u.iter().zip(ln_x).zip(yc) {
-        let du = ui - u_mean;
-        let r = a * du - yci;
-        let v = -a * lx * ui;
-        sr2 += r * r;
-        svr += v * r;
-        sv += v;
-        svv += v * v;
-        svu += v * du;
+    // Pass 2: the residual r, Σ w·r and Σ (log x − m)·w·r. Kaufman's Jacobian of the projected
+    // residual is v = ∂r/∂b at fixed (a', c) = −a'·w plus a multiple of u, with its part in
+    // span{1, u} removed; r is orthogonal to that span, so the gradient is −a'·Σ w·r.
+    let [mut sr2, mut swr, mut slwr] = [[0.0; LANES]; 3];
+    for ((u4, l4), y4) in u.chunks_exact(LANES).zip(lxc.chunks_exact(LANES)).zip(yc.chunks_exact(LANES)) {
+        for k in 0..LANES {
+            let r = a * (u4[k] - u_mean) - y4[k];
+            let wr = l4[k] * u4[k] * r;
+            sr2[k] += r * r;
+            swr[k] += wr;
+            slwr[k] += l4[k] * wr;
+        }
     }
-    let y_mean = y[0] - yc[0];
+    for ((&ui, &li), &yi) in ur.iter().zip(lr).zip(yr) {
+        let r = a * (ui - u_mean) - yi;
+        let wr = li * ui * r;
+        sr2[0] += r * r;
+        swr[0] += wr;
+        slwr[0] += li * wr;
+    }
+    let [sr2, swr, slwr] = [sr2, swr, slwr].map(lane_sum);
+    // |v⊥|² = a'²·(Σw² − (Σw)²/n − (Σ w·(u − ū))²/Σ(u − ū)²).
+    let swu = swd - sw * s1 / n;
+    let h = (a * a * (sww - sw * sw / n - swu * swu / suu)).max(0.0);
+    // The exact second derivative of ½|r(b)|² (a' and c follow b; u' = −w, w' = −(log x − m)·w):
+    // h − Σw·r·(2a'·Σw(u − ū) + Σw·r)/Σ(u − ū)² + a'·Σ(log x − m)·w·r; it equals h plus the
+    // residual term a'·Σ(log x − m)·w·r at a stationary point.
+    let h_exact = h - swr * (2.0 * a * swu + swr) / suu + a * slwr;
     let c = y_mean - a * u_mean;
-    let h = (svv - sv * sv / n - svu * svu / suu).max(0.0);
-    let out = Reduced { a, c, cost: 0.5 * sr2, g: svr, h };
+    let out = Reduced { a, c, cost: 0.5 * sr2, g: -a * swr, h, h_exact };
     (out.cost.is_finite() && a.is_finite() && c.is_finite()).then_some(out)
 }
 
@@ -206,30 +341,62 @@ fn reduced(ln_x: &[f64], y: &[f64], yc: &[f64], ln_x_mid: f64, b: f64, u: &mut [
 /// search over b alone (the solver's step control and ftol/xtol/gtol tests, in one dimension)
 /// finds the minimum. Only b's bounds are applied. Returns `None` when the start is degenerate
 /// (x^(−b) constant over the data); the caller then uses the general solver.
+///
+/// `sx` holds the points ([`SeparableX`]), `y` one value per point; `scratch` is reused.
+///
+/// The step uses the exact second derivative of the reduced cost where it is positive (and not
+/// far below the Gauss–Newton curvature), so convergence is quadratic even with large residuals;
+/// damping is dropped after a step that the quadratic model predicted well (ratio > 0.75) and
+/// restored on a rejected step. The termination tests are MINPACK's: gtol on the cosine between
+/// the residual and its derivative, xtol on the step, ftol on both the actual (in absolute value)
+/// and the predicted relative reductions.
 pub fn separable_fit(
-    ln_x: &[f64],
+    sx: &SeparableX,
     y: &[f64],
     b0: f64,
     opts: &LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
+    scratch: &mut SeparableScratch,
+) -> Result<Option<SeparableReport>> {
+    if y.len() != sx.len() {
+        return Err(Error::LengthMismatch {
+            name: "y",
+            got: y.len(),
+            expected: sx.len(),
+            why: "one per point",
+        });
+    }
+    separable_fit_impl(sx, y, b0, opts, stop, scratch)
+}
+
+#[inline(always)]
+fn separable_fit_impl(
+    sx: &SeparableX,
+    y: &[f64],
+    b0: f64,
+    opts: &LmOptions,
+    stop: &(dyn Fn() -> bool + Sync),
+    scratch: &mut SeparableScratch,
 ) -> Result<Option<SeparableReport>> {
     let (lo, hi) = (opts.lower[1], opts.upper[1]);
     let n = y.len() as f64;
     let y_mean = y.iter().sum::<f64>() / n;
-    let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
-    let ln_x_mid = ln_x.iter().sum::<f64>() / n;
-    let mut u = vec![0.0; y.len()];
+    let SeparableScratch { yc, powers } = scratch;
+    yc.clear();
+    yc.extend(y.iter().map(|v| v - y_mean));
+    powers.reset(y.len());
     let mut b = b0.clamp(lo, hi);
-    let Some(mut cur) = reduced(ln_x, y, &yc, ln_x_mid, b, &mut u) else { return Ok(None) };
+    let Some(mut cur) = reduced(sx, yc, y_mean, b, powers) else { return Ok(None) };
     let mut n_evals = 1;
     let finish = |b: f64, r: Reduced, status, n_evals| SeparableReport {
-        params: [r.a, b, r.c],
+        // a = a'·e^(b·m): u = x^(−b)·e^(b·m).
+        params: [r.a * (b * sx.mid).exp(), b, r.c],
         cost: r.cost,
         status,
         n_evals,
     };
     let mut scale = if cur.h > 0.0 { cur.h.sqrt() } else { 1.0 };
-    let mut mu = 1e-3 * cur.h.max(f64::MIN_POSITIVE);
+    let mut mu = 1e-3;
     let mut nu = 2.0;
     loop {
         if stop() {
@@ -244,21 +411,24 @@ pub fn separable_fit(
         if gnorm <= opts.gtol {
             return Ok(Some(finish(b, cur, Status::Gtol, n_evals)));
         }
+        // Newton's curvature where it is positive (quadratic convergence whatever the size of the
+        // residuals), Gauss–Newton's otherwise.
+        let curv = if cur.h_exact > 0.1 * cur.h { cur.h_exact } else { cur.h };
         loop {
-            let denom = cur.h + mu * scale * scale;
+            let denom = curv + mu * scale * scale;
             if !(denom > 0.0) || !denom.is_finite() {
                 return Ok(Some(finish(b, cur, Status::Stalled, n_evals)));
             }
             let b_new = (b - cur.g / denom).clamp(lo, hi);
             let delta = b_new - b;
-            let predicted = -(cur.g * delta + 0.5 * cur.h * delta * delta);
+            let predicted = -(cur.g * delta + 0.5 * curv * delta * delta);
             if (delta * scale).abs() <= opts.xtol * ((b * scale).abs() + opts.xtol) {
                 return Ok(Some(finish(b, cur, Status::Xtol, n_evals)));
             }
             if n_evals >= opts.max_evals {
                 return Ok(Some(finish(b, cur, Status::MaxEvals, n_evals)));
             }
-            let trial = reduced(ln_x, y, &yc, ln_x_mid, b_new, &mut u);
+            let trial = reduced(sx, yc, y_mean, b_new, powers);
             n_evals += 1;
             let trial_cost = trial.map_or(f64::INFINITY, |t| t.cost);
             let actual = cur.cost - trial_cost;
@@ -268,21 +438,27 @@ pub fn separable_fit(
                 b = b_new;
                 cur = t;
                 mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * ratio - 1.0).powi(3));
+                if ratio > 0.75 {
+                    // The quadratic model was right: undamped Newton steps from here on.
+                    mu = 0.0;
+                }
                 nu = 2.0;
                 if ftol_met {
                     return Ok(Some(finish(b, cur, Status::Ftol, n_evals)));
                 }
                 break;
             }
+            // MINPACK's test |actual| ≤ ftol: a trial within rounding of the current cost (either
+            // side) when the model predicts no more than ftol ends the search at the current point
+            // (without it, a gradient at the rounding floor keeps raising μ in vain).
             if trial_cost.is_finite()
-                && actual >= 0.0
-                && actual <= opts.ftol * cur.cost
+                && actual.abs() <= opts.ftol * cur.cost
                 && predicted >= 0.0
                 && predicted <= opts.ftol * cur.cost
             {
                 return Ok(Some(finish(b, cur, Status::Ftol, n_evals)));
             }
-            mu *= nu;
+            mu = if mu > 0.0 { mu * nu } else { 1e-3 };
             nu *= 2.0;
             if !mu.is_finite() || mu > 1e300 {
                 return Ok(Some(finish(b, cur, Status::Stalled, n_evals)));
@@ -375,10 +551,12 @@ mod tests {
     fn separable_matches_the_general_solver() {
         let (x, y) = data();
         let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+        let sx = SeparableX::new(&ln_x);
+        let mut scratch = SeparableScratch::default();
         let opts = LmOptions::new(3);
         let mut evals = (0, 0);
         for b0 in [0.05, 0.4, 1.5] {
-            let sep = separable_fit(&ln_x, &y, b0, &opts, &|| false).unwrap().unwrap();
+            let sep = separable_fit(&sx, &y, b0, &opts, &|| false, &mut scratch).unwrap().unwrap();
             assert!(sep.status.success(), "{:?}", sep.status);
             let full = fit(&x, &y, None, Space::Linear, &[vec![1.0, b0, 0.0]], &opts, &|| false).unwrap();
             for j in 0..3 {
@@ -394,9 +572,70 @@ mod tests {
         // A constant x^(−b) (b = 0 pinned by the bounds) is degenerate: the caller falls back.
         let mut pinned = LmOptions::new(3);
         pinned.upper[1] = 0.0;
-        assert!(separable_fit(&ln_x, &y, 0.5, &pinned, &|| false).unwrap().is_none());
+        assert!(separable_fit(&sx, &y, 0.5, &pinned, &|| false, &mut scratch).unwrap().is_none());
         assert!(separable_applicable(Space::Linear, &opts));
         assert!(!separable_applicable(Space::Log, &opts));
+    }
+
+    #[test]
+    fn reduced_derivatives_match_finite_differences() {
+        let (x, y) = data();
+        let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+        let sx = SeparableX::new(&ln_x);
+        let y_mean = y.iter().sum::<f64>() / y.len() as f64;
+        let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        let mut powers = Powers::default();
+        let mut at = |b: f64| {
+            powers.reset(y.len());
+            reduced(&sx, &yc, y_mean, b, &mut powers).unwrap()
+        };
+        // Far from the minimum (b = 0.4 is the truth), where the exact and Gauss–Newton
+        // curvatures differ, and at it.
+        for b in [0.15, 0.4, 0.9] {
+            let e = 1e-5;
+            let (lo, mid, hi) = (at(b - e), at(b), at(b + e));
+            let g_fd = (hi.cost - lo.cost) / (2.0 * e);
+            let h_fd = (hi.g - lo.g) / (2.0 * e);
+            // Central differences are good to about h·e² here.
+            let fd_err = mid.h * e * e;
+            assert!((mid.g - g_fd).abs() <= 1e-6 * mid.g.abs() + fd_err, "b {b}: g {} vs {g_fd}", mid.g);
+            assert!((mid.h_exact - h_fd).abs() <= 1e-6 * h_fd.abs(), "b {b}: h {} vs {h_fd}", mid.h_exact);
+            // The model at (a, b, c) reproduces the cost.
+            let q = [mid.a * (b * sx.mid).exp(), b, mid.c];
+            let p = predict(&x, &q).unwrap();
+            let cost: f64 = 0.5 * p.iter().zip(&y).map(|(p, y)| (p - y).powi(2)).sum::<f64>();
+            assert!((cost - mid.cost).abs() <= 1e-9 * cost, "{cost} vs {}", mid.cost);
+        }
+        // Away from the minimum the residual term matters: Gauss–Newton's curvature is not exact.
+        let far = at(0.9);
+        assert!((far.h_exact - far.h).abs() > 1e-2 * far.h, "{} {}", far.h_exact, far.h);
+    }
+
+    #[test]
+    fn taylor_powers_match_the_exponential() {
+        let ln_x: Vec<f64> = (0..64).map(|i| (10f64).ln() + i as f64 * 0.15).collect();
+        let sx = SeparableX::new(&ln_x);
+        let mut powers = Powers::default();
+        powers.reset(64);
+        let b0 = 0.37;
+        let base = powers.at(&sx, b0).to_vec();
+        for (&u, &l) in base.iter().zip(&sx.lxc) {
+            assert!((u - (-b0 * l).exp()).abs() <= 2.3e-16 * u);
+        }
+        // Steps inside the Taylor range use the base; the values stay within 4 ulps.
+        let step = 0.99 * TAYLOR_RANGE / sx.max_abs;
+        for b in [b0 + step, b0 - step, b0 + 1e-9, b0] {
+            let u = powers.at(&sx, b).to_vec();
+            assert_eq!(powers.base_b, b0);
+            for (&v, &l) in u.iter().zip(&sx.lxc) {
+                let e = (-b * l).exp();
+                assert!((v - e).abs() <= 4.0 * f64::EPSILON * e, "b {b}: {v} vs {e}");
+            }
+        }
+        // A larger step recomputes the base.
+        let b1 = b0 + 2.0 * step;
+        powers.at(&sx, b1);
+        assert_eq!(powers.base_b, b1);
     }
 
     #[test]
