@@ -29,7 +29,8 @@ Objectives are on one scale: scipy's ``res.cost`` = Σ Huber_δ(r) (= 0.5·δ²�
 lawfit's ``fit.metrics["cost"]``; each child also re-evaluates that sum with numpy at its own
 solution, as an independent check.
 
-Peak memory: ``getrusage(RUSAGE_SELF).ru_maxrss`` of the child. The child also records its RSS after
+Peak memory: the child's VmHWM (``/proc/self/status``; ``ru_maxrss`` would include the parent's
+peak, which survives fork + exec). The child also records its RSS after
 loading the data (the baseline); it then resets the kernel's high-water mark
 (``/proc/self/clear_refs``), so the peak during the fit is measured on its own. The reported peak is
 max(peak while loading, peak during the fit), i.e. nothing is subtracted.
@@ -140,6 +141,12 @@ def rss_now_kib() -> int:
 
 
 def maxrss_kib() -> int:
+    """Peak RSS of this process image (VmHWM). Not ``ru_maxrss``: that survives fork + exec, so
+    a child would report its parent's peak, and it keeps the peaks of exited threads."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
