@@ -445,12 +445,12 @@ pub fn ds2_ddecay_into(lr: &[f64], opts: &AreaOptions, out: &mut [f64]) -> Resul
     Ok(())
 }
 
-/// A momentum below 1e-250 in magnitude is set to 0: over long constant-LR stretches λ^k·m
-/// decays into subnormal numbers, whose arithmetic costs ~100 cycles per operation, while its
-/// effect on S2 (≤ 1e-250/(1 − λ)) is far below rounding.
+/// A momentum below `floor` in magnitude is set to 0. Over long constant-LR stretches λ^k·m
+/// decays into subnormal numbers, whose arithmetic costs ~100 cycles per operation; with `floor`
+/// 1e-200 times the largest LR its effect on S2 (≤ floor/(1 − λ)) is far below rounding.
 #[inline(always)]
-fn flush_tiny(m: f64) -> f64 {
-    if m.abs() < 1e-250 {
+fn flush_tiny(m: f64, floor: f64) -> f64 {
+    if m.abs() < floor {
         0.0
     } else {
         m
@@ -480,6 +480,8 @@ pub struct AreaStream<'a> {
     init: ScanState,
     /// `saved[k]`: state before step index k·STREAM_EVERY (for indices past the prefix).
     saved: Vec<ScanState>,
+    /// Momenta below this magnitude are flushed to 0 (see `flush_tiny`).
+    flush_below: f64,
 }
 
 impl<'a> AreaStream<'a> {
@@ -493,7 +495,10 @@ impl<'a> AreaStream<'a> {
         let n = lr.len();
         let (prefix_len, init) = prefix(lr, opts);
         let prefix_rate = if opts.warmup == WarmupMode::AsPeak { init.prev } else { 0.0 };
-        let mut stream = Self { lr, decay: opts.decay, prefix_len, prefix_rate, init, saved: Vec::new() };
+        let lr_max = lr.iter().fold(0.0_f64, |m, &v| m.max(v));
+        let flush_below = lr_max * 1e-200;
+        let mut stream =
+            Self { lr, decay: opts.decay, prefix_len, prefix_rate, init, saved: Vec::new(), flush_below };
         let mut saved = vec![init; n / STREAM_EVERY + 1];
         // Head: from the prefix end to the first chunk boundary at or after it, sequentially.
         let first_chunk = prefix_len.div_ceil(CHUNK);
@@ -561,7 +566,7 @@ impl<'a> AreaStream<'a> {
     /// One step of the recurrence (used only right after an odd-length prefix).
     #[inline(always)]
     fn single(&self, st: &mut ScanState, eta: f64) {
-        st.m = flush_tiny(self.decay * st.m + (st.prev - eta));
+        st.m = flush_tiny(self.decay * st.m + (st.prev - eta), self.flush_below);
         st.s2 += st.m;
         st.s1 += eta;
         st.prev = eta;
@@ -572,7 +577,7 @@ impl<'a> AreaStream<'a> {
     fn pair(&self, st: &mut ScanState, eta0: f64, eta1: f64) -> (f64, f64) {
         let (d0, d1) = (st.prev - eta0, eta0 - eta1);
         let m0 = self.decay * st.m + d0;
-        st.m = flush_tiny(self.decay * self.decay * st.m + (self.decay * d0 + d1));
+        st.m = flush_tiny(self.decay * self.decay * st.m + (self.decay * d0 + d1), self.flush_below);
         st.s1 += eta0;
         let first_s1 = st.s1;
         st.s1 += eta1;

@@ -547,4 +547,56 @@ mod tests {
         assert!(mk(vec![101]).is_err());
         assert!(mk(vec![1, 100]).is_ok());
     }
+
+    #[test]
+    fn streamed_per_step_logs_match_stored_areas() {
+        // Every step logged, as `Steps::Every` (streamed areas) and as the explicit list 1..=T
+        // (stored areas): the same points, so the same values and gradients, whatever the
+        // warmup mode, run boundaries and block alignment of the request.
+        let long = schedule(5000);
+        let short: Vec<f64> = schedule(777).iter().map(|v| v * 0.5).collect();
+        // Equal bits where S1 = 0 (`exclude` warmup: +∞ and its gradients), close elsewhere.
+        let same = |a: f64, b: f64, rtol: f64| {
+            a.to_bits() == b.to_bits() || (a - b).abs() <= rtol * b.abs().max(1.0)
+        };
+        for warmup in [WarmupMode::Actual, WarmupMode::AsPeak, WarmupMode::Exclude] {
+            let opts = AreaOptions { decay: 0.995, warmup_steps: 301, warmup };
+            let runs = |explicit: bool| -> Vec<RunSchedule<'_>> {
+                [&long[..], &short[..]]
+                    .into_iter()
+                    .map(|lr| RunSchedule {
+                        lr,
+                        steps: if explicit { Steps::Logged((1..=lr.len()).collect()) } else { Steps::Every },
+                        areas: opts,
+                    })
+                    .collect()
+            };
+            let config = MomentumConfig::default();
+            let streamed = MomentumModel::for_prediction(runs(false), config).unwrap();
+            let stored = MomentumModel::for_prediction(runs(true), config).unwrap();
+            assert!(matches!(streamed.sources[0], AreaSource::Streamed(_)));
+            assert!(matches!(stored.sources[0], AreaSource::Stored { .. }));
+            let q = [2.5, 0.4, 0.5, 3.0];
+            let n = streamed.n_points();
+            assert_eq!(n, 5000 + 777);
+            for (start, len) in [(0, n), (4990, 20), (123, 1000), (n - 5, 5)] {
+                let (mut v1, mut g1) = (vec![0.0; len], vec![0.0; len * 4]);
+                let (mut v2, mut g2) = (vec![0.0; len], vec![0.0; len * 4]);
+                streamed.eval_chunk(&q, &streamed.prepare(&q), start, &mut v1, Some(&mut g1));
+                stored.eval_chunk(&q, &stored.prepare(&q), start, &mut v2, Some(&mut g2));
+                for i in 0..len {
+                    assert!(
+                        same(v1[i], v2[i], 1e-12),
+                        "{warmup:?} point {}: {} vs {}",
+                        start + i,
+                        v1[i],
+                        v2[i]
+                    );
+                }
+                for (a, b) in g1.iter().zip(&g2) {
+                    assert!(same(*a, *b, 1e-11), "{warmup:?} gradient {a} vs {b}");
+                }
+            }
+        }
+    }
 }
