@@ -65,9 +65,12 @@ proptest! {
             stream.fill(0, &mut a, &mut b);
             let scale1 = s1.iter().fold(0.0_f64, |x, v| x.max(v.abs()));
             let scale2 = s1.iter().fold(0.0_f64, |x, v| x.max(v.abs())) + s2.iter().fold(0.0_f64, |x, v| x.max(v.abs()));
+            // The stream flushes momenta below 1e-200·max η to 0 (subnormal arithmetic is slow):
+            // an absolute error of at most T²·1e-200·max η on S2, beside rounding.
+            let flushed = (n * n) as f64 * 1e-200 * lr.iter().fold(0.0_f64, |x, &v| x.max(v));
             for i in 0..n {
                 prop_assert!((a[i] - s1[i]).abs() <= 1e-12 * scale1, "S1 at {}", i);
-                prop_assert!((b[i] - s2[i]).abs() <= 1e-10 * scale2, "S2 at {}", i);
+                prop_assert!((b[i] - s2[i]).abs() <= 1e-10 * scale2 + flushed, "S2 at {}", i);
             }
             // Any sub-range and any scattered indices give the same bits as the whole.
             let lo = ((lo_frac * n as f64) as usize).min(n - 1);
