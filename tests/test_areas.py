@@ -1,8 +1,5 @@
 """LR areas: Rust against the NumPy references, spec §1 checks, boundaries."""
 
-import os
-import subprocess
-import sys
 
 import lawfit as lf
 import numpy as np
@@ -10,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from reference import areas_loop, ds2_ddecay_loop, s2_closed_form
+from threads import stdout_per_thread_count
 
 
 def _close(a, b, rtol=1e-12, atol_scale=1e-12):
@@ -136,12 +134,7 @@ sys.stdout.write(h.hexdigest())
 
 
 def test_bytes_identical_for_rayon_1_and_2_threads():
-    digests = {}
-    for threads in ("1", "2"):
-        env = {**os.environ, "RAYON_NUM_THREADS": threads}
-        out = subprocess.run(
-            [sys.executable, "-c", _THREADS_SCRIPT], env=env, capture_output=True, text=True, check=True
-        )
-        digests[threads] = out.stdout.strip()
+    one, two = (o.strip() for o in stdout_per_thread_count(_THREADS_SCRIPT))
+    digests = {"1": one, "2": two}
     assert len(digests["1"]) == 64
     assert digests["1"] == digests["2"]

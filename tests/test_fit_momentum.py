@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multipower_data import SHARED_DATA, TEST, TRAIN, lawfit_curve
 from reference import areas_loop
+from threads import stdout_per_thread_count
 
 
 def tissue_curves():
@@ -293,17 +294,7 @@ def test_bit_identical_across_thread_counts():
         "f = lf.fit(lf.MomentumLaw(), lf.Curve(steps, loss, lr, warmup_steps=w));"
         "print([v.hex() for v in f.params.values()], f.metrics['cost'].hex())"
     )
-    outs = []
-    for threads in ("1", "2"):
-        env = {"RAYON_NUM_THREADS": threads, "PATH": "/usr/bin:/bin"}
-        import os
-
-        env = {**os.environ, "RAYON_NUM_THREADS": threads}
-        outs.append(
-            subprocess.run(
-                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-            ).stdout
-        )
+    outs = stdout_per_thread_count(code)
     assert outs[0] == outs[1]
     assert outs[0].strip()
 

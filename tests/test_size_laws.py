@@ -2,9 +2,6 @@
 
 import csv
 import math
-import os
-import subprocess
-import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -15,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import chinchilla_huber_objective, chinchilla_loss, loglog_ols, power_law
+from threads import stdout_per_thread_count
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -158,11 +156,7 @@ def test_bootstrap_is_thread_count_independent():
         "b = f.bootstrap(64, seed=3);"
         "print([v.hex() for v in f.params.values()], [x.hex() for x in b.params['E']])"
     )
-    outs = []
-    for threads in ("1", "2"):
-        env = {**os.environ, "RAYON_NUM_THREADS": threads}
-        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                   check=True, cwd=Path(__file__).resolve().parents[1]).stdout)
+    outs = stdout_per_thread_count(code)
     assert outs[0] == outs[1] and outs[0].strip()
 
 
@@ -274,11 +268,7 @@ def test_power_law_bootstrap_is_reproducible_and_thread_count_independent():
         "m = lf.fit_many(lf.PowerLaw(), x=x, y=Y);"
         "print([v.hex() for v in b.params['b']], [v.hex() for k in 'abc' for v in m.params[k]])"
     )
-    outs = []
-    for threads in ("1", "2"):
-        env = {**os.environ, "RAYON_NUM_THREADS": threads}
-        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                                   check=True, cwd=Path(__file__).resolve().parents[1]).stdout)
+    outs = stdout_per_thread_count(code)
     assert outs[0] == outs[1] and outs[0].strip()
 
 

@@ -1,0 +1,21 @@
+"""Run a Python snippet in fresh interpreters with different rayon thread counts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stdout_per_thread_count(code: str, threads: tuple[str, ...] = ("1", "2")) -> list[str]:
+    """Standard output of ``python -c code`` once per ``RAYON_NUM_THREADS`` value (from the
+    directory holding ``tests/``, so snippets can import test modules)."""
+    outs = []
+    for n in threads:
+        env = {**os.environ, "RAYON_NUM_THREADS": n}
+        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                   check=True, cwd=ROOT).stdout)
+    return outs
