@@ -454,18 +454,22 @@ pub fn fit(
         }
     }
     // Subsampled targets and weights of every level (the full level borrows the caller's).
-    let mut subsets = Vec::new();
+    // Subsampled models, targets and weights of the coarser levels (the full level borrows the
+    // caller's arrays); the problems borrow the subsampled targets, so those are built first.
+    let mut models = Vec::with_capacity(sizes.len());
+    let mut sub_data = Vec::with_capacity(sizes.len());
     for &size in &sizes {
         let (sub, kept) = model.subsample(n / size);
         let sub_targets: Vec<f64> =
             kept.iter().map(|&i| targets.get(i).copied().unwrap_or(f64::NAN)).collect();
         let sub_weights: Option<Vec<f64>> =
             weights.map(|w| kept.iter().map(|&i| w.get(i).copied().unwrap_or(0.0)).collect());
-        subsets.push((sub, sub_targets, sub_weights));
+        models.push(sub);
+        sub_data.push((sub_targets, sub_weights));
     }
-    let mut problems = Vec::with_capacity(subsets.len() + 1);
-    for (sub, sub_targets, sub_weights) in &subsets {
-        problems.push(DataProblem::new(sub.clone(), sub_targets, sub_weights.as_deref(), space)?);
+    let mut problems = Vec::with_capacity(sizes.len() + 1);
+    for (sub, (sub_targets, sub_weights)) in models.into_iter().zip(&sub_data) {
+        problems.push(DataProblem::new(sub, sub_targets, sub_weights.as_deref(), space)?);
     }
     problems.push(DataProblem::new(model, targets, weights, space)?);
     let levels: Vec<&DataProblem<'_, MomentumModel<'_>>> = problems.iter().collect();
