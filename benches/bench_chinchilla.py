@@ -2,7 +2,7 @@
 
 Run:  python benches/bench_chinchilla.py [--repeats 3] [--boot 4000]
 
-Data: ``../shared/data/chinchilla_epoch/svg_extracted_data.csv`` (245 runs; the 5 highest losses
+Data: ``chinchilla_epoch/svg_extracted_data.csv`` (245 runs; the 5 highest losses
 dropped, 240 remain; D = C/(6N)). Timed: ``lawfit.fit(ChinchillaLaw(), N=N, D=D, loss=L)`` (the
 default screened multi-start: every start solved to 1e-2 (at most 15 evaluations), the 32 best
 polished to 1e-12) and, once,
@@ -18,18 +18,18 @@ import csv
 import os
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import data_path
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "chinchilla_epoch"
+DATA = data_path("chinchilla_epoch")
 EPOCH_SE = {"E": 0.026, "A": 124.5, "B": 1293.0, "alpha": 0.015, "beta": 0.021}
 
 
 def load() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     path = DATA / "svg_extracted_data.csv"
     if not path.is_file():
-        raise SystemExit(f"shared data missing at {path}")
+        raise SystemExit(f"data missing at {path}")
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     N = np.array([float(r["Model Size"]) for r in rows])

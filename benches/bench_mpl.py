@@ -24,7 +24,7 @@ Data
 * ``400M``: the paper's train set (``constant_24000``, ``cosine_24000``, ``wsdcon_9`` of the 400M
   model; ``lawfit.datasets.multipower_split()[0]``), 451 points logged every 128 steps, per-step LR
   rebuilt as the source repository does (S1 includes the warmup ramp).
-* ``fsl``: ``../shared/data/fsl_gpt100m/gpt100m_20b_tokens.csv.gz`` (columns schedule, step, lr,
+* ``fsl``: ``fsl_gpt100m/gpt100m_20b_tokens.csv.gz`` (columns schedule, step, lr,
   train_loss), three schedules (cosine, wsd, 811) of a 100M GPT, fitted JOINTLY (shared parameters).
   The ``step`` column is 0-based: it runs 0..33907 and step 0 carries the untrained model's loss
   (10.40) before any update. The loss at CSV step s is therefore taken after s updates, whose LRs are
@@ -84,17 +84,16 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import lawfit
 import numpy as np
+from _common import data_path
 from lawfit import _core
 from scipy.optimize import minimize
 
 DELTA = 1e-3
-FSL_PATH = (Path(__file__).resolve().parents[2] / "shared" / "data" / "fsl_gpt100m"
-            / "gpt100m_20b_tokens.csv.gz")
+FSL_PATH = data_path("fsl_gpt100m", "gpt100m_20b_tokens.csv.gz")
 FSL_SCHEDULES = ("cosine", "wsd", "811")
 # The source repository's fitted 400M parameters (spec §3 check), order L0, A, alpha, B, C, beta, gamma.
 PAPER_400M = np.array([2.37474466, 0.65421216, 0.42878731, 523.42464371, 2.02462735, 0.59350493, 0.63472457])

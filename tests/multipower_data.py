@@ -1,28 +1,24 @@
-"""The multi-power-law curves of Luo et al. 2025 (../shared/data/multipower), with their per-step LR
-rebuilt exactly as ../shared/data/README.md describes (the source repo's convention)."""
+"""The multi-power-law curves of Luo et al. 2025 (tests/data/multipower), with their per-step LR
+rebuilt exactly as tests/data/SOURCES.md describes (the source repo's convention)."""
 
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import numpy as np
+from datadir import DATA
 
-# The repo is checked out beside shared/; LAWFIT_SHARED_DATA overrides (tests run outside the tree).
-SHARED_DATA = Path(
-    os.environ.get("LAWFIT_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data")
-)
 TRAIN = ("constant_24000", "cosine_24000", "wsdcon_9")
 TEST = ("constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18")
 PEAK, WARMUP, FINAL = 3e-4, 2160, 3e-5
 
 
 def data_dir() -> Path:
-    """The shared data folder; fails loudly when the checkout is not beside ``shared/``."""
-    if not SHARED_DATA.is_dir():
-        raise FileNotFoundError(f"shared data not found at {SHARED_DATA}: clone the repo beside shared/")
-    return SHARED_DATA
+    """The tests' data folder (tests/data); fails loudly when it is missing."""
+    if not DATA.is_dir():
+        raise FileNotFoundError(f"test data not found at {DATA}: tests/data ships with the repository")
+    return DATA
 
 
 def lr_array(name: str) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 import lawfit as lf
 import numpy as np
 import pytest
-from multipower_data import SHARED_DATA
+from datadir import DATA as TEST_DATA
 
 DATA = Path(str(resources.files("lawfit").joinpath("data", "multipower_400")))
 COSINE = "cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5"
@@ -163,9 +163,9 @@ def test_forecast(tmp_path):
 
 def test_forecast_llmc_half_run_within_1_5_percent():
     """Issue 5's acceptance command on the real llm.c GPT-2 124M log (shared data)."""
-    log = SHARED_DATA / "llmc_gpt2_124m" / "main.log.train.csv"
+    log = TEST_DATA / "llmc_gpt2_124m" / "main.log.train.csv"
     if not log.is_file():
-        raise FileNotFoundError(f"missing {log}: the shared data must sit beside the repository")
+        raise FileNotFoundError(f"missing {log}: tests/data ships with the repository")
     data = ok_json(
         "forecast",
         str(log),

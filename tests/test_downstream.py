@@ -1,11 +1,10 @@
 """Downstream capability transforms and per-sample correlations with compute (spec §8)."""
 
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
+from datadir import DATA
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -20,10 +19,7 @@ from lawfit.downstream import (
 )
 from scipy import stats
 
-# The repo is checked out beside shared/; LAWFIT_SHARED_DATA overrides (tests run outside the tree).
-_DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-SHARED_DATA = Path(os.environ.get("LAWFIT_SHARED_DATA", _DEFAULT_SHARED))
-MODELS_CSV = SHARED_DATA / "downstream_models" / "models.csv"
+MODELS_CSV = DATA / "downstream_models" / "models.csv"
 
 
 def test_spec_check_three_choices():

@@ -10,16 +10,17 @@ import warnings
 import lawfit as lf
 import numpy as np
 import pytest
+from datadir import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from multipower_data import SHARED_DATA, TEST, TRAIN, lawfit_curve
+from multipower_data import TEST, TRAIN, lawfit_curve
 from reference import areas_loop
 from threads import stdout_per_thread_count
 
 
 def tissue_curves():
-    path = SHARED_DATA / "tissue2024_fig2" / "fig2_cosine_constant_20k.csv"
-    assert path.is_file(), f"shared data missing at {path}"
+    path = DATA / "tissue2024_fig2" / "fig2_cosine_constant_20k.csv"
+    assert path.is_file(), f"test data missing at {path}"
     rows = list(csv.DictReader(path.open()))
     total, warm, peak = 20000, 500, 2e-4
     k = np.arange(total)

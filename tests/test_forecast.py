@@ -6,6 +6,7 @@ import warnings
 import lawfit as lf
 import numpy as np
 import pytest
+from datadir import DATA
 from lawfit import cli, datasets
 from lawfit.forecast import (
     Forecaster,
@@ -18,10 +19,9 @@ from lawfit.forecast import (
     predict_band,
     smooth_loss,
 )
-from multipower_data import SHARED_DATA
 
-# llm.c GPT-2 124M (../shared/data/llmc_gpt2_124m): per-step train loss, cosine 6e-4 -> 0, warmup 700.
-LLMC = SHARED_DATA / "llmc_gpt2_124m" / "main.log.train.csv"
+# llm.c GPT-2 124M (tests/data/llmc_gpt2_124m): per-step train loss, cosine 6e-4 -> 0, warmup 700.
+LLMC = DATA / "llmc_gpt2_124m" / "main.log.train.csv"
 LLMC_SPEC = "cosine:total=19560,peak=6e-4,warmup=700,final=0"
 
 
@@ -137,7 +137,7 @@ def test_cli_forecast_compare_optimize(tmp_path, capsys, train_fit):
 @pytest.fixture(scope="module")
 def llmc():
     if not LLMC.is_file():
-        raise FileNotFoundError(f"missing {LLMC}: the shared data must sit beside the repository")
+        raise FileNotFoundError(f"missing {LLMC}: tests/data ships with the repository")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", lf.LogFormatWarning)  # the log is 0-based
         return lf.read_log(LLMC, loss="train_loss", schedule=LLMC_SPEC)
@@ -208,7 +208,7 @@ def test_forecast_fit_from_validation():
 
 # Luo et al. 2025's schedule optimised under their 400M multi-power-law fit: the 21,840 post-warmup
 # steps of a 24,000-step run (the 2,160-step linear warmup 0 -> 3e-4 is not in the file).
-PAPER_400 = SHARED_DATA / "multipower" / "optimized_schedules" / "400.npy"
+PAPER_400 = DATA / "multipower" / "optimized_schedules" / "400.npy"
 # The published 400M MPL parameters (spec §3).
 PUBLISHED_400 = {
     "L0": 2.37474466,

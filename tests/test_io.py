@@ -72,9 +72,9 @@ def test_missing_columns_and_garbage(tmp_path):
 
 
 def test_reads_shared_llmc_log():
-    from multipower_data import SHARED_DATA
+    from datadir import DATA
 
-    path = SHARED_DATA / "llmc_gpt2_124m" / "main.log.train.csv"
+    path = DATA / "llmc_gpt2_124m" / "main.log.train.csv"
     c = lf.read_log(path, loss="train_loss")
     assert len(c) > 19000 and c.lr.size >= len(c)
     assert c.lr.max() == pytest.approx(6e-4, rel=1e-3)

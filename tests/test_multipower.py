@@ -1,10 +1,10 @@
 """Multi-power law (Luo et al. 2025): Rust exact and compressed paths against the NumPy reference,
 gradients, input validation, and the published accuracy check of issue 4 (spec §3 *check*)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
+from datadir import DATA as TEST_DATA
 from hypothesis import given
 from hypothesis import strategies as st
 from lawfit import LawfitInputError
@@ -241,7 +241,7 @@ def test_bad_input_is_rejected(lrs, indices, params, kwargs, match):
 
 # ---- issue 4: the law implemented exactly (spec §3 *check*) ----
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multipower"
+DATA = TEST_DATA / "multipower"
 TEST_CURVES = [
     "constant_72000",
     "cosine_72000",
@@ -254,7 +254,7 @@ EXPECTED = {25: (0.00110, 0.00409), 100: (0.00142, 0.00583), 400: (0.00168, 0.00
 
 
 def paper_lr(name: str) -> np.ndarray:
-    """Per-step LR of a multipower curve, rebuilt as `shared/data/README.md` describes: linear
+    """Per-step LR of a multipower curve, rebuilt as `tests/data/SOURCES.md` describes: linear
     warmup 0 → 3e-4 over indices 0..2159 (both ends included), then the named schedule."""
     warmup, peak, floor = 2160, 3e-4, 3e-5
     kind, *rest = name.split("_")
@@ -283,7 +283,7 @@ def load_curve(size: int, name: str):
     path = DATA / f"csv_{size}" / f"{name}.csv"
     if not path.exists():
         pytest.fail(
-            f"missing {path}: the multipower data (shared/data/multipower/, beside the repository) "
+            f"missing {path}: the multipower data (tests/data/multipower/) "
             "is needed for the published-accuracy check",
             pytrace=False,
         )

@@ -9,22 +9,19 @@ from pathlib import Path
 import lawfit as lf
 import numpy as np
 import pytest
+from datadir import DATA
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from lawfit import schedules as S
-from multipower_data import SHARED_DATA
 
-MULTIPOWER = SHARED_DATA / "multipower"
+MULTIPOWER = DATA / "multipower"
 W, PEAK, FINAL = 2160, 3e-4, 3e-5
 
 
 def _shared(path: Path) -> Path:
-    """Fail (never skip) when the shared data checkout is missing."""
+    """Fail (never skip) when a test data file is missing."""
     if not path.exists():
-        pytest.fail(
-            f"shared data not found at {path.resolve()}; the tests expect the `shared/` checkout beside "
-            "the repository (../shared/data from the repo root)"
-        )
+        pytest.fail(f"test data not found at {path.resolve()}: tests/data ships with the repository")
     return path
 
 

@@ -4,23 +4,21 @@ import csv
 import math
 import warnings
 from collections import defaultdict
-from pathlib import Path
 
 import lawfit as lf
 import numpy as np
 import pytest
+from datadir import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import chinchilla_huber_objective, chinchilla_loss, loglog_ols, power_law
 from threads import stdout_per_thread_count
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 
 def chinchilla_data():
     """Epoch's 245 Chinchilla points minus the 5 highest losses; D = C / (6N)."""
-    path = SHARED_DATA / "chinchilla_epoch" / "svg_extracted_data.csv"
-    assert path.is_file(), f"shared data missing at {path}"
+    path = DATA / "chinchilla_epoch" / "svg_extracted_data.csv"
+    assert path.is_file(), f"test data missing at {path}"
     with path.open(newline="") as fh:  # the csv module: colour columns start with '#'
         rows = list(csv.DictReader(fh))
     assert len(rows) == 245
@@ -324,9 +322,9 @@ def test_regions_without_small_data():
 
 
 def tsfm_series():
-    data = SHARED_DATA / "tsfm" / "derived_digitized_loss_vs_N_D.csv"
-    legend = SHARED_DATA / "tsfm" / "derived_fitted_laws_from_notebook_legends.csv"
-    assert data.is_file() and legend.is_file(), f"shared data missing at {data.parent}"
+    data = DATA / "tsfm" / "derived_digitized_loss_vs_N_D.csv"
+    legend = DATA / "tsfm" / "derived_fitted_laws_from_notebook_legends.csv"
+    assert data.is_file() and legend.is_file(), f"test data missing at {data.parent}"
     series = defaultdict(list)
     with data.open(newline="") as fh:
         for r in csv.DictReader(fh):
