@@ -117,6 +117,7 @@ _CLI_WORDS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"drop run="), "drop --run"),
     (re.compile(r"\(fit_from=1 also fits the warmup\)"), "(--fit-from 1 also fits the warmup)"),
     (re.compile(r"\blr\[(\d+)\]"), lambda m: f"the LR of step {int(m.group(1)) + 1}"),
+    (re.compile(r"\blr in (\S+?)\[(\d+)\]"), lambda m: f"the LR of step {int(m.group(2)) + 1} in {m.group(1)}"),
     (re.compile(r"\btotal_steps\b"), "total"),
     (re.compile(r"\bwarmup_steps\b"), "warmup"),
     (re.compile(r"\bpeak_lr\b"), "peak"),
@@ -193,6 +194,14 @@ def _cut_fit_from(curves: Sequence[Any], text: str, n_params: int) -> list:
         first = fit_start(c) if start == "warmup" else int(start)
         if (c.lr > 0).any():
             first = max(first, int(np.argmax(c.lr > 0)) + 1)
+        if start == "warmup" and first <= int(c.steps[0]) and c.steps.size > 1:
+            warnings.warn(
+                f"{c.name}: the LR has no warmup, so the fit starts at the first logged step "
+                f"({int(c.steps[0])}, loss {float(c.loss[0]):.4g}); if the loss drops fast at first, "
+                "those steps dominate the fit: pass --fit-from STEP to skip them",
+                UserWarning,
+                stacklevel=2,
+            )
         keep = c.steps >= first
         if keep.sum() < n_params:
             raise lf.LawfitInputError(

@@ -320,26 +320,27 @@ def read_table(path: str | os.PathLike[str]) -> dict[str, list[Any]]:
     return _read_delimited(p, ",")
 
 
-def _load(p: Path, steps: str, loss: str, lr: str) -> tuple[dict[str, list[Any]], str, str, str]:
-    """Columns of any supported log, with the step/loss/lr names to look up in them."""
+def _load(p: Path, steps: str, loss: str, lr: str) -> tuple[dict[str, list[Any]], str, str, str, bool]:
+    """Columns of any supported log, the step/loss/lr names to look up in them, and whether the
+    reader merged separately logged series by step (rows with only an LR are then expected)."""
     if p.is_dir():
         if (p / "trainer_state.json").is_file():
-            return _read_trainer_state(p / "trainer_state.json", loss), "step", "loss", "lr"
+            return _read_trainer_state(p / "trainer_state.json", loss), "step", "loss", "lr", True
         if not _event_files(p):
             raise LawfitInputError(
                 f"{p} is a directory without a trainer_state.json or TensorBoard event files; "
                 "pass a log file"
             )
-        return _read_tensorboard(p, loss, lr), "step", "loss", "lr"
+        return _read_tensorboard(p, loss, lr), "step", "loss", "lr", True
     if "tfevents" in p.name:
         if not p.is_file():
             raise FileNotFoundError(f"no such log file: {p}")
-        return _read_tensorboard(p, loss, lr), "step", "loss", "lr"
+        return _read_tensorboard(p, loss, lr), "step", "loss", "lr", True
     if not p.is_file():
         raise FileNotFoundError(f"no such log file: {p}")
     if _is_trainer_state(p):
-        return _read_trainer_state(p, loss), "step", "loss", "lr"
-    return read_table(p), steps, loss, lr
+        return _read_trainer_state(p, loss), "step", "loss", "lr", True
+    return read_table(p), steps, loss, lr, False
 
 
 def _run_column(cols: Mapping[str, list[Any]], skip: Sequence[str]) -> tuple[str, list[str]] | None:
@@ -382,7 +383,7 @@ def _list_runs(values: Sequence[str]) -> str:
 def list_runs(path: str | os.PathLike[str]) -> list[str]:
     """The runs a log file holds (values of its run column), or ``[]`` for a one-run log."""
     p = Path(path)
-    cols, step_name, _, _ = _load(p, "step", "loss", "lr")
+    cols = _load(p, "step", "loss", "lr")[0]
     found = _run_column(cols, [])
     return found[1] if found is not None and len(found[1]) > 1 else []
 
@@ -475,7 +476,7 @@ def read_log(
     if nan_policy not in ("omit", "raise"):
         raise LawfitInputError(f"nan_policy must be 'omit' or 'raise', got {nan_policy!r}")
     p = Path(path)
-    cols, steps, loss, lr = _load(p, steps, loss, lr)
+    cols, steps, loss, lr, merged = _load(p, steps, loss, lr)
     names = list(cols)
     step_col = _match(names, steps, "step", STEP_NAMES, "step")
     loss_col = _match(names, loss, "loss", LOSS_NAMES, "loss")
@@ -498,8 +499,8 @@ def read_log(
         raise LawfitInputError(f"{p}: step {step_vals[i]!r} is not a whole number")
     # Rows without a usable loss: counted, then dropped (or refused), never silently.
     bad = ~np.isfinite(loss_vals)
-    if lr_vals is not None:
-        # A row may log only the LR (TensorBoard, trainer_state): it still feeds the LR column.
+    if lr_vals is not None and merged:
+        # A merged row may hold only the LR (TensorBoard, trainer_state): it feeds the LR column.
         lr_only = bad & np.array([v is None or v == "" for v in raw_loss]) & np.isfinite(lr_vals)
     else:
         lr_only = np.zeros(bad.size, dtype=bool)
