@@ -432,7 +432,7 @@ def test_fit_plot_draws_the_fit_over_the_fitted_range(monkeypatch, tmp_path):
     keep = logged.steps >= first
     fitted = lf.Curve(logged.steps[keep], logged.loss[keep], logged.lr, name="llmc")
     result = lf.fit(lf.MomentumLaw(), fitted)
-    plot.fit_figure(result, [fitted], tmp_path / "fit.png", logged=[logged])
+    plot.fit_figure(result, [fitted], tmp_path / "fit.png")
     assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
     ax, axr = figs[0].axes
     data_line = next(li for li in ax.lines if li.get_label() == "llmc (train)")
@@ -444,3 +444,7 @@ def test_fit_plot_draws_the_fit_over_the_fitted_range(monkeypatch, tmp_path):
     assert hi < float(logged.loss.max())  # the warmup's loss of 11 does not squash the axis
     res = next(li for li in axr.lines if li.get_marker() == ".")
     assert int(np.min(res.get_xdata())) == first  # residuals of the fitted range only
+    # with the whole log: the unfitted warmup is drawn (grey) but does not set the axis
+    plot.fit_figure(result, [fitted], tmp_path / "fit2.png", logged=[logged])
+    ax2 = figs[1].axes[0]
+    assert ax2.get_ylim() == (lo, hi) and len(ax2.lines) == len(ax.lines) + 1
