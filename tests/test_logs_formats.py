@@ -146,7 +146,9 @@ def test_hf_trainer_state_train_and_eval_loss(tmp_path):
     with pytest.raises(lf.LawfitInputError, match="'eval_los'.*eval_loss"):
         lf.read_log(ckpt, loss="eval_los")
     fit = ok_json("fit", str(ckpt / "trainer_state.json"))
-    assert fit["metrics"]["n_points"] == sum(1 for e in train if e["step"] > 700) and fit["metrics"]["r2"] > 0.9
+    assert (
+        fit["metrics"]["n_points"] == sum(1 for e in train if e["step"] > 700) and fit["metrics"]["r2"] > 0.9
+    )
     proc = run("fit", str(ckpt), "--loss-col", "eval_loss", "--json")
     assert proc.returncode == 0, proc.stderr
 
@@ -163,7 +165,9 @@ def _write_events(logdir: Path, rows: list[dict[str, float]], suffix: str) -> No
             summary_pb2.Summary.Value(tag="train/learning_rate", simple_value=r["lr"]),
         ]
         w.add_event(
-            event_pb2.Event(step=int(r["step"]) + 1, wall_time=time.time(), summary=summary_pb2.Summary(value=values))
+            event_pb2.Event(
+                step=int(r["step"]) + 1, wall_time=time.time(), summary=summary_pb2.Summary(value=values)
+            )
         )
     w.close()
 
@@ -221,23 +225,46 @@ def test_fit_and_validate_skip_the_warmup_by_default():
     lr_col = ok_json("fit", str(LLMC), "--loss-col", "train_loss")
     assert lr_col["metrics"]["n_points"] < 19560 - 600 and lr_col["metrics"]["r2"] > 0.95
     everything = ok_json("fit", str(LLMC), "--loss-col", "train_loss", "--fit-from", "1")
-    assert everything["metrics"]["n_points"] == 19560 and everything["metrics"]["r2"] < lr_col["metrics"]["r2"]
+    assert (
+        everything["metrics"]["n_points"] == 19560 and everything["metrics"]["r2"] < lr_col["metrics"]["r2"]
+    )
     later = ok_json("fit", str(LLMC), "--loss-col", "train_loss", "--fit-from", "5000")
     assert later["metrics"]["n_points"] == 19560 - 4999
     bad = run("fit", str(LLMC), "--loss-col", "train_loss", "--fit-from", "0")
     assert bad.returncode == 2 and "--fit-from" in bad.stderr
     val = ok_json(
-        "validate", "--train", str(MP / "cosine_24000.csv"), "--test", str(MP / "wsd_20000_24000.csv"),
-        "--fit-from", "3000",
+        "validate",
+        "--train",
+        str(MP / "cosine_24000.csv"),
+        "--test",
+        str(MP / "wsd_20000_24000.csv"),
+        "--fit-from",
+        "3000",
     )
     low = ok_json(
-        "validate", "--train", str(MP / "cosine_24000.csv"), "--test", str(MP / "wsd_20000_24000.csv"),
-        "--fit-from", "1",
+        "validate",
+        "--train",
+        str(MP / "cosine_24000.csv"),
+        "--test",
+        str(MP / "wsd_20000_24000.csv"),
+        "--fit-from",
+        "1",
     )
     assert val["fits"]["momentum"]["metrics"]["n_points"] < low["fits"]["momentum"]["metrics"]["n_points"]
     runs = ok_json(
-        "validate", "--train", str(FSL), "--train-run", "cosine", "--test", str(FSL), "--test-run", "wsd",
-        "--loss-col", "train_loss", "--fit-from", "500",
+        "validate",
+        "--train",
+        str(FSL),
+        "--train-run",
+        "cosine",
+        "--test",
+        str(FSL),
+        "--test-run",
+        "wsd",
+        "--loss-col",
+        "train_loss",
+        "--fit-from",
+        "500",
     )
     assert runs["fits"]["momentum"]["options"]["curves"] == ["cosine"]
 
@@ -326,12 +353,16 @@ def test_fit_file_bounds_and_keys(tmp_path, fit_file):
 
 def test_compare_at_prints_in_text_mode(fit_file):
     wsd = "wsd:total=24000,peak=3e-4,warmup=2160,decay=0.2"
-    proc = run("compare", str(fit_file), "--schedule", COSINE_24K, "--schedule", wsd, "--at", "12000", "20000")
+    proc = run(
+        "compare", str(fit_file), "--schedule", COSINE_24K, "--schedule", wsd, "--at", "12000", "20000"
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("loss at step 12000:") == 2 and proc.stdout.count("loss at step 20000:") == 2
     rows = ok_json("compare", str(fit_file), "--schedule", COSINE_24K, "--at", "12000")
-    assert f"{rows[0]['at']['12000']:.5f}" in run("compare", str(fit_file), "--schedule", COSINE_24K,
-                                                   "--at", "12000").stdout
+    assert (
+        f"{rows[0]['at']['12000']:.5f}"
+        in run("compare", str(fit_file), "--schedule", COSINE_24K, "--at", "12000").stdout
+    )
 
 
 # --- 7. CLI words ----------------------------------------------------------------------------
@@ -351,7 +382,9 @@ def test_messages_and_warnings_speak_cli(tmp_path):
     proc = run("schedule", f"array:path={tmp_path / 'bad.npy'}")
     assert proc.returncode == 2 and "step 700" in proc.stderr and "[699]" not in proc.stderr
     zero = tmp_path / "zero.csv"
-    zero.write_text("step,lr,loss\n1,1e-3,3.0\n2,1e-3,0.0\n3,1e-3,2.9\n4,1e-3,2.8\n5,1e-3,2.7\n", encoding="utf-8")
+    zero.write_text(
+        "step,lr,loss\n1,1e-3,3.0\n2,1e-3,0.0\n3,1e-3,2.9\n4,1e-3,2.8\n5,1e-3,2.7\n", encoding="utf-8"
+    )
     proc = run("fit", str(zero), "--fit-from", "1")
     assert proc.returncode == 2 and "at step 2" in proc.stderr and "space=" not in proc.stderr
     # a schedule starting at LR 0 with --fit-from 1: the step without LR area is skipped, not fatal
@@ -392,7 +425,9 @@ def test_fit_predict_and_forecaster_take_frames_and_specs():
     assert result.metrics["n_points"] == ref.metrics["n_points"] == len(df)
     np.testing.assert_allclose(list(result.params.values()), list(ref.params.values()), rtol=1e-6)
     wsd = "wsd:total=24000,peak=3e-4,warmup=2160,decay=0.2"
-    np.testing.assert_array_equal(result.predict(wsd, [24000]), result.predict(lf.schedules.parse(wsd), [24000]))
+    np.testing.assert_array_equal(
+        result.predict(wsd, [24000]), result.predict(lf.schedules.parse(wsd), [24000])
+    )
     table = result.to_frame(wsd, steps=[3000, 12000, 24000])
     assert list(table.columns) == ["step", "lr", "loss"] and table["step"].tolist() == [3000, 12000, 24000]
     np.testing.assert_array_equal(table["lr"], lf.schedules.parse(wsd).lr[[2999, 11999, 23999]])

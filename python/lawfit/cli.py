@@ -103,7 +103,9 @@ def _laws_from_names(names: str) -> list:
 #: Library phrasing -> the flags and step numbers a CLI user types and sees.
 _CLI_WORDS: list[tuple[re.Pattern[str], Any]] = [
     (
-        re.compile(r"steps\[\d+\] is (\d+)(?:\.0)?; S1 is 0 at this logged step \(no LR area yet\); drop the point"),
+        re.compile(
+            r"steps\[\d+\] is (\d+)(?:\.0)?; S1 is 0 at this logged step \(no LR area yet\); drop the point"
+        ),
         lambda m: f"the loss logged at step {m.group(1)} has no LR area yet (S1 = 0, the LR warmup has not "
         "started); fit from a later step: --fit-from warmup (the default) or --fit-from STEP",
     ),
@@ -117,7 +119,10 @@ _CLI_WORDS: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"drop run="), "drop --run"),
     (re.compile(r"\(fit_from=1 also fits the warmup\)"), "(--fit-from 1 also fits the warmup)"),
     (re.compile(r"\blr\[(\d+)\]"), lambda m: f"the LR of step {int(m.group(1)) + 1}"),
-    (re.compile(r"\blr in (\S+?)\[(\d+)\]"), lambda m: f"the LR of step {int(m.group(2)) + 1} in {m.group(1)}"),
+    (
+        re.compile(r"\blr in (\S+?)\[(\d+)\]"),
+        lambda m: f"the LR of step {int(m.group(2)) + 1} in {m.group(1)}",
+    ),
     (re.compile(r"\btotal_steps\b"), "total"),
     (re.compile(r"\bwarmup_steps\b"), "warmup"),
     (re.compile(r"\bpeak_lr\b"), "peak"),
@@ -211,7 +216,9 @@ def _cut_fit_from(curves: Sequence[Any], text: str, n_params: int) -> list:
         if keep.all():
             out.append(c)
         else:
-            out.append(lf.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name, N=c.N))
+            out.append(
+                lf.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name, N=c.N)
+            )
     return out
 
 

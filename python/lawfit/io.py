@@ -546,7 +546,12 @@ def read_log(
     if schedule is not None:
         s = sched_mod.parse(schedule) if isinstance(schedule, str) else schedule
         return Curve(
-            int_steps[has_loss], loss_vals[has_loss], s, warmup_steps=warmup_steps, name=label, nan_policy="omit"
+            int_steps[has_loss],
+            loss_vals[has_loss],
+            s,
+            warmup_steps=warmup_steps,
+            name=label,
+            nan_policy="omit",
         )
     if lr_vals is None:
         raise LawfitInputError(
@@ -569,7 +574,12 @@ def read_log(
         )
         per_step = np.interp(np.arange(1, total + 1), int_steps[has_lr], lr_vals[has_lr])
     return Curve(
-        int_steps[has_loss], loss_vals[has_loss], per_step, warmup_steps=warmup_steps, name=label, nan_policy="omit"
+        int_steps[has_loss],
+        loss_vals[has_loss],
+        per_step,
+        warmup_steps=warmup_steps,
+        name=label,
+        nan_policy="omit",
     )
 
 
