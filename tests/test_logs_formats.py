@@ -483,3 +483,37 @@ def test_fit_plot_draws_the_fit_over_the_fitted_range(monkeypatch, tmp_path):
     plot.fit_figure(result, [fitted], tmp_path / "fit2.png", logged=[logged])
     ax2 = figs[1].axes[0]
     assert ax2.get_ylim() == (lo, hi) and len(ax2.lines) == len(ax.lines) + 1
+
+
+def test_wandb_export_of_several_runs_and_json_rows(tmp_path):
+    """A W&B-style export (one "<run> - <metric>" column per run) made from two real multi-power
+    runs logged at the same steps, and a JSON list of rows made from one of them."""
+    a = pd.read_csv(MP / "cosine_24000.csv")
+    b = pd.read_csv(MP / "wsd_20000_24000.csv")
+    # W&B leaves a run's cell empty at steps only the other run logged
+    both = a.merge(b, on="step", how="outer", suffixes=("_a", "_b")).sort_values("step")
+    assert len(both) > len(a)
+    export = pd.DataFrame(
+        {
+            "Step": both["step"],
+            "cosine - train/loss": both["loss_a"],
+            "cosine - train/loss__MIN": both["loss_a"],
+            "wsd - train/loss": both["loss_b"],
+        }
+    )
+    path = tmp_path / "wandb_export.csv"
+    export.to_csv(path, index=False)
+    with pytest.raises(lf.LawfitInputError, match="holds 2 runs.*cosine, wsd"):
+        lf.read_log(path, schedule=COSINE_24K)
+    assert lf.list_runs(path) == ["cosine", "wsd"]
+    with pytest.warns(lf.LogFormatWarning, match=f"{len(both) - len(b)} of {len(both)} rows have no usable"):
+        wsd = lf.read_log(path, schedule=COSINE_24K, run="wsd")
+    np.testing.assert_array_equal(wsd.loss, b["loss"].to_numpy())
+    proc = run("fit", str(path), "--schedule", COSINE_24K)
+    assert proc.returncode == 2 and "--run NAME" in proc.stderr
+    rows = tmp_path / "rows.json"
+    rows.write_text(a.to_json(orient="records"), encoding="utf-8")
+    np.testing.assert_array_equal(lf.read_log(rows, schedule=COSINE_24K).loss, a["loss"].to_numpy())
+    cols = tmp_path / "cols.json"
+    cols.write_text(json.dumps({k: a[k].tolist() for k in a.columns}), encoding="utf-8")
+    np.testing.assert_array_equal(lf.read_log(cols, schedule=COSINE_24K).loss, a["loss"].to_numpy())

@@ -76,6 +76,15 @@ def _match(
     return None
 
 
+def _wandb_runs(columns: Sequence[str], candidates: Sequence[str]) -> dict[str, str]:
+    """W&B export columns ``"<run> - <metric>"`` of the first metric any run logs: run -> column."""
+    for cand in candidates:
+        found = {col[: -len(f" - {cand}")]: col for col in columns if col.endswith(f" - {cand}")}
+        if found:
+            return found
+    return {}
+
+
 def _to_float(v: Any) -> float:
     if v is None or v == "":
         return math.nan
@@ -180,6 +189,27 @@ def _read_jsonl(path: Path) -> dict[str, list[Any]]:
     for r in rows:
         names.update(dict.fromkeys(r))
     return {n: [r.get(n) for r in rows] for n in names}
+
+
+def _read_json_table(path: Path) -> dict[str, list[Any]]:
+    """A JSON log: a list of row objects, or an object of equal-length column lists."""
+    try:
+        data = json.loads(_read_text(path))
+    except json.JSONDecodeError as exc:
+        raise LawfitInputError(f"{path} is not valid JSON: {exc}") from exc
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        names: dict[str, None] = {}
+        for r in data:
+            names.update(dict.fromkeys(r))
+        return {n: [r.get(n) for r in data] for n in names}
+    if isinstance(data, dict) and data and all(isinstance(v, list) for v in data.values()):
+        lengths = {len(v) for v in data.values()}
+        if len(lengths) == 1:
+            return {str(k): list(v) for k, v in data.items()}
+    raise LawfitInputError(
+        f"{path} is JSON but not a log: expected a trainer_state.json (with log_history), a list of row "
+        "objects, or an object of equal-length column lists"
+    )
 
 
 def _read_parquet(path: Path) -> dict[str, list[Any]]:
@@ -311,6 +341,8 @@ def read_table(path: str | os.PathLike[str]) -> dict[str, list[Any]]:
     if not p.is_file():
         raise FileNotFoundError(f"no such log file: {p}")
     ext = _inner_suffix(p)
+    if ext == ".json":
+        return _read_json_table(p)
     if ext in (".parquet", ".pq"):
         return _read_parquet(p)
     if ext in (".jsonl", ".ndjson"):
@@ -384,6 +416,9 @@ def list_runs(path: str | os.PathLike[str]) -> list[str]:
     """The runs a log file holds (values of its run column), or ``[]`` for a one-run log."""
     p = Path(path)
     cols = _load(p, "step", "loss", "lr")[0]
+    wandb = _wandb_runs(list(cols), LOSS_NAMES) if "loss" not in cols else {}
+    if len(wandb) > 1:
+        return list(wandb)
     found = _run_column(cols, [])
     return found[1] if found is not None and len(found[1]) > 1 else []
 
@@ -479,10 +514,27 @@ def read_log(
     cols, steps, loss, lr, merged = _load(p, steps, loss, lr)
     names = list(cols)
     step_col = _match(names, steps, "step", STEP_NAMES, "step")
-    loss_col = _match(names, loss, "loss", LOSS_NAMES, "loss")
-    lr_col = _match(names, lr, "lr", LR_NAMES, "learning-rate", required=False)
+    wandb = _wandb_runs(names, LOSS_NAMES) if loss == "loss" and "loss" not in names else {}
+    if len(wandb) > 1 or (run is not None and run in wandb):
+        # A W&B export of several runs: one "<run> - <metric>" column per run.
+        if run is None or run not in wandb:
+            raise LawfitInputError(
+                f"{p} holds {len(wandb)} runs (W&B columns {list(wandb.values())[:3]}...): "
+                f"{_list_runs(list(wandb))}; "
+                + ("choose one with run= (CLI: --run NAME), or read them all with read_logs()" if run is None
+                   else f"it has no run {run!r}")
+            )
+        loss_col: str | None = wandb[run]
+        lr_col = _wandb_runs([c for c in names if c.startswith(f"{run} - ")], LR_NAMES).get(run)
+        if lr != "lr":
+            lr_col = _match(names, lr, "lr", LR_NAMES, "learning-rate", required=False)
+        chosen: str | None = run
+    else:
+        loss_col = _match(names, loss, "loss", LOSS_NAMES, "loss")
+        lr_col = _match(names, lr, "lr", LR_NAMES, "learning-rate", required=False)
+        assert loss_col is not None
+        cols, chosen = _select_run(p, cols, run, [c for c in (step_col, loss_col, lr_col) if c])
     assert step_col is not None and loss_col is not None
-    cols, chosen = _select_run(p, cols, run, [c for c in (step_col, loss_col, lr_col) if c])
     step_vals = np.array([_to_float(v) for v in cols[step_col]])
     loss_vals = np.array([_to_float(v) for v in cols[loss_col]])
     lr_vals = None if lr_col is None else np.array([_to_float(v) for v in cols[lr_col]])
