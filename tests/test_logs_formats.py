@@ -73,6 +73,8 @@ def test_predict_csv_lr_column_is_numeric(tmp_path, fit_file):
     assert df["lr"].dtype == np.float64 and df["loss"].dtype == np.float64
     sched = lf.schedules.parse(COSINE_24K)
     np.testing.assert_array_equal(df["lr"].to_numpy(), sched.lr[df["step"].to_numpy() - 1])
+    zero = run("predict", str(fit_file), "--schedule", COSINE_24K, "--every", "0")
+    assert zero.returncode == 2 and "--every" in zero.stderr and "Traceback" not in zero.stderr
 
 
 # --- 2. several runs per file ----------------------------------------------------------------
@@ -363,6 +365,8 @@ def test_compare_at_prints_in_text_mode(fit_file):
         f"{rows[0]['at']['12000']:.5f}"
         in run("compare", str(fit_file), "--schedule", COSINE_24K, "--at", "12000").stdout
     )
+    bad = run("compare", str(fit_file), "--schedule", COSINE_24K, "--at", "0")
+    assert bad.returncode == 2 and "--at" in bad.stderr
 
 
 # --- 7. CLI words ----------------------------------------------------------------------------

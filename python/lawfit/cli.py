@@ -340,6 +340,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     result = lf.load_fit(args.fit)
     sched = lf.schedules.parse(args.schedule)
+    if args.every is not None and args.every < 1:
+        raise lf.LawfitInputError(f"--every must be a step count >= 1, got {args.every}")
     steps = (
         np.arange(1, sched.total_steps + 1)
         if args.every is None
@@ -485,6 +487,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from lawfit.forecast import compare
 
     result = lf.load_fit(args.fit)
+    if args.at and min(args.at) < 1:
+        raise lf.LawfitInputError(f"--at takes steps >= 1 (the first step is 1), got {min(args.at)}")
     rows = compare(result, [lf.schedules.parse(s) for s in args.schedule], steps=args.at)
     if args.json:
         json.dump(rows, sys.stdout, indent=1)
