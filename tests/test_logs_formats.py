@@ -333,6 +333,14 @@ def test_dropped_and_repaired_rows_are_counted(tmp_path):
         lf.read_log(path, schedule=COSINE_24K, nan_policy="raise")
     proc = run("fit", str(path), "--schedule", COSINE_24K)
     assert proc.returncode == 0 and "3 of" in proc.stderr and "fewer fields" in proc.stderr
+    # cut inside the last number: every field is there, but the row has no line end
+    cut_number = tmp_path / "cut_number.csv"
+    full = (MP / "cosine_24000.csv").read_text(encoding="utf-8")
+    cut_number.write_text(full.rstrip("\n")[:-2], encoding="utf-8")
+    with pytest.warns(lf.LogFormatWarning, match="dropped the last row"):
+        c = lf.read_log(cut_number, schedule=COSINE_24K)
+    assert len(c) == n - 1
+    assert len(lf.read_log(MP / "cosine_24000.csv", schedule=COSINE_24K)) == n  # an ended file loses nothing
 
 
 def test_fit_file_bounds_and_keys(tmp_path, fit_file):

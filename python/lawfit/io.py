@@ -150,10 +150,13 @@ def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
         header = [h.strip() for h in header]
         cols: dict[str, list[Any]] = {name: [] for name in header}
         short: list[int] = []
+        last_added = False
         for row in reader:
             if not row or all(not c.strip() for c in row):
+                last_added = False  # the row before a blank line was ended
                 continue
-            if len(row) < len(header):
+            last_added = len(row) >= len(header)
+            if not last_added:
                 # A row cut short (an interrupted write, usually the last one): never half-used.
                 short.append(reader.line_num)
                 continue
@@ -161,6 +164,17 @@ def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
                 cols[name].append(value)
     except csv.Error as exc:
         raise LawfitInputError(f"{path} is not a valid delimited file: {exc}") from exc
+    if last_added and not text.endswith(("\n", "\r")):
+        # The last row has every field but no line end: a write cut inside its last number
+        # ("2.5312" -> "2.5") looks complete. Writers end every row, so drop it, announced.
+        for v in cols.values():
+            v.pop()
+        warnings.warn(
+            f"{path}: dropped the last row (line {reader.line_num}): it has no line end, so the file "
+            "was probably cut while being written (end the file with a newline to keep it)",
+            LogFormatWarning,
+            stacklevel=3,
+        )
     if short:
         where = ", ".join(str(n) for n in short[:5]) + (" ..." if len(short) > 5 else "")
         warnings.warn(
