@@ -594,10 +594,17 @@ def build_parser() -> argparse.ArgumentParser:
         "  lawfit fit a.csv b.csv --schedule 'cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5'",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    f.add_argument("logs", nargs="+", help="log files (CSV/TSV/JSONL/Parquet/TensorBoard)")
+    f.add_argument(
+        "logs",
+        nargs="+",
+        help="log files: CSV/TSV/JSON(L) (also .gz/.bz2/.xz), W&B exports, Parquet, HF trainer_state.json "
+        "(or its checkpoint folder), TensorBoard event files or run directories",
+    )
     f.add_argument("--law", default="momentum", help="momentum (default) or multipower")
     f.add_argument("--steps-col", default="step")
-    f.add_argument("--loss-col", default="loss")
+    f.add_argument(
+        "--loss-col", default="loss", help="loss column or tag (trainer_state.json: loss or eval_loss)"
+    )
     f.add_argument("--lr-col", default="lr")
     f.add_argument("--schedule", default=None, help="schedule spec, when logs have no per-step LR")
     f.add_argument("--warmup-steps", type=int, default=None)
