@@ -85,6 +85,14 @@ def _wandb_runs(columns: Sequence[str], candidates: Sequence[str]) -> dict[str, 
     return {}
 
 
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    """Column values as float64 (numbers or numeric strings); anything else becomes NaN."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.array([_to_float(v) for v in values], dtype=np.float64)
+
+
 def _to_float(v: Any) -> float:
     if v is None or v == "":
         return math.nan
@@ -138,52 +146,102 @@ def _read_text(path: Path) -> str:
         raise LawfitInputError(f"{path} is not UTF-8 text: {exc}") from exc
 
 
-def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
-    text = _read_text(path)
-    csv.field_size_limit(MAX_LINE)
-    fh = io.StringIO(text, newline="")
+def _arrow_csv() -> Any:
+    """``pyarrow.csv`` when installed (the ``io`` extra), else None: the stdlib parser is used."""
     try:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header = next(reader, None)
-        if not header:
-            raise LawfitInputError(f"{path} is empty or has no header row")
-        header = [h.strip() for h in header]
-        cols: dict[str, list[Any]] = {name: [] for name in header}
-        short: list[int] = []
-        last_added = False
+        import pyarrow.csv as pc
+    except ImportError:
+        return None
+    return pc
+
+
+def _parse_arrow(
+    pc: Any, text: str, delimiter: str, path: Path
+) -> tuple[list[str], list[list[Any]], list[str]]:
+    """Header, columns (as strings) and the text of malformed rows, parsed by pyarrow."""
+    import pyarrow as pa
+
+    first = text.split("\n", 1)[0].rstrip("\r")
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    names = [h.strip() for h in header]
+    bad: list[str] = []
+
+    def invalid(row: Any) -> str:
+        if str(row.text).strip():  # whitespace-only lines are skipped, as blank ones
+            bad.append(str(row.text))
+        return "skip"
+
+    try:
+        table = pc.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pc.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pc.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid),
+            convert_options=pc.ConvertOptions(column_types={n: pa.string() for n in names}),
+        )
+    except (pa.ArrowInvalid, ValueError) as exc:
+        raise LawfitInputError(f"{path} is not a valid delimited file: {exc}") from exc
+    return names, [table.column(i).to_pylist() for i in range(table.num_columns)], bad
+
+
+def _parse_stdlib(text: str, delimiter: str, path: Path) -> tuple[list[str], list[list[Any]], list[str]]:
+    """Header, columns (as strings) and the text of malformed rows, parsed by the csv module."""
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = next(reader, None) or []
+        names = [h.strip() for h in header]
+        width = len(names)
+        full: list[list[str]] = []
+        bad: list[str] = []
         for row in reader:
-            if not row or all(not c.strip() for c in row):
-                last_added = False  # the row before a blank line was ended
-                continue
-            last_added = len(row) >= len(header)
-            if not last_added:
-                # A row cut short (an interrupted write, usually the last one): never half-used.
-                short.append(reader.line_num)
-                continue
-            for name, value in zip(header, row, strict=False):
-                cols[name].append(value)
+            if len(row) == width:
+                full.append(row)
+            elif row and any(c.strip() for c in row):
+                bad.append(delimiter.join(row))
     except csv.Error as exc:
         raise LawfitInputError(f"{path} is not a valid delimited file: {exc}") from exc
-    if last_added and not text.endswith(("\n", "\r")):
-        # The last row has every field but no line end: a write cut inside its last number
-        # ("2.5312" -> "2.5") looks complete. Writers end every row, so drop it, announced.
-        for v in cols.values():
-            v.pop()
+    columns = [list(c) for c in zip(*full, strict=True)] if full else [[] for _ in names]
+    return names, columns, bad
+
+
+def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
+    """Columns of a CSV/TSV log by name (values as strings).
+
+    Rows with fewer or more fields than the header (a write cut short) are dropped, and so is a
+    last row without a line end (a write cut inside its last number looks complete); both are
+    counted in a :class:`LogFormatWarning`. Parsed by pyarrow when installed, else by :mod:`csv`.
+    """
+    text = _read_text(path)
+    csv.field_size_limit(MAX_LINE)
+    if not text.strip():
+        raise LawfitInputError(f"{path} is empty or has no header row")
+    pc = _arrow_csv()
+    names, columns, bad = (
+        _parse_arrow(pc, text, delimiter, path) if pc is not None else _parse_stdlib(text, delimiter, path)
+    )
+    if not names or not any(names):
+        raise LawfitInputError(f"{path} is empty or has no header row")
+    last_line = text.rsplit("\n", 1)[-1].rstrip("\r")
+    if last_line.strip() and "\n" in text and columns and columns[0]:
+        # No line end after the last row: if it is complete, it may still be cut inside a number.
+        last_row = next(csv.reader([last_line], delimiter=delimiter), [])
+        if len(last_row) == len(names):
+            for col in columns:
+                col.pop()
+            warnings.warn(
+                f"{path}: dropped the last row ({last_line[:60]!r}): it has no line end, so the file was "
+                "probably cut while being written (end the file with a newline to keep it)",
+                LogFormatWarning,
+                stacklevel=3,
+            )
+    if bad:
+        shown = ", ".join(repr(b[:60]) for b in bad[:3]) + (" ..." if len(bad) > 3 else "")
         warnings.warn(
-            f"{path}: dropped the last row (line {reader.line_num}): it has no line end, so the file "
-            "was probably cut while being written (end the file with a newline to keep it)",
+            f"{path}: dropped {len(bad)} row(s) with fewer or more fields than the header's "
+            f"{len(names)} (truncated writes?): {shown}",
             LogFormatWarning,
             stacklevel=3,
         )
-    if short:
-        where = ", ".join(str(n) for n in short[:5]) + (" ..." if len(short) > 5 else "")
-        warnings.warn(
-            f"{path}: dropped {len(short)} row(s) with fewer fields than the header "
-            f"(truncated? line {where})",
-            LogFormatWarning,
-            stacklevel=3,
-        )
-    return cols
+    return dict(zip(names, columns, strict=True))
 
 
 def _read_jsonl(path: Path) -> dict[str, list[Any]]:
@@ -549,9 +607,9 @@ def read_log(
         assert loss_col is not None
         cols, chosen = _select_run(p, cols, run, [c for c in (step_col, loss_col, lr_col) if c])
     assert step_col is not None and loss_col is not None
-    step_vals = np.array([_to_float(v) for v in cols[step_col]])
-    loss_vals = np.array([_to_float(v) for v in cols[loss_col]])
-    lr_vals = None if lr_col is None else np.array([_to_float(v) for v in cols[lr_col]])
+    step_vals = _floats(cols[step_col])
+    loss_vals = _floats(cols[loss_col])
+    lr_vals = None if lr_col is None else _floats(cols[lr_col])
     ok = np.isfinite(step_vals)
     if not ok.all():
         warnings.warn(f"{p}: dropped {int((~ok).sum())} rows without a step", LogFormatWarning, stacklevel=2)
