@@ -182,7 +182,7 @@ def _read_cli_logs(paths: Sequence[str], args: argparse.Namespace, runs: Sequenc
     curves = []
     for path in paths:
         if runs:
-            curves.extend(lf.read_log(path, run=r, name=r, **kw) for r in runs)
+            curves.extend(lf.read_logs(path, runs=list(runs), **kw))
         else:
             curves.append(lf.read_log(path, **kw))
     return curves

@@ -486,8 +486,10 @@ def _list_runs(values: Sequence[str]) -> str:
 
 def list_runs(path: str | os.PathLike[str]) -> list[str]:
     """The runs a log file holds (values of its run column), or ``[]`` for a one-run log."""
-    p = Path(path)
-    cols = _load(p, "step", "loss", "lr")[0]
+    return _runs_of(_load(Path(path), "step", "loss", "lr")[0])
+
+
+def _runs_of(cols: Mapping[str, list[Any]]) -> list[str]:
     wandb = _wandb_runs(list(cols), LOSS_NAMES) if "loss" not in cols else {}
     if len(wandb) > 1:
         return list(wandb)
@@ -520,10 +522,23 @@ def read_logs(
     list of Curve
         Named after their runs; a file with one run gives one Curve.
     """
-    names = list(runs) if runs is not None else list_runs(path)
+    unknown = set(kwargs) - {"schedule", "warmup_steps", "nan_policy"}
+    if unknown:
+        raise LawfitInputError(f"read_logs got unexpected arguments {sorted(unknown)}")
+    nan_policy = kwargs.get("nan_policy", "omit")
+    if nan_policy not in ("omit", "raise"):
+        raise LawfitInputError(f"nan_policy must be 'omit' or 'raise', got {nan_policy!r}")
+    p = Path(path)
+    loaded = _load(p, steps, loss, lr)
+    names = list(runs) if runs is not None else _runs_of(loaded[0])
+    opts = {
+        "schedule": kwargs.get("schedule"),
+        "warmup_steps": kwargs.get("warmup_steps"),
+        "nan_policy": nan_policy,
+    }
     if not names:
-        return [read_log(path, steps, loss, lr, **kwargs)]
-    return [read_log(path, steps, loss, lr, run=r, name=r, **kwargs) for r in names]
+        return [_read_loaded(p, loaded, name=None, run=None, **opts)]
+    return [_read_loaded(p, loaded, name=r, run=r, **opts) for r in names]
 
 
 def read_log(
@@ -578,12 +593,34 @@ def read_log(
     read as 0-based (every step + 1); an LR logged only at some steps is linearly interpolated
     to every step.
     """
-    from lawfit import schedules as sched_mod
-
     if nan_policy not in ("omit", "raise"):
         raise LawfitInputError(f"nan_policy must be 'omit' or 'raise', got {nan_policy!r}")
     p = Path(path)
-    cols, steps, loss, lr, merged = _load(p, steps, loss, lr)
+    return _read_loaded(
+        p,
+        _load(p, steps, loss, lr),
+        schedule=schedule,
+        warmup_steps=warmup_steps,
+        name=name,
+        nan_policy=nan_policy,
+        run=run,
+    )
+
+
+def _read_loaded(
+    p: Path,
+    loaded: tuple[dict[str, list[Any]], str, str, str, bool],
+    *,
+    schedule: Any,
+    warmup_steps: int | None,
+    name: str | None,
+    nan_policy: str,
+    run: str | None,
+) -> Curve:
+    """:func:`read_log` on columns already loaded by :func:`_load` (``read_logs`` loads once)."""
+    from lawfit import schedules as sched_mod
+
+    cols, steps, loss, lr, merged = loaded
     names = list(cols)
     step_col = _match(names, steps, "step", STEP_NAMES, "step")
     wandb = _wandb_runs(names, LOSS_NAMES) if loss == "loss" and "loss" not in names else {}
