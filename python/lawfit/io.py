@@ -231,7 +231,7 @@ def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
                 f"{path}: dropped the last row ({last_line[:60]!r}): it has no line end, so the file was "
                 "probably cut while being written (end the file with a newline to keep it)",
                 LogFormatWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
     if bad:
         shown = ", ".join(repr(b[:60]) for b in bad[:3]) + (" ..." if len(bad) > 3 else "")
@@ -239,7 +239,7 @@ def _read_delimited(path: Path, delimiter: str) -> dict[str, list[Any]]:
             f"{path}: dropped {len(bad)} row(s) with fewer or more fields than the header's "
             f"{len(names)} (truncated writes?): {shown}",
             LogFormatWarning,
-            stacklevel=3,
+            stacklevel=5,
         )
     return dict(zip(names, columns, strict=True))
 
@@ -649,7 +649,7 @@ def _read_loaded(
     lr_vals = None if lr_col is None else _floats(cols[lr_col])
     ok = np.isfinite(step_vals)
     if not ok.all():
-        warnings.warn(f"{p}: dropped {int((~ok).sum())} rows without a step", LogFormatWarning, stacklevel=2)
+        warnings.warn(f"{p}: dropped {int((~ok).sum())} rows without a step", LogFormatWarning, stacklevel=3)
     raw_loss = [v for v, k in zip(cols[loss_col], ok, strict=True) if k]
     step_vals, loss_vals = step_vals[ok], loss_vals[ok]
     lr_vals = None if lr_vals is None else lr_vals[ok]
@@ -675,19 +675,19 @@ def _read_loaded(
         )
         if nan_policy == "raise":
             raise LawfitInputError(msg)
-        warnings.warn(msg + "; dropped them", LogFormatWarning, stacklevel=2)
+        warnings.warn(msg + "; dropped them", LogFormatWarning, stacklevel=3)
     int_steps = step_vals.astype(np.int64)
     if int_steps.min() < 0:
         raise LawfitInputError(f"{p}: negative step {int(int_steps.min())}")
     if int_steps.min() == 0:
         warnings.warn(
-            f"{p}: the first step is 0; reading the log as 0-based (step + 1)", LogFormatWarning, stacklevel=2
+            f"{p}: the first step is 0; reading the log as 0-based (step + 1)", LogFormatWarning, stacklevel=3
         )
         int_steps = int_steps + 1
     # Stable sort, then keep the last row of each step (a restart re-logs its steps).
     order = np.argsort(int_steps, kind="stable")
     if (np.diff(int_steps) < 0).any():
-        warnings.warn(f"{p}: rows were not sorted by step; sorted them", LogFormatWarning, stacklevel=2)
+        warnings.warn(f"{p}: rows were not sorted by step; sorted them", LogFormatWarning, stacklevel=3)
     int_steps, loss_vals = int_steps[order], loss_vals[order]
     lr_vals = None if lr_vals is None else lr_vals[order]
     last = np.ones(int_steps.size, dtype=bool)
@@ -696,7 +696,7 @@ def _read_loaded(
         warnings.warn(
             f"{p}: {int((~last).sum())} duplicate steps (restarts?); kept the last value of each",
             LogFormatWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         int_steps, loss_vals = int_steps[last], loss_vals[last]
         lr_vals = None if lr_vals is None else lr_vals[last]
@@ -731,7 +731,7 @@ def _read_loaded(
             f"{p}: the LR is logged at {int(has_lr.sum())} of {total} steps; interpolating it "
             "linearly (pass schedule=... / --schedule SPEC for exact areas)",
             LogFormatWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         per_step = np.interp(np.arange(1, total + 1), int_steps[has_lr], lr_vals[has_lr])
     return Curve(
