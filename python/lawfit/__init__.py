@@ -64,9 +64,9 @@ def __getattr__(name: str) -> object:
     import importlib
 
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"lawfit.{name}")
+        return importlib.import_module(f"lawfit.tasks.{name}")
     if name in _NAME_TO_MODULE:
-        return getattr(importlib.import_module(f"lawfit.{_NAME_TO_MODULE[name]}"), name)
+        return getattr(importlib.import_module(f"lawfit.tasks.{_NAME_TO_MODULE[name]}"), name)
     raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
 
 
