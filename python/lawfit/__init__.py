@@ -18,18 +18,21 @@ from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
 from lawfit.io import LogFormatWarning, list_runs, read_log, read_logs
-from lawfit.laws import Law, MomentumLaw, MomentumLawN, MultiPowerLaw
-from lawfit.lr_areas import areas
-from lawfit.schedules import Schedule
-from lawfit.size_laws import (
+from lawfit.laws import (
     ChinchillaLaw,
     ComputeOptimal,
+    Law,
+    MomentumLaw,
+    MomentumLawN,
+    MultiPowerLaw,
     PointLaw,
     PowerLaw,
     PurePowerLaw,
     Regions,
     SaturatingPowerLaw,
 )
+from lawfit.lr_areas import areas
+from lawfit.schedules import Schedule
 from lawfit.solver import LeastSquaresResult, least_squares
 from lawfit.validation import Validation, validate
 

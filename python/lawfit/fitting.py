@@ -352,7 +352,7 @@ def _check_fit_file(p: Path, data: Mapping[str, Any], result: FitResult) -> None
 
 
 def _is_point_law(law: Law) -> bool:
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     return isinstance(law, PointLaw)
 
@@ -568,7 +568,7 @@ def fit(
     loss_is_data = loss is not None and not isinstance(loss, str)
     if data_kw or y is not None or loss_is_data:
         from lawfit._point_fit import fit_points
-        from lawfit.size_laws import PointLaw
+        from lawfit.laws import PointLaw
 
         if curves is not None:
             raise LawfitInputError("pass either curves or data keywords (N=, D=, x=, y=), not both")
@@ -592,7 +592,7 @@ def fit(
         loss = robust
     if loss is None:
         loss = "huber"
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     if isinstance(law, PointLaw):
         names = ", ".join(f"{k}=" for k in law.data_names)
