@@ -42,6 +42,9 @@ _S1Form: TypeAlias = Literal["repo", "paper"]
 # progress(done, total): called from the calling thread while a multi-start runs; its result is ignored
 # and an exception it raises stops the fit and propagates.
 _Progress: TypeAlias = Callable[[int, int], object]
+# prior=(means, weights): a Gaussian prior, 1/2 sum_j w_j (x_j - mu_j)^2 added to the cost; p values each in
+# solver order, weights >= 0 in cost units (0 leaves a parameter free of the prior); a tuple, not a list.
+_Prior: TypeAlias = tuple[Sequence[float], Sequence[float]]
 
 class _Report(TypedDict):
     """The best solve of a multi-start fit (p free + fixed parameters, solver order)."""
@@ -127,6 +130,7 @@ def fit_momentum(
     gtol: float,
     max_evals: int,
     progress: _Progress | None = None,
+    prior: _Prior | None = None,
 ) -> _ReportWithStats:
     """Fit the momentum law jointly over runs (p = 4, +1 with ``fit_decay``, +1 with ``fit_zeta``)."""
 
@@ -165,6 +169,7 @@ def fit_momentum_n(
     xtol: float,
     gtol: float,
     max_evals: int,
+    prior: _Prior | None = None,
 ) -> _Report:
     """Fit the N-extended momentum law (p = 7) jointly over runs of model sizes ``sizes`` (one per run)."""
 
@@ -260,6 +265,7 @@ def fit_multipower(
     max_evals: int,
     progress: _Progress | None = None,
     polish: bool = False,
+    prior: _Prior | None = None,
 ) -> _ReportWithStats:
     """Fit the multi-power law (p = 7) jointly over curves; ``indices`` are 0-based logged indices."""
 
@@ -290,6 +296,7 @@ def fit_chinchilla(
     polish: int = 32,
     screen_tol: float = 1e-2,
     screen_max_evals: int = 15,
+    prior: _Prior | None = None,
 ) -> _Report: ...
 def predict_chinchilla(n: _F64, d: _F64, params: Sequence[float]) -> _F64: ...
 def refit_chinchilla(
@@ -309,6 +316,7 @@ def refit_chinchilla(
     xtol: float,
     gtol: float,
     max_evals: int,
+    prior: _Prior | None = None,
 ) -> _BatchReport: ...
 def fit_power_law(
     x: _F64,
@@ -326,6 +334,7 @@ def fit_power_law(
     xtol: float,
     gtol: float,
     max_evals: int,
+    prior: _Prior | None = None,
 ) -> _Report: ...
 def predict_power_law(x: _F64, params: Sequence[float]) -> _F64: ...
 def power_law_grid_starts(
@@ -355,6 +364,7 @@ def refit_power_law(
     xtol: float,
     gtol: float,
     max_evals: int,
+    prior: _Prior | None = None,
 ) -> _BatchReport: ...
 def fit_many_power_law(
     x: _F64,
