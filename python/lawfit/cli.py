@@ -362,7 +362,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("schedule", help="schedule spec string")
     a.add_argument("--decay", type=float, default=0.999, help="momentum decay λ (default 0.999)")
-    a.add_argument("--warmup", default="as_peak", choices=["as_peak", "actual", "exclude"])
+    a.add_argument(
+        "--warmup",
+        default="actual",
+        choices=["actual", "as_peak", "exclude"],
+        help="how warmup steps enter the areas (default 'actual', as every law)",
+    )
     a.add_argument("--points", type=int, default=11, help="rows to print")
     a.add_argument("--json", action="store_true", help="machine-readable output")
     a.set_defaults(func=_cmd_areas)
