@@ -43,7 +43,8 @@ def evaluate(runs, ratios, key) -> tuple[list[dict], dict]:
     for g in groups:
         table = build_table([x for h in groups if h != g for x in recs_by_group[h]])
         for rec in recs_by_group[g]:
-            stats.append({**{k: rec[k] for k in ("dataset", "run", "cut", "group")}, **tail_stats(rec, table)})
+            meta = {k: rec[k] for k in ("dataset", "run", "cut", "group")}
+            stats.append({**meta, **tail_stats(rec, table)})
     return stats, recs_by_group
 
 
@@ -63,7 +64,8 @@ def table_of(stats: list[dict]) -> list[dict]:
 
 def print_table(title: str, rows: list[dict]) -> None:
     print(f"\n{title}")
-    print(f"{'dataset':<14s}{'runs':>5s}   mean final-10% error at cut 25/50/75%   90%-band coverage 25/50/75% (all)")
+    head = "   mean final-10% error at cut 25/50/75%   90%-band coverage 25/50/75% (all)"
+    print(f"{'dataset':<14s}{'runs':>5s}{head}")
     for r in rows:
         print(
             f"{r['dataset']:<14s}{r['runs']:>5d}   "

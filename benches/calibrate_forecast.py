@@ -29,7 +29,7 @@ from lawfit.calibration import build_table
 OUT = ROOT / "python" / "lawfit" / "data" / "forecast_calibration.json"
 
 SOURCES = {
-    "multipower": "github.com/thu-yao-01-luo/MultiPowerLaw loss_curve_repo (Luo et al. 2025), 25M/100M/400M x 9",
+    "multipower": "github.com/thu-yao-01-luo/MultiPowerLaw loss_curve_repo (Luo et al. 2025), 3 sizes x 9",
     "fsl": "github.com/zyyyyyy123/tdlt (Li et al. 2025), GPT 100M, 3 schedules, per-step train loss",
     "llmc": "github.com/KellerJordan/modded-nanogpt records/track_1_short/2024-10-13_llmc, GPT-2 124M",
     "supercollapse": "github.com/shikaiqiu/supercollapse logs/c5m_schedules.pkl (Qiu et al. 2025), 45 runs",
@@ -74,7 +74,9 @@ def main() -> None:
         i = list(table.levels).index(0.9)
         print(
             f"  {g:<8s} 90% band, log error by horizon bin: "
-            + " ".join(f"[{lo:+.4f},{hi:+.4f}]" for lo, hi in zip(table.lower[g][i], table.upper[g][i], strict=True))
+            + " ".join(
+                f"[{lo:+.4f},{hi:+.4f}]" for lo, hi in zip(table.lower[g][i], table.upper[g][i], strict=True)
+            )
         )
 
 

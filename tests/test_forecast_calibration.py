@@ -39,8 +39,8 @@ def test_predict_applies_the_fits_warmup_to_a_raw_array(tmp_path):
 
 # -- trap 2: an unidentified fit never gets a zero-width band ------------------------------------
 def test_unidentified_fit_has_no_band_not_a_zero_width_one():
-    c = datasets.multipower_curve("constant_24000")  # no annealing: C is not identified
-    r = quiet(lf.fit, lf.MomentumLaw(), c)
+    c = datasets.multipower_curve("constant_24000")  # no annealing and S2 = 0: C is not identified
+    r = quiet(lf.fit, lf.MomentumLaw(warmup="exclude"), c)
     assert np.isinf(r.cov).any()
     s = lf.schedules.parse("cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5")
     with pytest.warns(IdentifiabilityWarning, match="not identified"):
@@ -88,7 +88,7 @@ def test_annealing_check_does_not_mistake_the_warmup_ramp_for_annealing():
 @pytest.mark.parametrize("law", [lf.MomentumLaw(), lf.MultiPowerLaw()], ids=["momentum", "multipower"])
 def test_identifiability_check_works_for_every_law(law):
     c = datasets.multipower_curve(WSD)
-    with pytest.warns(IdentifiabilityWarning, match="cannot identify C"):
+    with pytest.warns(IdentifiabilityWarning, match="cannot identify (C|B, C)"):
         fc = forecast(c, until=12000, law=law, prior=None, max_evals=300)
     assert fc.calibration_group == "unidentified"
 
@@ -137,7 +137,7 @@ def test_forecast_prior_options():
     assert auto.fit.params["C"] == pytest.approx(auto.prior_values["C"])
     p = AutoPrior.default()
     assert auto.prior_values["C"] == pytest.approx(
-        p.value(auto.fit.law, auto.fit.params, c.lr, c.warmup_steps), rel=1e-6
+        p.value(auto.fit.law, auto.fit.params, c.lr, c.warmup_steps), rel=3e-3
     )
     given = quiet(forecast, c, until=0.5, prior={"C": (0.5, 0.1)})
     assert given.fit.params["C"] == 0.5
@@ -166,7 +166,8 @@ def test_build_table_is_conformal_on_exchangeable_records():
     def rec(i):
         steps = np.arange(1001, 4001, 50)
         h = np.log(steps / 1000)
-        return {"steps": steps, "seen_until": 1000, "group": "seen", "score": 0.01 * h * rng.standard_normal()}
+        score = 0.01 * h * rng.standard_normal()
+        return {"steps": steps, "seen_until": 1000, "group": "seen", "score": score}
 
     train = [rec(i) for i in range(400)]
     test = [rec(i) for i in range(400)]
@@ -183,7 +184,8 @@ def test_build_table_is_conformal_on_exchangeable_records():
 def test_cli_forecast_prints_the_band_and_what_it_covers(tmp_path, capsys):
     c = datasets.multipower_curve("cosine_24000")
     log = tmp_path / "run.csv"
-    log.write_text("step,loss\n" + "\n".join(f"{s},{float(v)!r}" for s, v in zip(c.steps, c.loss, strict=True)))
+    rows = "\n".join(f"{s},{float(v)!r}" for s, v in zip(c.steps, c.loss, strict=True))
+    log.write_text("step,loss\n" + rows)
     spec = "cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5"
     assert cli.main(["forecast", str(log), "--schedule", spec, "--until", "0.5"]) in (0, 1)
     out = capsys.readouterr().out

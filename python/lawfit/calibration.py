@@ -135,7 +135,10 @@ class CalibrationTable:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CalibrationTable:
         """Inverse of :meth:`to_dict`; raises on another format or version."""
-        if data.get("format") != "lawfit-forecast-calibration" or data.get("format_version") != FORMAT_VERSION:
+        if (
+            data.get("format") != "lawfit-forecast-calibration"
+            or data.get("format_version") != FORMAT_VERSION
+        ):
             raise LawfitInputError("not a lawfit forecast calibration (format or version differs)")
         groups = data["groups"]
         return cls(

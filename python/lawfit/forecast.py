@@ -16,7 +16,6 @@ from lawfit.fitting import ConvergenceWarning, FitResult, fit
 from lawfit.laws import Law, MomentumLaw
 from lawfit.schedules import Schedule
 
-
 #: Fraction of a run without warmup that the default forecast does not fit (its initial transient).
 TRANSIENT = 0.02
 
@@ -424,13 +423,17 @@ def _prior_values(
     if isinstance(prior, AutoPrior) and isinstance(law, MomentumLaw):
         vals = {k: float(getattr(law, k)) for k in ("decay", "zeta") if k in law.param_names}
         c = 0.0
-        for _ in range(3):  # C depends on the fitted A, α, which depend (weakly) on C
+        # C depends on the fitted A, α, which depend on C: a fixed-point iteration (to 0.1%)
+        for _ in range(12):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 r = fit(law, seen, fix={**fix, **vals, "C": c}, **fit_kwargs)
-            c = prior.value(law, r.params, curve.lr, curve.warmup_steps)
+            c, previous = prior.value(law, r.params, curve.lr, curve.warmup_steps), c
+            if abs(c - previous) <= 1e-3 * abs(c):
+                break
         vals["C"] = c
-        return vals, f"from lawfit's default prior (a full anneal removes {prior.ratio:.3g} × the reducible loss)"
+        ratio = f"{prior.ratio:.3g}"
+        return vals, f"from lawfit's default prior (a full anneal removes {ratio} × the reducible loss)"
     return {}, ""
 
 
