@@ -64,6 +64,7 @@ def records_for(run: Run, prior: Any, cuts: Sequence[float] = CUTS) -> list[dict
                 "seen_until": fc.seen_until,
                 "total": total,
                 "group": fc.calibration_group,
+                "scale": fc.scale,
                 "steps": steps,
                 "score": np.log(pred / ref),
                 "tail": steps > total - round(TAIL * total),
@@ -72,7 +73,7 @@ def records_for(run: Run, prior: Any, cuts: Sequence[float] = CUTS) -> list[dict
     return out
 
 
-def tail_stats(rec: dict[str, Any], table: CalibrationTable, level: float = 0.9) -> dict:
+def tail_stats(rec: dict[str, Any], table: CalibrationTable, level: float = 0.9) -> dict[str, float]:
     """Mean relative error of the final 10% and the band's coverage of those points."""
     from lawfit.calibration import horizon
 
@@ -81,7 +82,10 @@ def tail_stats(rec: dict[str, Any], table: CalibrationTable, level: float = 0.9)
         return {"err": np.nan, "cov": np.nan}
     e = rec["score"][t]  # log(pred/ref)
     group = rec["group"] if rec["group"] in table.lower else "seen"
-    q_lo, q_hi = table.bounds(horizon(rec["steps"][t], rec["seen_until"]), level, group)
+    from lawfit.calibration import MIN_SCALE
+
+    scale = max(float(rec["scale"]), MIN_SCALE)
+    q_lo, q_hi = table.bounds(horizon(rec["steps"][t], rec["seen_until"]), level, group, scale)
     inside = (e >= q_lo) & (e <= q_hi)  # ref in [pred·exp(−q_hi), pred·exp(−q_lo)]
     return {"err": float(np.mean(np.abs(np.exp(-e) - 1))), "cov": float(inside.mean())}
 

@@ -31,21 +31,25 @@ from lawfit.calibration import build_table
 DATASETS = ("multipower", "fsl", "llmc", "supercollapse")
 
 
-def evaluate(runs, ratios, key) -> tuple[list[dict], dict]:
-    """Held-out records and stats; ``key(run)`` names the group held out together (run or data set)."""
-    groups = sorted({key(r) for r in runs})
+def held_out_records(runs, ratios, key) -> dict[str, list]:
+    """Records of each held-out group (``key(run)``: run or data set), its prior from the others."""
     recs_by_group: dict[str, list] = {}
-    for g in groups:
+    for g in sorted({key(r) for r in runs}):
         others = [ratios[i] for i, r in enumerate(runs) if key(r) != g]
         prior = pooled_prior(others, f"all but {g}")
         recs_by_group[g] = [x for i, r in enumerate(runs) if key(r) == g for x in records_for(r, prior)]
+    return recs_by_group
+
+
+def evaluate(recs_by_group: dict[str, list], *, normalize: bool) -> list[dict]:
+    """Tail error and coverage of each held-out record under a table built from the other groups."""
     stats = []
-    for g in groups:
-        table = build_table([x for h in groups if h != g for x in recs_by_group[h]])
-        for rec in recs_by_group[g]:
+    for g, recs in recs_by_group.items():
+        table = build_table([x for h, xs in recs_by_group.items() if h != g for x in xs], normalize=normalize)
+        for rec in recs:
             meta = {k: rec[k] for k in ("dataset", "run", "cut", "group")}
             stats.append({**meta, **tail_stats(rec, table)})
-    return stats, recs_by_group
+    return stats
 
 
 def table_of(stats: list[dict]) -> list[dict]:
@@ -87,15 +91,24 @@ def main() -> None:
     ratios = [prior_ratio(r) for r in runs]
     t1 = time.perf_counter()
     print(f"whole-run fits for the prior: {t1 - t0:.1f} s")
-    out = {}
-    loro, _ = evaluate(runs, ratios, key=lambda r: r.curve.name)
+    out: dict = {}
+    loro_recs = held_out_records(runs, ratios, key=lambda r: r.curve.name)
     t2 = time.perf_counter()
-    out["loro"] = table_of(loro)
-    print_table(f"leave-one-run-out ({t2 - t1:.1f} s)", out["loro"])
+    print(f"leave-one-run-out forecasts: {t2 - t1:.1f} s")
+    loro = {}
+    for norm in (True, False):
+        name = "normalised by the in-sample misfit (shipped)" if norm else "raw log errors"
+        loro[norm] = evaluate(loro_recs, normalize=norm)
+        out[f"loro_{'norm' if norm else 'raw'}"] = table_of(loro[norm])
+        print_table(f"leave-one-run-out, {name}", out[f"loro_{'norm' if norm else 'raw'}"])
     if args.lodo:
-        lodo, _ = evaluate(runs, ratios, key=lambda r: r.dataset)
-        out["lodo"] = table_of(lodo)
-        print_table(f"leave-one-dataset-out ({time.perf_counter() - t2:.1f} s)", out["lodo"])
+        lodo_recs = held_out_records(runs, ratios, key=lambda r: r.dataset)
+        print(f"\nleave-one-dataset-out forecasts: {time.perf_counter() - t2:.1f} s")
+        for norm in (True, False):
+            name = "normalised by the in-sample misfit (shipped)" if norm else "raw log errors"
+            out[f"lodo_{'norm' if norm else 'raw'}"] = table_of(evaluate(lodo_recs, normalize=norm))
+            print_table(f"leave-one-dataset-out, {name}", out[f"lodo_{'norm' if norm else 'raw'}"])
+    loro = loro[True]
     by_group = defaultdict(list)
     for s in loro:
         by_group[s["group"]].append(s["cov"])

@@ -67,7 +67,7 @@ def main() -> None:
             "per_run": {r.curve.name: x for r, x in zip(runs, ratios, strict=True) if x is not None},
         },
     }
-    table = build_table(records, provenance=provenance)
+    table = build_table(records, provenance=provenance, normalize=True)
     args.out.write_text(json.dumps(table.to_dict(), indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes): {len(records)} records")
     for g in table.lower:

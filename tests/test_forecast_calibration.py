@@ -134,13 +134,21 @@ def test_forecast_prior_options():
     with pytest.warns(IdentifiabilityWarning, match="default prior"):
         auto = forecast(c, until=0.5)
     assert auto.calibration_group == "prior" and set(auto.prior_values) >= {"C"}
-    assert auto.fit.params["C"] == pytest.approx(auto.prior_values["C"])
+    # a Gaussian prior of relative sd sd(log r): the MAP fit stays within 2 sd of its mean
     p = AutoPrior.default()
-    assert auto.prior_values["C"] == pytest.approx(
-        p.value(auto.fit.law, auto.fit.params, c.lr, c.warmup_steps), rel=3e-3
-    )
-    given = quiet(forecast, c, until=0.5, prior={"C": (0.5, 0.1)})
-    assert given.fit.params["C"] == 0.5
+    assert abs(auto.fit.params["C"] / auto.prior_values["C"] - 1) < 2 * p.log_sd
+    assert auto.fit.options["prior"]
+    # the prior mean is the fixed point C = value(fit of the seen part with C held at C)
+    m = (c.steps >= auto.fit_from) & (c.steps <= auto.seen_until)
+    seen = lf.Curve(c.steps[m], c.loss[m], c.lr, warmup_steps=c.warmup_steps)
+    held_at_mean = quiet(lf.fit, auto.fit.law, seen, fix={"C": auto.prior_values["C"]})
+    again = p.value(auto.fit.law, held_at_mean.params, c.lr, c.warmup_steps)
+    assert again == pytest.approx(auto.prior_values["C"], rel=3e-3)
+    given = quiet(forecast, c, until=0.5, prior={"C": (0.5, 0.1)})  # Gaussian: a MAP fit
+    assert abs(given.fit.params["C"] - 0.5) < 2 * 0.1
+    assert given.fit.options["prior"]  # the fit records its prior
+    held = quiet(forecast, c, until=0.5, prior={"C": 0.5})  # a value: held fixed
+    assert held.fit.params["C"] == 0.5
     with pytest.raises(lf.LawfitInputError, match="unknown parameter"):
         quiet(forecast, c, until=0.5, prior={"K": 1.0})
     with pytest.raises(lf.LawfitInputError, match="prior"):

@@ -42,6 +42,8 @@ HORIZON_EDGES: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.
 LEVELS: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 #: Calibration groups (see the module docstring).
 GROUPS: tuple[str, ...] = ("seen", "prior")
+#: Floor of a record's misfit scale (relative), for normalised tables.
+MIN_SCALE = 1e-4
 #: Version of the calibration file format.
 FORMAT_VERSION = 1
 
@@ -80,9 +82,11 @@ class CalibrationTable:
     upper: dict[str, np.ndarray]
     n_records: dict[str, np.ndarray]
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: Whether the scores were divided by each record's in-sample misfit ``scale`` (see build_table).
+    normalized: bool = False
 
     def bounds(
-        self, horizon: np.ndarray, level: float, group: str
+        self, horizon: np.ndarray, level: float, group: str, scale: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Log-error quantiles ``(q_lo, q_hi)`` at each horizon for a central ``level``.
 
@@ -94,6 +98,9 @@ class CalibrationTable:
             Central level in [levels[0], levels[-1]].
         group : str
             A calibration group of the table.
+        scale : float, default 1
+            The forecast's in-sample misfit (RMS log residual against the smoothed seen loss);
+            multiplies the quantiles of a ``normalized`` table, ignored otherwise.
 
         Returns
         -------
@@ -112,7 +119,10 @@ class CalibrationTable:
         b = np.clip(np.searchsorted(self.edges, h, side="right") - 1, 0, self.edges.size - 1)
         lo = np.array([np.interp(level, lv, self.lower[group][:, j]) for j in range(self.edges.size)])
         hi = np.array([np.interp(level, lv, self.upper[group][:, j]) for j in range(self.edges.size)])
-        return lo[b], hi[b]
+        f = float(scale) if self.normalized else 1.0
+        if not (math.isfinite(f) and f > 0):
+            raise LawfitInputError(f"scale must be positive and finite, got {scale!r}")
+        return f * lo[b], f * hi[b]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (versioned)."""
@@ -129,6 +139,7 @@ class CalibrationTable:
                 }
                 for g in self.lower
             },
+            "normalized": self.normalized,
             "provenance": self.provenance,
         }
 
@@ -148,6 +159,7 @@ class CalibrationTable:
             {g: np.asarray(v["upper"], dtype=float) for g, v in groups.items()},
             {g: np.asarray(v["n_records"], dtype=int) for g, v in groups.items()},
             dict(data.get("provenance", {})),
+            bool(data.get("normalized", False)),
         )
 
 
@@ -157,6 +169,7 @@ def build_table(
     edges: Sequence[float] = HORIZON_EDGES,
     levels: Sequence[float] = LEVELS,
     provenance: Mapping[str, Any] | None = None,
+    normalize: bool = False,
 ) -> CalibrationTable:
     """Calibration table from forecast records.
 
@@ -170,6 +183,9 @@ def build_table(
         Horizon bin edges and central levels (defaults :data:`HORIZON_EDGES`, :data:`LEVELS`).
     provenance : dict, optional
         Stored with the table.
+    normalize : bool, default False
+        Divide each record's scores by its ``scale`` (the fit's in-sample misfit, a positive
+        float per record), so one table serves smooth and noisy runs; ``bounds`` multiplies back.
 
     Returns
     -------
@@ -193,6 +209,8 @@ def build_table(
                 continue
             h = np.log(np.asarray(r["steps"], dtype=float) / float(r["seen_until"]))
             s = np.asarray(r["score"], dtype=float)
+            if normalize:
+                s = s / max(float(r["scale"]), MIN_SCALE)
             b = np.clip(np.searchsorted(e, h, side="right") - 1, 0, e.size - 1)
             for j in np.unique(b):
                 m = b == j
@@ -224,7 +242,7 @@ def build_table(
     for g in groups:
         if g not in lower:
             lower[g], upper[g], counts[g] = lower["seen"], upper["seen"], np.zeros(e.size, dtype=int)
-    return CalibrationTable(e, lv, lower, upper, counts, dict(provenance or {}))
+    return CalibrationTable(e, lv, lower, upper, counts, dict(provenance or {}), bool(normalize))
 
 
 _DEFAULT: CalibrationTable | None = None

@@ -201,6 +201,8 @@ class Forecast:
     calibration_group: str = "seen"
     level: float = 0.9
     prior_values: dict[str, float] = field(default_factory=dict)
+    #: In-sample misfit: RMS of log(fit / smoothed loss) over the fitted points (scales the bands).
+    scale: float = 1.0
     _annealed: bool = field(default=True, repr=False)
 
     def _group_for(self, lr: np.ndarray) -> str:
@@ -260,14 +262,19 @@ class Forecast:
                 "was given: no calibrated band after the cut (pass prior='auto' or a prior fit)"
             )
             warnings.warn(msg, IdentifiabilityWarning, stacklevel=2)
-            q_lo, q_hi = default_table().bounds(h, level, "seen")
+            q_lo, q_hi = default_table().bounds(h, level, "seen", self._scale())
             lo, hi = pred * np.exp(-q_hi), pred * np.exp(-q_lo)
             after = st > self.seen_until
             lo[after] = np.nan
             hi[after] = np.nan
             return pred, lo, hi
-        q_lo, q_hi = default_table().bounds(h, level, group)
+        q_lo, q_hi = default_table().bounds(h, level, group, self._scale())
         return pred, pred * np.exp(-q_hi), pred * np.exp(-q_lo)
+
+    def _scale(self) -> float:
+        from lawfit.calibration import MIN_SCALE
+
+        return max(float(self.scale), MIN_SCALE)
 
     def summary(self) -> str:
         """Final predicted loss and band of each schedule (and the held-out error, when known)."""
@@ -403,13 +410,17 @@ def holdout_error(
 def _prior_values(
     prior: Any, law: Law, names: Sequence[str], seen: Curve, curve: Curve, fix: dict[str, float],
     fit_kwargs: dict[str, Any],
-) -> tuple[dict[str, float], str]:
-    """Values of the unidentified ``names`` from ``prior`` (and a note saying where they came from)."""
+) -> tuple[dict[str, float], dict[str, tuple[float, float]], str]:
+    """Values of the unidentified ``names`` from ``prior``: (held fixed, Gaussian (mean, sd), note).
+
+    Gaussian entries go to :func:`lawfit.fit`'s ``prior=`` (MAP fit, covariance includes them).
+    """
     if isinstance(prior, FitResult):
         vals = {k: float(prior.params[k]) for k in names if k in prior.params}
-        return vals, "from the prior fit"
+        return vals, {}, "from the prior fit"
     if isinstance(prior, Mapping):
         vals = {}
+        gauss = {}
         for k, v in prior.items():
             if k not in law.param_names:
                 raise LawfitInputError(
@@ -418,8 +429,11 @@ def _prior_values(
             mean = v[0] if isinstance(v, (tuple, list)) else v
             if not math.isfinite(float(mean)):
                 raise LawfitInputError(f"prior[{k!r}] must be finite, got {v!r}")
-            vals[k] = float(mean)
-        return vals, "from the given prior"
+            if isinstance(v, (tuple, list)):
+                gauss[k] = (float(v[0]), float(v[1]))
+            else:
+                vals[k] = float(mean)
+        return vals, gauss, "from the given prior"
     if isinstance(prior, AutoPrior) and isinstance(law, MomentumLaw):
         vals = {k: float(getattr(law, k)) for k in ("decay", "zeta") if k in law.param_names}
         c = 0.0
@@ -431,10 +445,12 @@ def _prior_values(
             c, previous = prior.value(law, r.params, curve.lr, curve.warmup_steps), c
             if abs(c - previous) <= 1e-3 * abs(c):
                 break
-        vals["C"] = c
         ratio = f"{prior.ratio:.3g}"
-        return vals, f"from lawfit's default prior (a full anneal removes {ratio} × the reducible loss)"
-    return {}, ""
+        # Gaussian in C with the spread of the ratio (sd of log r as a relative sd)
+        gauss = {"C": (c, max(c, 1e-300) * prior.log_sd)}
+        note = f"from lawfit's default prior (a full anneal removes {ratio} × the reducible loss)"
+        return vals, gauss, note
+    return {}, {}, ""
 
 
 def forecast(
@@ -539,18 +555,25 @@ def forecast(
     ahead = annealing_ahead(curve.lr, cut) or any(annealing_ahead(s.lr, cut) for s in alternatives)
     unknown = [k for k in ANNEALING_PARAMS.get(law.name, ()) if k in law.param_names and k not in fix]
     prior_vals: dict[str, float] = {}
+    gauss_prior: dict[str, tuple[float, float]] | None = None
     group = "seen"
     if not annealed and unknown:
         msg = (
             f"no LR annealing seen yet: the data cannot identify {', '.join(unknown)} "
             f"(the {law.name} law's annealing parameters)"
         )
-        prior_vals, where = _prior_values(prior, law, unknown, seen, curve, fix, fit_kwargs)
-        prior_vals = {k: v for k, v in prior_vals.items() if k in unknown}
+        fixed_vals, gauss, where = _prior_values(prior, law, unknown, seen, curve, fix, fit_kwargs)
+        fixed_vals = {k: v for k, v in fixed_vals.items() if k in unknown}
+        gauss = {k: v for k, v in gauss.items() if k in unknown}
+        prior_vals = {**fixed_vals, **{k: m for k, (m, _) in gauss.items()}}
         if prior_vals:
-            fix.update(prior_vals)
-            shown = ", ".join(f"{k} = {v:.4g}" for k, v in prior_vals.items())
-            msg += f"; fixed {shown} {where}"
+            fix.update(fixed_vals)
+            gauss_prior = gauss or None
+            shown = ", ".join(
+                [f"{k} = {v:.4g} (fixed)" for k, v in fixed_vals.items()]
+                + [f"{k} ~ N({m:.4g}, {s:.3g})" for k, (m, s) in gauss.items()]
+            )
+            msg += f"; {shown} {where}"
             group = "prior" if ahead else "seen"
         else:
             msg += "; predictions of decay phases are unreliable (pass prior='auto' or a prior fit)"
@@ -560,17 +583,19 @@ def forecast(
             warnings.warn(msg, IdentifiabilityWarning, stacklevel=2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        result = fit(law, seen, fix=fix or None, **fit_kwargs)
+        result = fit(law, seen, fix=fix or None, prior=gauss_prior, **fit_kwargs)
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
             notes.append(str(w.message))
             warnings.warn(str(w.message), w.category, stacklevel=2)
     if np.isinf(np.asarray(result.cov, dtype=float)).any() and ahead and not annealed and not prior_vals:
         group = "unidentified"
+    ref_seen = smooth_loss(seen.steps, seen.loss, 201)
+    scale = float(np.sqrt(np.mean(np.log(result.predict(curve.lr, seen.steps) / ref_seen) ** 2)))
     fc = Forecast(
         result, cut, {}, notes, fit_from=first, lr=curve.lr, warmup_steps=curve.warmup_steps,
         calibration_group=group, level=0.9 if level is None else float(level), prior_values=prior_vals,
-        _annealed=annealed,
+        _annealed=annealed, scale=scale,
     )
     labelled: list[tuple[str, Schedule | None, int]] = [(curve.name or "run", None, total)]
     labelled += [(str(s), s, s.lr.size) for s in alternatives]
