@@ -198,3 +198,39 @@ def test_cli_forecast_prints_the_band_and_what_it_covers(tmp_path, capsys):
     assert cli.main(["forecast", str(log), "--schedule", spec, "--until", "0.5"]) in (0, 1)
     out = capsys.readouterr().out
     assert "90% band of the smoothed loss" in out and "calibrated" in out
+
+
+def test_block_bootstrap_band_respects_autocorrelation():
+    from datadir import DATA
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lf.LogFormatWarning)  # the log is 0-based
+        c = lf.read_log(DATA / "llmc_gpt2_124m" / "main.log.train.csv", loss="train_loss",
+                        schedule="cosine:total=19560,peak=6e-4,warmup=700,final=0")
+    fc = quiet(forecast, c, until=0.5)  # per-step train loss: strongly autocorrelated residuals
+    steps = [10000, 19560]
+    pred, lo, hi = fc.block_bootstrap(steps, n=16, seed=1)
+    np.testing.assert_allclose(pred, fc.predict(steps)[0], rtol=1e-13)
+    assert np.all(lo <= pred) and np.all(pred <= hi) and np.all(hi > lo)
+    again = fc.block_bootstrap(steps, n=16, seed=1)
+    np.testing.assert_array_equal(again[1], lo)  # reproducible
+    # blocks keep the residuals' autocorrelation: wider than resampling single points
+    _, lo1, hi1 = fc.block_bootstrap(steps, n=16, seed=1, block=1)
+    assert (hi - lo)[-1] > 1.2 * (hi1 - lo1)[-1]
+    with pytest.raises(lf.LawfitInputError, match="n must"):
+        fc.block_bootstrap(steps, n=1)
+
+
+def test_cli_forecast_json_uses_the_default_prior(tmp_path, capsys):
+    c = datasets.multipower_curve(WSD)
+    log = tmp_path / "run.csv"
+    rows = "\n".join(f"{s},{float(v)!r}" for s, v in zip(c.steps, c.loss, strict=True))
+    log.write_text("step,loss\n" + rows)
+    spec = lf.datasets.MULTIPOWER_SPECS[WSD]
+    assert cli.main(["forecast", str(log), "--schedule", spec, "--until", "12000", "--json"]) in (0, 1)
+    out = json.loads(capsys.readouterr().out)
+    assert "C" in out["prior"] and out["band"]["calibration_group"] == "prior"
+    assert "smoothed loss" in out["band"]["covers"]
+    args = ["forecast", str(log), "--schedule", spec, "--until", "12000", "--json", "--prior", "none"]
+    assert cli.main(args) in (0, 1)
+    assert json.loads(capsys.readouterr().out)["band"]["calibration_group"] == "unidentified"

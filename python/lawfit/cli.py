@@ -268,7 +268,12 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         raise lf.LawfitInputError("forecast needs --schedule: the run's whole planned schedule")
     planned = lf.schedules.parse(args.schedule[0])
     curve = lf.read_log(args.log, steps=args.steps_col, loss=args.loss_col, lr=args.lr_col, schedule=planned)
-    prior = lf.load_fit(args.prior) if args.prior else None
+    if args.prior is None:
+        prior: object = "auto"
+    elif args.prior == "none":
+        prior = None
+    else:
+        prior = lf.load_fit(args.prior)
     (law,) = _laws_from_names(args.law)
     alternatives = [lf.schedules.parse(s) for s in args.schedule[1:]]
     with warnings.catch_warnings():
@@ -287,6 +292,13 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             {
                 "seen_until": fc.seen_until,
                 "fit_from": fc.fit_from,
+                "band": {
+                    "level": fc.level,
+                    "covers": "the smoothed loss (201-step centred mean of a per-step log)",
+                    "method": "split-conformal by horizon on real runs (docs/forecasting.md)",
+                    "calibration_group": fc.calibration_group,
+                },
+                "prior": fc.prior_values,
                 "holdout": fc.holdout,
                 "warnings": fc.warnings,
                 "fit": fc.fit.to_dict(),
@@ -487,7 +499,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--until", default=None, help="last step (int) or fraction (0-1) of the schedule to fit on"
     )
     fc.add_argument(
-        "--prior", default=None, help="an earlier fit.json for parameters the data cannot identify"
+        "--prior",
+        default=None,
+        help="an earlier fit.json for parameters the data cannot identify before the decay "
+        "(default: lawfit's prior, docs/forecasting.md; 'none' for no prior)",
     )
     fc.add_argument(
         "--fit-from",

@@ -204,6 +204,7 @@ class Forecast:
     #: In-sample misfit: RMS of log(fit / smoothed loss) over the fitted points (scales the bands).
     scale: float = 1.0
     _annealed: bool = field(default=True, repr=False)
+    _seen: Curve | None = field(default=None, repr=False)
 
     def _group_for(self, lr: np.ndarray) -> str:
         if self.calibration_group == "unidentified":
@@ -270,6 +271,96 @@ class Forecast:
             return pred, lo, hi
         q_lo, q_hi = default_table().bounds(h, level, group, self._scale())
         return pred, pred * np.exp(-q_hi), pred * np.exp(-q_lo)
+
+    def block_bootstrap(
+        self,
+        steps: Any = None,
+        *,
+        n: int = 100,
+        level: float = 0.9,
+        block: int | None = None,
+        seed: int = 0,
+        schedule: Schedule | np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Parameter-uncertainty band from a moving-block bootstrap of the fit's residuals.
+
+        The log residuals ``log(loss / fit)`` of the fitted points are resampled in circular blocks
+        of ``block`` consecutive points (so their autocorrelation survives, unlike the fit's
+        covariance, which assumes independent residuals), the fitted curve times ``exp`` of the
+        resampled residuals is refitted ``n`` times (from the fitted optimum, with the same fixed
+        parameters and priors), and the pointwise quantiles of the refits' predictions are
+        returned. This is the parameter part of the uncertainty only; :meth:`predict`'s calibrated
+        band already includes it as realised on real runs, and is the band to report.
+
+        Parameters
+        ----------
+        steps : array_like of int, optional
+            Steps to predict at (default: every step of the schedule).
+        n : int, default 100
+            Bootstrap refits.
+        level : float, default 0.9
+            Central level of the band, in (0, 1).
+        block : int, optional
+            Block length in logged points (default: the first lag at which the residuals'
+            autocorrelation falls below 1/e, and at least m^(1/3) for m fitted points; at most a
+            quarter of the points).
+        seed : int, default 0
+            Seed of ``numpy.random.default_rng``.
+        schedule : Schedule or array_like, optional
+            As in :meth:`predict`.
+
+        Returns
+        -------
+        pred, lower, upper : ndarray, shape (len(steps),)
+        """
+        if self._seen is None:
+            raise LawfitInputError("this Forecast holds no fitted data to bootstrap")
+        if not 0 < level < 1:
+            raise LawfitInputError(f"level must lie in (0, 1), got {level!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise LawfitInputError(f"n must be an integer >= 2, got {n!r}")
+        seen = self._seen
+        fitted = self.fit.predict(seen.lr, seen.steps)
+        resid = np.log(seen.loss / fitted)
+        m = resid.size
+        if block is None:
+            r0 = resid - resid.mean()
+            ac = np.correlate(r0, r0, mode="full")[m - 1 :] / max(float(r0 @ r0), 1e-300)
+            below = np.flatnonzero(ac < math.exp(-1))
+            # at least m^(1/3), the usual order of a block bootstrap's block length
+            block = max(int(below[0]) if below.size else m, int(round(m ** (1 / 3))))
+        block = int(min(max(1, block), max(1, m // 4)))
+        if schedule is None:
+            sched: Any = Schedule(self.lr, spec="array", warmup_steps=self.warmup_steps)
+        else:
+            sched = schedule
+        st = np.arange(1, np.size(getattr(sched, "lr", sched)) + 1) if steps is None else np.asarray(steps)
+        pred = self.fit.predict(sched, st)
+        rng = np.random.default_rng(seed)
+        opts = self.fit.options
+        kw: dict[str, Any] = {
+            "loss": opts.get("loss", "huber"),
+            "delta": opts.get("delta", 1e-3),
+            "space": opts.get("space"),
+            "fix": opts.get("fixed") or None,
+            "starts": dict(self.fit.params),
+        }
+        if opts.get("prior"):
+            kw["prior"] = {k: tuple(v) for k, v in opts["prior"].items()}
+        sims = []
+        n_blocks = -(-m // block)
+        for _ in range(int(n)):
+            starts = rng.integers(0, m, n_blocks)
+            idx = ((starts[:, None] + np.arange(block)[None, :]) % m).ravel()[:m]
+            y = fitted * np.exp(resid[idx])
+            c = Curve(seen.steps, y, seen.lr, warmup_steps=seen.warmup_steps)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = fit(self.fit.law, c, **kw)
+            sims.append(r.predict(sched, st))
+        q = (1 - level) / 2
+        arr = np.asarray(sims)
+        return pred, np.quantile(arr, q, axis=0), np.quantile(arr, 1 - q, axis=0)
 
     def _scale(self) -> float:
         from lawfit.calibration import MIN_SCALE
@@ -595,7 +686,7 @@ def forecast(
     fc = Forecast(
         result, cut, {}, notes, fit_from=first, lr=curve.lr, warmup_steps=curve.warmup_steps,
         calibration_group=group, level=0.9 if level is None else float(level), prior_values=prior_vals,
-        _annealed=annealed, scale=scale,
+        _annealed=annealed, scale=scale, _seen=seen,
     )
     labelled: list[tuple[str, Schedule | None, int]] = [(curve.name or "run", None, total)]
     labelled += [(str(s), s, s.lr.size) for s in alternatives]
@@ -877,8 +968,11 @@ class Forecaster:
             self._lr = schedule.lr
             self._warmup = schedule.warmup_steps if warmup_steps is None else warmup_steps
         else:
+            from lawfit.curve import infer_warmup
+
             self._lr = as_float_array("schedule", schedule, nonnegative=True, allow_empty=False)
-            self._warmup = 0 if warmup_steps is None else warmup_steps
+            # as a Curve does: a raw LR array's warmup is its initial ramp unless given
+            self._warmup = infer_warmup(self._lr) if warmup_steps is None else warmup_steps
         self.law = law if law is not None else MomentumLaw()
         self.min_points = int(min_points)
         self._steps: list[int] = []
