@@ -1,5 +1,5 @@
 """The data-point path of :func:`lawfit.fit`: ``fit(law, N=..., D=..., loss=...)`` and
-``fit(law, x=..., y=...)`` for :class:`~lawfit.size_laws.PointLaw` laws."""
+``fit(law, x=..., y=...)`` for :class:`~lawfit.laws.PointLaw` laws."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 
 from lawfit._validate import LawfitInputError, as_float_array
 from lawfit.bootstrap import RefitSpec
+from lawfit.laws import PointLaw
 from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
-from lawfit.size_laws import PointLaw
 
 ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
 
