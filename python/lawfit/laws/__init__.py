@@ -15,10 +15,10 @@ from lawfit.laws.momentum import MomentumLaw
 from lawfit.laws.momentum_n import MomentumLawN
 from lawfit.laws.multipower import MultiPowerLaw
 from lawfit.laws.point import PointLaw
-from lawfit.laws.power import PowerLaw, PurePowerLaw, Regions, SaturatingPowerLaw
+from lawfit.laws.power import PowerLaw, PurePowerLaw, SaturatingPowerLaw
 
 __all__ = ["LAWS", "WARMUP_MODES", "ChinchillaLaw", "ComputeOptimal", "Law", "MomentumLaw", "MomentumLawN",
-           "MultiPowerLaw", "PointLaw", "PowerLaw", "PurePowerLaw", "Regions", "SaturatingPowerLaw",
+           "MultiPowerLaw", "PointLaw", "PowerLaw", "PurePowerLaw", "SaturatingPowerLaw",
            "law_from_dict", "schedule_query"]
 
 
