@@ -444,7 +444,12 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
                 f"--until {until} is past the last step of the log's LR column ({curve.lr.size}); "
                 "pass --schedule SPEC for the whole planned schedule"
             )
-    prior = lf.load_fit(args.prior) if args.prior else None
+    if args.prior is None:
+        prior: object = "auto"
+    elif args.prior == "none":
+        prior = None
+    else:
+        prior = lf.load_fit(args.prior)
     (law,) = _laws_from_names(args.law)
     alternatives = [lf.schedules.parse(s) for s in args.schedule[1:]]
     with warnings.catch_warnings():
@@ -464,6 +469,13 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             {
                 "seen_until": fc.seen_until,
                 "fit_from": fc.fit_from,
+                "band": {
+                    "level": fc.level,
+                    "covers": "the smoothed loss (201-step centred mean of a per-step log)",
+                    "method": "split-conformal by horizon on real runs (docs/forecasting.md)",
+                    "calibration_group": fc.calibration_group,
+                },
+                "prior": fc.prior_values,
                 "holdout": fc.holdout,
                 "warnings": fc.warnings,
                 "fit": fc.fit.to_dict(),
@@ -549,7 +561,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("schedule", help="schedule spec string")
     a.add_argument("--decay", type=float, default=0.999, help="momentum decay λ (default 0.999)")
-    a.add_argument("--warmup", default="as_peak", choices=["as_peak", "actual", "exclude"])
+    a.add_argument(
+        "--warmup",
+        default="actual",
+        choices=["actual", "as_peak", "exclude"],
+        help="how warmup steps enter the areas (default 'actual', as every law)",
+    )
     a.add_argument("--points", type=int, default=11, help="rows to print")
     a.add_argument("--json", action="store_true", help="machine-readable output")
     a.set_defaults(func=_cmd_areas)
@@ -688,7 +705,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--until", default=None, help="last step (int) or fraction (0-1) of the schedule to fit on"
     )
     fc.add_argument(
-        "--prior", default=None, help="an earlier fit.json for parameters the data cannot identify"
+        "--prior",
+        default=None,
+        help="an earlier fit.json for parameters the data cannot identify before the decay "
+        "(default: lawfit's prior, docs/forecasting.md; 'none' for no prior)",
     )
     fc.add_argument(
         "--fit-from",

@@ -235,7 +235,7 @@ class MultiPowerLaw(Law):
         block = (c.steps - 1) // k
         last = np.ones(block.size, dtype=bool)
         last[:-1] = block[1:] != block[:-1]
-        return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name)
+        return Curve(block[last] + 1, c.loss[last], block_lr, warmup_steps=0, name=c.name)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
