@@ -28,6 +28,7 @@ from lawfit._stats import (
 )
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 from lawfit._version import __version__
+from lawfit.bands import predict_band
 from lawfit.bootstrap import RefitSpec, bootstrap_fit
 from lawfit.curve import Curve
 from lawfit.laws import Law, PointLaw, law_from_dict
@@ -149,8 +150,6 @@ class FitResult:
         st = np.arange(1, lr.size + 1) if steps is None else np.asarray(steps, dtype=np.int64)
         cols: dict[str, Any] = {"step": st.astype(np.int64)}
         if level is not None:
-            from lawfit.forecast import predict_band
-
             pred, lo, hi = predict_band(self, schedule, st, level=level)
             cols.update(lr=lr[st - 1], loss=pred, lower=lo, upper=hi)
         else:
