@@ -1,0 +1,93 @@
+"""The base of every law (names, bounds, parameter vectors) and the prediction-request normaliser."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from lawfit._validate import LawfitInputError, as_float_array
+from lawfit.curve import as_steps
+
+if TYPE_CHECKING:
+    pass
+
+WARMUP_MODES = ("as_peak", "actual", "exclude")
+
+
+def schedule_query(
+    lr: Any, steps: Any, warmup_steps: int | None
+) -> tuple[np.ndarray, int, np.ndarray, np.ndarray | None]:
+    """Normalise a prediction request: (per-step LR, warmup length, sorted unique steps, inverse).
+
+    ``lr`` is an array or a Schedule (which also supplies the warmup length); ``steps`` defaults to
+    every step. Predictions at the sorted unique steps map back to the request by ``pred[inverse]``
+    (``inverse`` is None when no reordering is needed).
+    """
+    from lawfit.schedules import Schedule
+
+    if isinstance(lr, Schedule):
+        w = lr.warmup_steps if warmup_steps is None else warmup_steps
+        lr = lr.lr
+    else:
+        w = 0 if warmup_steps is None else warmup_steps
+    lr_arr = as_float_array("lr", lr, nonnegative=True, allow_empty=False)
+    if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or not 0 <= w <= lr_arr.size:
+        raise LawfitInputError(f"warmup_steps must be an integer in [0, {lr_arr.size}], got {w!r}")
+    if steps is None:
+        return lr_arr, int(w), np.arange(1, lr_arr.size + 1, dtype=np.int64), None
+    steps_arr = as_steps("steps", steps)
+    if steps_arr.size and np.all(steps_arr[1:] > steps_arr[:-1]):
+        return lr_arr, int(w), steps_arr, None
+    query, inverse = np.unique(steps_arr, return_inverse=True)
+    return lr_arr, int(w), np.ascontiguousarray(query, dtype=np.int64), inverse
+
+
+class Law:
+    """Base class of the laws. Subclasses declare ``name``, ``param_names`` and ``bounds``."""
+
+    name: ClassVar[str] = "law"
+    #: Default residual space of the law's objective.
+    default_space: ClassVar[str] = "log"
+    #: Whether ``fit_core`` accepts a ``progress(done, total)`` callback.
+    reports_progress: ClassVar[bool] = False
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Names of the fitted parameters, in solver order."""
+        raise NotImplementedError
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Default (lower, upper) bound of every parameter."""
+        raise NotImplementedError
+
+    def options(self) -> dict[str, Any]:
+        """Constructor options, enough to rebuild the law with ``law_from_dict``."""
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: the law's name and options."""
+        return {"name": self.name, "options": self.options()}
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{type(self).__name__}({opts})"
+
+    def params_vector(self, params: Mapping[str, float]) -> np.ndarray:
+        """Parameters as a vector in solver order; raises naming a missing or unknown key."""
+        if not isinstance(params, Mapping):
+            raise LawfitInputError(f"params must be a dict with keys {list(self.param_names)}")
+        missing = [k for k in self.param_names if k not in params]
+        unknown = [k for k in params if k not in self.param_names]
+        if missing or unknown:
+            raise LawfitInputError(
+                f"{type(self).__name__} parameters are {list(self.param_names)}; "
+                f"missing {missing}, unknown {unknown}"
+            )
+        vec = np.array([float(params[k]) for k in self.param_names])
+        bad = ~np.isfinite(vec)
+        if bad.any():
+            k = self.param_names[int(np.argmax(bad))]
+            raise LawfitInputError(f"parameter {k} is {params[k]!r}; parameters must be finite")
+        return vec
