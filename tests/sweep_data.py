@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import lawfit as lf
+import numpy as np
 from lawfit import schedules
 
 TRUTH = {"L0": 2.4, "A": 0.6, "alpha": 0.45, "C": 0.35}
@@ -29,3 +28,29 @@ def synthetic_runs(n: int, steps: int = 4000, *, seed: int = 0, noise: float = 3
         loss = law.predict(TRUTH, sched, logged) * np.exp(noise * rng.standard_normal(logged.size))
         out.append(lf.Curve(logged, loss, sched, name=f"run{i:04d}"))
     return out
+
+
+def fit_summary(seed: int, steps: int = 20_000) -> tuple[float, ...]:
+    """Fit one synthetic run (the ``seed``-th of a sweep) and return its parameters and cost.
+
+    A module-level function, so that process pools (fork, spawn) can run it. 20,000 logged steps
+    exceed the solver's parallel threshold, so the fit runs on lawfit's thread pool.
+    """
+    (run,) = synthetic_runs(1, steps, seed=seed)
+    res = lf.fit(lf.MomentumLaw(), run)
+    return (*res.params.values(), res.metrics["cost"])
+
+
+def bad_fit(delta: float) -> None:
+    """A fit that raises LawfitInputError (a non-positive ``delta``), for pools to send back."""
+    (run,) = synthetic_runs(1, 500)
+    lf.fit(lf.MomentumLaw(), run, delta=delta)
+
+
+def write_log(curve: lf.Curve, path) -> None:
+    """Write ``curve`` as a per-step ``step,lr,loss`` CSV (empty loss where nothing was logged)."""
+    total = curve.lr.size
+    loss = np.full(total, np.nan)
+    loss[curve.steps - 1] = curve.loss
+    np.savetxt(path, np.column_stack([np.arange(1, total + 1), curve.lr, loss]), delimiter=",",
+               header="step,lr,loss", comments="", fmt=["%d", "%.17g", "%.17g"])

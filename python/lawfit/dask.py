@@ -209,11 +209,12 @@ def fit_runs(
     else:
         if isinstance(runs, str | PurePath | Curve):
             raise LawfitTypeError("runs must be a list of runs; wrap a single run in a list")
-        items = [(i, _run_name(r, i), _check_run(r, i)) for i, r in enumerate(runs)]
+        checked = [_check_run(r, i) for i, r in enumerate(runs)]
+        items = [(i, _run_name(r, i), r) for i, r in enumerate(checked)]
     read_options = dict(read_options or {})
     n = len(items)
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer)
-                                   or batch_size < 1):
+    bad_size = isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1
+    if batch_size is not None and bad_size:
         raise LawfitInputError(f"batch_size must be a positive integer, got {batch_size!r}")
     n_threads = 1
     if client is not None:
@@ -257,8 +258,9 @@ def _run_on_client(client: Any, batches: list[list[tuple[int, str, Any]]], law: 
     # Curves go straight to the workers (scatter), not through the scheduler's task graph.
     payload = client.scatter(batches) if any(
         not isinstance(run, str | PurePath) for batch in batches for _, _, run in batch) else batches
-    futures = [client.submit(_fit_batch, data, law, read_options, fit_options, pure=False) for data in payload]
-    batch_of = {f.key: b for f, b in zip(futures, batches)}
+    futures = [client.submit(_fit_batch, data, law, read_options, fit_options, pure=False)
+               for data in payload]
+    batch_of = {f.key: b for f, b in zip(futures, batches, strict=True)}
     for future in distributed.as_completed(futures):
         try:
             pairs = future.result()
