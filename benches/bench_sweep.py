@@ -5,10 +5,12 @@ Every fit runs on one thread (``RAYON_NUM_THREADS=1``, set before lawfit is impo
 the pool's and the cluster's worker processes), so that on an idle machine with ``--workers``
 free cores the ideal speed-up is ``--workers`` and
 
-    overhead per run = (wall × workers − serial wall) / runs
+    overhead per run = (wall × workers − Σ fit time measured inside the tasks) / runs
 
 is the worker time each run costs beyond its own fit: shipping its data, scheduling, pickling
-the result, and idle workers at the end. Results of every mode are checked equal to the serial
+the result, and idle workers at the end. (On a loaded machine the fits themselves slow down in
+the parallel modes; the ``vs serial`` column, (wall × workers − serial wall) / runs, includes
+that slow-down.) Results of every mode are checked equal to the serial
 fits bit for bit.
 
 Usage: ``python benches/bench_sweep.py [--runs 2000] [--steps 100000] [--workers 2]``
@@ -18,6 +20,7 @@ Usage: ``python benches/bench_sweep.py [--runs 2000] [--steps 100000] [--workers
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import time
@@ -52,6 +55,13 @@ def fit_params(curve: lf.Curve) -> tuple[float, ...]:
     return tuple(res.params.values())
 
 
+def timed_fit(curve: lf.Curve) -> tuple[tuple[float, ...], float]:
+    """The parameters and the wall time of the fit, measured where it ran."""
+    t = time.perf_counter()
+    params = fit_params(curve)
+    return params, time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=2000, help="runs in the sweep (default 2000)")
@@ -73,11 +83,12 @@ def main() -> None:
     print(f"generated the runs in {time.perf_counter() - t:.1f} s "
           f"({sum(c.lr.nbytes + c.loss.nbytes + c.steps.nbytes for c in runs) / 1e9:.2f} GB)")
 
-    rows: list[tuple[str, float]] = []
+    rows: list[tuple[str, float, float]] = []  # mode, wall, Σ fit seconds measured in the tasks
     t = time.perf_counter()
-    serial = [fit_params(c) for c in runs]
+    timed = [timed_fit(c) for c in runs]
     t_serial = time.perf_counter() - t
-    rows.append(("serial (this process, 1 thread)", t_serial))
+    serial = [p for p, _ in timed]
+    rows.append(("serial (this process, 1 thread)", t_serial, sum(s for _, s in timed)))
 
     # Fork after the parent used lawfit's threads: the case that used to hang.
     ctx = multiprocessing.get_context("fork")
@@ -85,16 +96,18 @@ def main() -> None:
     with concurrent.futures.ProcessPoolExecutor(args.workers, mp_context=ctx) as ex:
         list(ex.map(fit_params, runs[:args.workers]))  # start the workers outside the timing
         t = time.perf_counter()
-        pooled = list(ex.map(fit_params, runs, chunksize=chunk))
+        pooled = list(ex.map(timed_fit, runs, chunksize=chunk))
         t_pool = time.perf_counter() - t
-    assert pooled == serial, "process pool results differ from serial fits"
-    rows.append((f"ProcessPoolExecutor(fork, {args.workers}), chunksize {chunk}", t_pool))
+    assert [p for p, _ in pooled] == serial, "process pool results differ from serial fits"
+    rows.append((f"ProcessPoolExecutor(fork, {args.workers}), chunksize {chunk}", t_pool,
+                 sum(s for _, s in pooled)))
 
     t = time.perf_counter()
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR,
+                           dashboard_address=":0", silence_logs=logging.ERROR,
                            env={"RAYON_NUM_THREADS": os.environ["RAYON_NUM_THREADS"]})
     client = Client(cluster)
+    client.run(importlib.import_module, "lawfit.dask")  # imports in the workers, outside the timing
     t_start = time.perf_counter() - t
     try:
         t = time.perf_counter()
@@ -106,16 +119,21 @@ def main() -> None:
     got = [tuple(row) for row in table[list(LAW.param_names)].itertuples(index=False)]
     assert got == serial, "LocalCluster results differ from serial fits"
     assert table["error"].eq("").all()
-    rows.append((f"LocalCluster({args.workers} processes) fit_runs", t_dask))
+    rows.append((f"LocalCluster({args.workers} processes) fit_runs", t_dask, float(table["seconds"].sum())))
 
-    print(f"\n{'mode':<48} {'wall s':>8} {'ms/run':>8} {'speed-up':>9} {'overhead ms/run':>16}")
-    for name, wall in rows:
+    print(f"\n{'mode':<48} {'wall s':>7} {'ms/run':>7} {'speed-up':>8} {'fit ms/run':>10} "
+          f"{'overhead ms/run':>15} {'vs serial':>10}")
+    for name, wall, fit_s in rows:
         workers = 1 if name.startswith("serial") else args.workers
-        overhead = (wall * workers - t_serial) / args.runs * 1e3
-        print(f"{name:<48} {wall:>8.2f} {wall / args.runs * 1e3:>8.1f} {t_serial / wall:>8.2f}× "
-              f"{overhead:>16.1f}")
-    print(f"\nLocalCluster start-up (not in the timings): {t_start:.1f} s; results equal the serial fits "
-          f"bit for bit; load average after: {os.getloadavg()[0]:.2f}")
+        overhead = (wall * workers - fit_s) / args.runs * 1e3  # worker time not spent fitting
+        naive = (wall * workers - t_serial) / args.runs * 1e3  # extra worker time over serial
+        print(f"{name:<48} {wall:>7.2f} {wall / args.runs * 1e3:>7.1f} {t_serial / wall:>7.2f}× "
+              f"{fit_s / args.runs * 1e3:>10.1f} {overhead:>15.1f} {naive:>10.1f}")
+    print("fit ms/run: mean fit time measured inside the tasks (grows when the cores are contended); "
+          "overhead ms/run: (wall × workers − Σ fit time) / runs; vs serial: (wall × workers − serial "
+          "wall) / runs")
+    print(f"\nLocalCluster start-up and imports (not in the timings): {t_start:.1f} s; results equal the "
+          f"serial fits bit for bit; load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

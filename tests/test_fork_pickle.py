@@ -234,3 +234,42 @@ def test_batch_result_pickles():
         np.testing.assert_array_equal(back.params[name], res.params[name])
     for field in ("success", "cost", "status", "n_points", "n_evals"):
         np.testing.assert_array_equal(getattr(back, field), getattr(res, field))
+
+
+# ---- least_squares runs its Python callables from lawfit's pool ----
+
+
+def test_least_squares_callables_in_a_forked_child_and_ctrl_c():
+    """The solver of Python callables runs on the process pool (taking the GIL per call): it works
+    in a forked child and Ctrl-C still stops it."""
+    import os
+    import signal
+    import time
+
+    code = (
+        "import multiprocessing, time, numpy as np, lawfit as lf\n"
+        "def fun(x):\n"
+        "    return np.exp(-np.arange(20_000) / 5e3) * x[0] - np.exp(-np.arange(20_000) / 5e3) * 2.0\n"
+        "def job(_):\n"
+        "    return lf.least_squares(fun, [1.0]).x[0]\n"
+        "ref = job(0)\n"
+        "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+        "    assert pool.map_async(job, [0, 1]).get(timeout=120) == [ref, ref]\n"
+        "def slow(x):\n"
+        "    time.sleep(0.3)\n"
+        "    return np.array([np.exp(-x[0]), 0.1])\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    lf.least_squares(slow, [1.0], ftol=1e-300, xtol=1e-300, gtol=1e-300, max_nfev=100_000)\n"
+        "    print('finished')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    start = time.monotonic()
+    os.kill(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert out.strip() == "interrupted"  # uninterrupted, it needs ~40 s (129 calls × 0.3 s)
+    assert time.monotonic() - start < 10

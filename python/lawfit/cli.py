@@ -382,7 +382,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                 # One thread per worker; lawfit's own pool splits the cores among the workers.
                 per_worker = max(1, (os.cpu_count() or 1) // args.workers)
                 cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR,
+                                       dashboard_address=":0", silence_logs=logging.ERROR,
                                        env={"RAYON_NUM_THREADS": str(per_worker)})
                 client = Client(cluster)
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
@@ -105,14 +106,16 @@ def _fit_one(name: str, run: Any, law: Law, read_options: Mapping[str, Any],
     from lawfit.fitting import fit
     from lawfit.io import read_log
 
+    start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             data = read_log(run, **read_options) if isinstance(run, str | PurePath) else run
-            result = fit(law, data, **fit_options)
+            row = result_row(name, law, fit(law, data, **fit_options), caught=caught)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a row, by design
-            return result_row(name, law, error=exc, caught=caught)
-    return result_row(name, law, result, caught=caught)
+            row = result_row(name, law, error=exc, caught=caught)
+    row["seconds"] = time.perf_counter() - start
+    return row
 
 
 def _fit_batch(batch: Sequence[tuple[int, str, Any]], law: Law, read_options: Mapping[str, Any],
@@ -181,7 +184,9 @@ def fit_runs(
         ``mae``, ``aic``, ``bic``, ``n_points``, ``n_params``, ``n_starts``, ``n_converged``,
         ``n_evals``), ``success``, ``message`` (the solver's), ``warnings`` (joined messages) and
         ``error`` (``"<ExceptionType>: <message>"`` for a run that raised or whose task was lost,
-        with NaN parameters and ``success`` false; empty otherwise).
+        with NaN parameters and ``success`` false; empty otherwise), and ``seconds``: the wall time
+        of reading and fitting the run where it ran (NaN for a lost task). Every column but
+        ``seconds`` is the same bit for bit with or without a client, whatever ``batch_size``.
 
     Raises
     ------
@@ -265,7 +270,8 @@ def _run_on_client(client: Any, batches: list[list[tuple[int, str, Any]]], law: 
         try:
             pairs = future.result()
         except Exception as exc:  # noqa: BLE001 - a lost task (worker died...) becomes error rows
-            pairs = [(i, result_row(name, law, error=exc)) for i, name, _ in batch_of[future.key]]
+            pairs = [(i, {**result_row(name, law, error=exc), "seconds": math.nan})
+                     for i, name, _ in batch_of[future.key]]
         record(pairs)
         future.release()
 
