@@ -116,9 +116,10 @@ def main() -> None:
     finally:
         client.close()
         cluster.close()
+    failed = table.loc[table["error"] != "", ["name", "error"]]
+    assert failed.empty, f"runs failed on the cluster:\n{failed.head()}"
     got = [tuple(row) for row in table[list(LAW.param_names)].itertuples(index=False)]
     assert got == serial, "LocalCluster results differ from serial fits"
-    assert table["error"].eq("").all()
     rows.append((f"LocalCluster({args.workers} processes) fit_runs", t_dask, float(table["seconds"].sum())))
 
     print(f"\n{'mode':<48} {'wall s':>7} {'ms/run':>7} {'speed-up':>8} {'fit ms/run':>10} "
