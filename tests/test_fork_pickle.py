@@ -273,3 +273,13 @@ def test_least_squares_callables_in_a_forked_child_and_ctrl_c():
     out, _ = proc.communicate(timeout=120)
     assert out.strip() == "interrupted"  # uninterrupted, it needs ~40 s (129 calls × 0.3 s)
     assert time.monotonic() - start < 10
+
+
+def test_fit_with_a_prior_pickles_and_refits_the_same():
+    (run,) = synthetic_runs(1, 3000, seed=5)
+    res = lf.fit(lf.MomentumLaw(), run, prior={"alpha": (0.45, 0.05)})
+    back = _roundtrip(res)
+    assert back.to_dict() == res.to_dict()
+    a, b = res.bootstrap(4, seed=2), back.bootstrap(4, seed=2)
+    for name in res.params:
+        np.testing.assert_array_equal(a.params[name], b.params[name])
