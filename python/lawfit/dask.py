@@ -260,11 +260,13 @@ def _run_on_client(client: Any, batches: list[list[tuple[int, str, Any]]], law: 
                           what="lawfit.dask.fit_runs with a client")
     if not batches:
         return
-    # Curves go straight to the workers (scatter), not through the scheduler's task graph.
-    payload = client.scatter(batches) if any(
-        not isinstance(run, str | PurePath) for batch in batches for _, _, run in batch) else batches
-    futures = [client.submit(_fit_batch, data, law, read_options, fit_options, pure=False)
-               for data in payload]
+    # Curves go straight to the workers (scatter), not through the scheduler's task graph; one
+    # batch at a time, each submitted at once, so the first fits run while the rest still travel.
+    futures = []
+    for batch in batches:
+        has_data = any(not isinstance(run, str | PurePath) for _, _, run in batch)
+        data = client.scatter([batch], hash=False)[0] if has_data else batch
+        futures.append(client.submit(_fit_batch, data, law, read_options, fit_options, pure=False))
     batch_of = {f.key: b for f, b in zip(futures, batches, strict=True)}
     for future in distributed.as_completed(futures):
         try:
