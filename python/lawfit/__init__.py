@@ -17,7 +17,7 @@ from lawfit.crossover import Crossover, crossover
 from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
-from lawfit.io import LogFormatWarning, read_log
+from lawfit.io import LogFormatWarning, list_runs, read_log, read_logs
 from lawfit.laws import Law, MomentumLaw, MomentumLawN, MultiPowerLaw
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
@@ -64,9 +64,9 @@ def __getattr__(name: str) -> object:
     import importlib
 
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"lawfit.{name}")
+        return importlib.import_module(f"lawfit.tasks.{name}")
     if name in _NAME_TO_MODULE:
-        return getattr(importlib.import_module(f"lawfit.{_NAME_TO_MODULE[name]}"), name)
+        return getattr(importlib.import_module(f"lawfit.tasks.{_NAME_TO_MODULE[name]}"), name)
     raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
 
 
@@ -103,6 +103,8 @@ __all__ = [
     "least_squares",
     "load_fit",
     "read_log",
+    "read_logs",
+    "list_runs",
     "LawfitInputError",
     "LawfitTypeError",
     "Schedule",

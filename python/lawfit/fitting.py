@@ -77,10 +77,68 @@ class FitResult:
         :class:`~lawfit.PowerLaw`, ``fit.predict(N, D)`` or ``fit.predict(N=..., D=...)`` for
         :class:`~lawfit.ChinchillaLaw`.
         """
+        if isinstance(schedule_or_lr, str) and not _is_point_law(self.law):
+            from lawfit.schedules import parse
+
+            schedule_or_lr = parse(schedule_or_lr)
         args = [a for a in (schedule_or_lr, steps) if a is not None]
         if steps is not None and schedule_or_lr is None:
             raise LawfitInputError("predict needs the schedule (or data) before steps")
         return self.law.predict(self.params, *args, **kwargs)
+
+    def to_frame(self, schedule: Any, steps: Any = None, *, level: float | None = None) -> Any:
+        """The predicted loss curve of a schedule as a pandas DataFrame.
+
+        Parameters
+        ----------
+        schedule : Schedule, spec string or array_like, shape (T,)
+            The per-step LR (a spec such as ``"cosine:total=24000,peak=3e-4"`` is parsed).
+        steps : array_like of int, optional
+            1-based steps to predict at (default: every step).
+        level : float, optional
+            Also return a parameter-uncertainty band of this level (columns ``lower``,
+            ``upper``; see :func:`lawfit.predict_band`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``step`` (int64), ``lr`` (float64, the LR of that step), ``loss`` (float64, the
+            predicted loss), and ``lower``/``upper`` with ``level``.
+        """
+        from lawfit.schedules import Schedule, parse
+
+        pd = _pandas()
+        if isinstance(schedule, str):
+            schedule = parse(schedule)
+        lr = schedule.lr if isinstance(schedule, Schedule) else np.asarray(schedule, dtype=float)
+        st = np.arange(1, lr.size + 1) if steps is None else np.asarray(steps, dtype=np.int64)
+        cols: dict[str, Any] = {"step": st.astype(np.int64)}
+        if level is not None:
+            from lawfit.forecast import predict_band
+
+            pred, lo, hi = predict_band(self, schedule, st, level=level)
+            cols.update(lr=lr[st - 1], loss=pred, lower=lo, upper=hi)
+        else:
+            cols.update(lr=lr[st - 1], loss=self.predict(schedule, st))
+        return pd.DataFrame(cols)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the fit for notebooks: parameters with errors, then the metrics."""
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(k)}</td><td>{v:.6g}</td><td>{self.stderr.get(k, float('nan')):.3g}</td></tr>"
+            for k, v in self.params.items()
+        )
+        m = self.metrics
+        keys = [k for k in ("r2", "rmse", "mae", "n_points", "n_starts", "n_converged") if k in m]
+        mets = "".join(f"<tr><td>{k}</td><td colspan=2>{m[k]:.6g}</td></tr>" for k in keys)
+        status = "converged" if self.success else "NOT converged"
+        return (
+            f"<div><b>lawfit fit: {escape(repr(self.law))}</b> &mdash; {status} ({escape(self.message)})"
+            "<table><tr><th>parameter</th><th>value</th><th>stderr</th></tr>"
+            f"{rows}{mets}</table></div>"
+        )
 
     def bootstrap(self, n: int = 1000, *, seed: int | None = 0, level: float = 0.95, starts: Any = "best",
                   workers: int | None = None) -> Any:
@@ -259,16 +317,69 @@ def load_fit(path: str | os.PathLike[str]) -> FitResult:
         raise LawfitInputError(f"{p}: cov has shape {cov.shape}, expected {(p_, p_)}")
     if not isinstance(success, bool) or not isinstance(message, str) or not isinstance(options, dict):
         raise LawfitInputError(f"{p}: success/message/options have the wrong types")
-    return FitResult(law, params, stderr, cov, metrics, success, message, options)
+    result = FitResult(law, params, stderr, cov, metrics, success, message, options)
+    _check_fit_file(p, data, result)
+    return result
+
+
+def _check_fit_file(p: Path, data: Mapping[str, Any], result: FitResult) -> None:
+    """Refuse what a saved fit never holds: unknown keys, parameters outside the law's bounds."""
+    known = set(result.to_dict())
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise LawfitInputError(f"{p} has unknown keys {unknown}; a lawfit fit file holds {sorted(known)}")
+    names = list(result.law.param_names)
+    for field_name in ("params", "stderr"):
+        extra = sorted(set(data[field_name]) - set(names))
+        if extra:
+            raise LawfitInputError(
+                f"{p}: {field_name} has unknown parameters {extra}; {result.law.name} has {names}"
+            )
+    if _is_point_law(result.law):
+        return  # point laws save public parameters; their bounds are in solver coordinates
+    bounds = dict(result.law.bounds())
+    saved = result.options.get("bounds")
+    if isinstance(saved, Mapping):
+        for k, b in saved.items():
+            if k in bounds and isinstance(b, (list, tuple)) and len(b) == 2:
+                bounds[k] = (_from_json_float(b[0]), _from_json_float(b[1]))
+    for k, v in result.params.items():
+        lo, hi = bounds.get(k, (-math.inf, math.inf))
+        if not math.isfinite(v) or not lo <= v <= hi:
+            raise LawfitInputError(
+                f"{p}: parameter {k} = {v!r} is outside the {result.law.name} law's bounds [{lo}, {hi}]"
+            )
+
+
+def _is_point_law(law: Law) -> bool:
+    from lawfit.size_laws import PointLaw
+
+    return isinstance(law, PointLaw)
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("DataFrame output needs pandas: pip install pandas") from exc
+    return pd
 
 
 def _as_curves(data: Any) -> list[Curve]:
     if isinstance(data, Curve):
         return [data]
+    if _is_frame(data):
+        return [Curve.from_frame(data)]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and data:
         if all(isinstance(c, Curve) for c in data):
             return list(data)
     raise LawfitTypeError("curves must be a Curve or a non-empty list of Curve objects")
+
+
+def _is_frame(data: Any) -> bool:
+    """A pandas or polars DataFrame (checked by module name: neither library is imported)."""
+    mod = type(data).__module__.split(".")[0]
+    return mod in ("pandas", "polars") and hasattr(data, "columns")
 
 
 def _bounds_and_fixed(
