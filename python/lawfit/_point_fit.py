@@ -1,5 +1,5 @@
 """The data-point path of :func:`lawfit.fit`: ``fit(law, N=..., D=..., loss=...)`` and
-``fit(law, x=..., y=...)`` for :class:`~lawfit.size_laws.PointLaw` laws."""
+``fit(law, x=..., y=...)`` for :class:`~lawfit.laws.PointLaw` laws."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ from typing import Any
 
 import numpy as np
 
+from lawfit._stats import (
+    ROBUST_LOSSES,
+    ConvergenceWarning,
+    _bounds_and_fixed,
+    _json_float,
+    covariance,
+    metrics_of,
+)
 from lawfit._validate import LawfitInputError, as_float_array
 from lawfit.bootstrap import RefitSpec
+from lawfit.laws import PointLaw
 from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
-from lawfit.size_laws import PointLaw
-
-ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
 
 
 def _drop_nan(data: dict[str, np.ndarray], y: np.ndarray, w: np.ndarray | None, nan_policy: str
@@ -60,16 +66,7 @@ def fit_points(
     nan_policy: str,
     prior: Any = None,
 ) -> Any:
-    """Fit a point law; see :func:`lawfit.fit`. Returns a FitResult."""
-    from lawfit.fitting import (
-        ConvergenceWarning,
-        FitResult,
-        _bounds_and_fixed,
-        _json_float,
-        covariance,
-        metrics_of,
-    )
-
+    """Fit a point law; see :func:`lawfit.fit`. Returns the fields of its FitResult (a dict)."""
     arrays = law.check_data(data)
     y = as_float_array("loss", targets, finite=False, allow_empty=False)
     n_all = next(iter(arrays.values())).size
@@ -193,5 +190,6 @@ def fit_points(
     spec = RefitSpec(kind="points", data=arrays, targets=y, weights=w, best=vec_s, lower=lower, upper=upper,
                      fixed=fixed_mask, loss=robust, delta=delta, space=space, ftol=float(ftol),
                      xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals), prior=solver_prior_vectors)
-    return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options,
-                     _refit=spec)
+    return {"law": law, "params": params, "stderr": stderr, "cov": cov, "metrics": metrics,
+            "success": bool(rep["success"]), "message": str(rep["message"]), "options": options,
+            "_refit": spec}

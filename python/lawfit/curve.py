@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lawfit._columns import LOSS_NAMES, LR_NAMES, STEP_NAMES, LogFormatWarning, _match
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 
 NanPolicy = Literal["raise", "omit"]
@@ -178,7 +179,6 @@ class Curve:
         """
         import warnings
 
-        from lawfit.io import LOSS_NAMES, LR_NAMES, STEP_NAMES, LogFormatWarning, _match
         from lawfit.schedules import Schedule, parse
 
         if not hasattr(df, "columns"):

@@ -15,23 +15,28 @@ from typing import Any
 
 import numpy as np
 
+from lawfit._point_fit import fit_points
 from lawfit._progress import auto_bar
+from lawfit._stats import (
+    ROBUST_LOSSES,
+    ConvergenceWarning,
+    _bounds_and_fixed,
+    _json_float,
+    covariance,
+    metrics_from_sums,
+    metrics_of,
+)
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
+from lawfit._version import __version__
+from lawfit.bootstrap import RefitSpec, bootstrap_fit
 from lawfit.curve import Curve
-from lawfit.laws import Law, law_from_dict
+from lawfit.laws import Law, PointLaw, law_from_dict
 from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
 
 #: Version of the saved-fit JSON format; files of other versions are rejected.
 FORMAT_VERSION = 1
 #: Largest saved-fit file ``load_fit`` reads, in bytes.
 MAX_FIT_FILE_BYTES = 16 * 1024 * 1024
-
-ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
-
-
-class ConvergenceWarning(UserWarning):
-    """A fit stopped without meeting its tolerances, or a parameter is not identifiable."""
-
 
 @dataclass
 class FitResult:
@@ -165,8 +170,6 @@ class FitResult:
             Per-parameter replicate values, standard errors (std of the converged replicates)
             and percentile intervals.
         """
-        from lawfit.bootstrap import bootstrap_fit
-
         return bootstrap_fit(self, n, seed=seed, level=level, starts=starts, workers=workers)
 
     def compute_optimal(self, budget: Any) -> Any:
@@ -228,8 +231,6 @@ class FitResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (versioned)."""
-        from lawfit import __version__
-
         return {
             "format": "lawfit-fit",
             "format_version": FORMAT_VERSION,
@@ -247,13 +248,6 @@ class FitResult:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fit as versioned JSON, atomically (temp file + rename)."""
         write_json_atomic(path, self.to_dict())
-
-
-def _json_float(v: float) -> float | str:
-    v = float(v)
-    if math.isfinite(v):
-        return v
-    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
 
 
 def _from_json_float(v: Any) -> float:
@@ -352,8 +346,6 @@ def _check_fit_file(p: Path, data: Mapping[str, Any], result: FitResult) -> None
 
 
 def _is_point_law(law: Law) -> bool:
-    from lawfit.size_laws import PointLaw
-
     return isinstance(law, PointLaw)
 
 
@@ -380,96 +372,6 @@ def _is_frame(data: Any) -> bool:
     """A pandas or polars DataFrame (checked by module name: neither library is imported)."""
     mod = type(data).__module__.split(".")[0]
     return mod in ("pandas", "polars") and hasattr(data, "columns")
-
-
-def _bounds_and_fixed(
-    law: Law,
-    bounds: Mapping[str, tuple[float, float]] | None,
-    fix: Mapping[str, float] | None,
-) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    names = law.param_names
-    b = law.bounds()
-    for k, v in (bounds or {}).items():
-        if k not in names:
-            raise LawfitInputError(f"bounds names unknown parameter {k!r}; parameters are {list(names)}")
-        lo, hi = (float(x) for x in v)
-        if math.isnan(lo) or math.isnan(hi) or lo > hi:
-            raise LawfitInputError(f"bounds of {k} are invalid: ({lo}, {hi})")
-        b[k] = (lo, hi)
-    fixed = {}
-    for k, v in (fix or {}).items():
-        if k not in names:
-            raise LawfitInputError(f"fix names unknown parameter {k!r}; parameters are {list(names)}")
-        if not math.isfinite(float(v)):
-            raise LawfitInputError(f"fix[{k!r}] must be finite, got {v!r}")
-        fixed[k] = float(v)
-    lower = np.array([b[k][0] for k in names], dtype=float)
-    upper = np.array([b[k][1] for k in names], dtype=float)
-    return lower, upper, fixed
-
-
-def covariance(
-    hessian: np.ndarray, cost: float, n: int, free: np.ndarray, *, absolute_sigma: bool = False,
-    s2: float | None = None,
-) -> tuple[np.ndarray, bool]:
-    """Covariance from the Gauss–Newton matrix H at the optimum (scipy ``curve_fit`` conventions).
-
-    cov = H⁻¹·s² over the free parameters with s² = 2·cost/(n − p_free) (the reduced chi-square
-    for a linear loss), or s² = 1 with ``absolute_sigma``, or the given ``s2`` (a MAP fit passes
-    the residual scale its prior was weighted with: H then includes the prior). Returns
-    (cov, identifiable); entries of an unidentifiable problem are ``inf``.
-    """
-    p = hessian.shape[0]
-    cov = np.full((p, p), np.nan)
-    k = int(free.sum())
-    if k == 0:
-        return cov, True
-    h = hessian[np.ix_(free, free)]
-    dof = n - k
-    if s2 is None:
-        s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
-    # Judge identifiability on the scale-free (correlation) form of H.
-    d = np.sqrt(np.abs(np.diag(h)))
-    ok = bool(np.all(np.isfinite(h)) and np.all(d > 0))
-    eig = np.linalg.eigvalsh(h / np.outer(d, d)) if ok else np.array([0.0])
-    identifiable = bool(ok and eig.min() > 1e-12 * max(eig.max(), 1e-300))
-    sub = np.full((k, k), np.inf)
-    if identifiable:
-        sub = np.linalg.inv(h) * s2
-    cov[np.ix_(free, free)] = sub
-    return cov, identifiable
-
-
-def metrics_of(pred: np.ndarray, y: np.ndarray, cost: float, k: int) -> dict[str, float]:
-    """R², RMSE, MAE (in loss units), AIC and BIC (Gaussian, on the linear residuals)."""
-    resid = pred - y
-    centred = y - y.mean()
-    return metrics_from_sums(
-        float(np.dot(resid, resid)),
-        float(np.abs(resid).sum()),
-        float(np.dot(centred, centred)),
-        y.size,
-        cost,
-        k,
-    )
-
-
-def metrics_from_sums(
-    ss_res: float, sum_abs: float, ss_tot: float, n: int, cost: float, k: int
-) -> dict[str, float]:
-    """:func:`metrics_of` from Σe², Σ|e| and Σ(y − ȳ)² of the linear residuals e = ŷ − y."""
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
-    ll_term = n * math.log(ss_res / n) if ss_res > 0 else -math.inf
-    return {
-        "cost": float(cost),
-        "r2": r2,
-        "rmse": math.sqrt(ss_res / n),
-        "mae": sum_abs / n,
-        "aic": ll_term + 2 * k,
-        "bic": ll_term + k * math.log(n),
-        "n_points": float(n),
-        "n_params": float(k),
-    }
 
 
 def fit(
@@ -567,9 +469,6 @@ def fit(
     data_kw = {k: v for k, v in (("N", N), ("D", D), ("x", x)) if v is not None}
     loss_is_data = loss is not None and not isinstance(loss, str)
     if data_kw or y is not None or loss_is_data:
-        from lawfit._point_fit import fit_points
-        from lawfit.size_laws import PointLaw
-
         if curves is not None:
             raise LawfitInputError("pass either curves or data keywords (N=, D=, x=, y=), not both")
         if not isinstance(law, PointLaw):
@@ -582,18 +481,16 @@ def fit(
             if robust is not None and robust != loss:
                 raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass robust= only")
             robust = loss
-        return fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta, space=space,
-                          weights=weights, fix=fix, bounds=bounds, starts=starts,
-                          absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
-                          nan_policy=nan_policy, prior=prior)
+        return FitResult(**fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta,
+                                      space=space, weights=weights, fix=fix, bounds=bounds, starts=starts,
+                                      absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
+                                      max_evals=max_evals, nan_policy=nan_policy, prior=prior))
     if robust is not None:
         if loss is not None and loss != robust:
             raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass one of them")
         loss = robust
     if loss is None:
         loss = "huber"
-    from lawfit.size_laws import PointLaw
-
     if isinstance(law, PointLaw):
         names = ", ".join(f"{k}=" for k in law.data_names)
         raise LawfitInputError(
@@ -701,8 +598,6 @@ def fit(
         "curves": [c.name for c in curve_list],
         "prior": prior_to_json(prior_map),
     }
-    from lawfit.bootstrap import RefitSpec
-
     spec = RefitSpec(kind="curves", data=curve_list, targets=targets, weights=w, best=vec, lower=lower,
                      upper=upper, fixed=fixed_mask, loss=loss, delta=delta, space=space, ftol=float(ftol),
                      xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals),

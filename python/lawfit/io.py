@@ -18,23 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from lawfit._columns import LOSS_NAMES, LR_NAMES, STEP_NAMES, LogFormatWarning, _match
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 
-STEP_NAMES = ("step", "steps", "_step", "global_step", "trainer/global_step", "iter", "iteration", "Step")
-LOSS_NAMES = (
-    "loss",
-    "train/loss",
-    "train_loss",
-    "val_loss",
-    "eval/loss",
-    "validation_loss",
-    "val/loss",
-    "lm loss",
-    "lm_loss",
-    "Value",
-)
-LR_NAMES = ("lr", "learning_rate", "train/learning_rate", "train/lr", "lr-AdamW", "optimizer/lr")
 #: Columns naming the run a row belongs to, when one file holds several runs.
 RUN_NAMES = ("run", "run_id", "run_name", "name", "schedule", "experiment", "config")
 #: Compressed logs are read directly: suffix -> opener.
@@ -42,38 +29,6 @@ _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 #: Longest line a text log may have; longer means the file is not a log (binary garbage).
 MAX_LINE = 1 << 20
-
-
-class LogFormatWarning(UserWarning):
-    """The log needed a repair (duplicate steps, unsorted rows, 0-based steps, sparse LR)."""
-
-
-def _match(
-    columns: Sequence[str],
-    wanted: str,
-    default: str,
-    candidates: Sequence[str],
-    what: str,
-    required: bool = True,
-) -> str | None:
-    if wanted in columns:
-        return wanted
-    if wanted != default:
-        raise LawfitInputError(f"column {wanted!r} not found; the log has columns {list(columns)}")
-    for cand in candidates:
-        if cand in columns:
-            return cand
-    # W&B exports name columns "<run> - <metric>", with "__MIN"/"__MAX" companions.
-    for cand in candidates:
-        for col in columns:
-            if col.endswith(f" - {cand}"):
-                return col
-    if required:
-        raise LawfitInputError(
-            f"no {what} column found (looked for {list(candidates)}); the log has columns {list(columns)}; "
-            f"name it explicitly"
-        )
-    return None
 
 
 def _wandb_runs(columns: Sequence[str], candidates: Sequence[str]) -> dict[str, str]:
