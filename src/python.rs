@@ -5,7 +5,8 @@ use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
 use crate::laws::momentum::{self, MomentumConfig, RunSchedule, Steps};
 use crate::laws::momentum_n;
-use crate::lm::{LmOptions, MultiStartReport, Prior, Status};
+use crate::lm::{LmOptions, Prior, Status};
+use crate::strategy::{MultiStartReport, Screening, TaskResult};
 use crate::problem::Space;
 use crate::robust::RobustLoss;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
@@ -421,8 +422,11 @@ fn fit_momentum<'py>(
     let starts = starts_of(&starts);
     // Long logs screen the starts on a subsample, run the best few on, then polish the winner.
     let total = if targets.len() > momentum::COARSE_ABOVE {
-        let screened =
-            if starts.len() > crate::lm::LEVELS_SCREEN_POLISH { crate::lm::LEVELS_SCREEN_POLISH } else { 0 };
+        let screened = if starts.len() > crate::strategy::LEVELS_SCREEN_POLISH {
+            crate::strategy::LEVELS_SCREEN_POLISH
+        } else {
+            0
+        };
         starts.len() + screened + 1
     } else {
         starts.len()
@@ -876,7 +880,7 @@ fn fit_multipower<'py>(
 // at once (`fit_many`) and re-weighted refits (the bootstrap). Conversions only; the work is in
 // `laws::chinchilla`, `laws::power` and `batch`.
 
-use crate::batch::{self, Abscissae, PowerMethod, Rows, Screening, Starts, TaskResult};
+use crate::batch::{self, Abscissae, PowerMethod, Rows, Starts};
 use crate::laws::{chinchilla, power};
 use numpy::PyReadonlyArray3;
 
