@@ -82,6 +82,10 @@ class _BatchReport(TypedDict):
 
 class LawfitInputError(ValueError): ...
 
+def pool_threads() -> int:
+    """Threads of this process's lawfit pool (``RAYON_NUM_THREADS``, else one per logical CPU);
+    the pool is rebuilt on the first call after a fork."""
+
 def areas(
     lr: _F64,
     *,
