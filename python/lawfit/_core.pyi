@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 __all__ = [
     "LawfitInputError",
+    "pool_threads",
     "areas",
     "areas_at",
     "fit_momentum",
