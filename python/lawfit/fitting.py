@@ -32,6 +32,53 @@ class ConvergenceWarning(UserWarning):
     """A fit stopped without meeting its tolerances, or a parameter is not identifiable."""
 
 
+class BoundWarning(ConvergenceWarning):
+    """A fitted parameter ended on one of its bounds (the data push it out of the allowed range)."""
+
+
+#: A parameter within this relative distance (of max(1, |bound|)) of a finite bound is "on" it.
+BOUND_RTOL = 1e-9
+
+
+def bound_hits(
+    names: Sequence[str], vec: np.ndarray, lower: np.ndarray, upper: np.ndarray, fixed: Sequence[bool]
+) -> dict[str, str]:
+    """Free parameters that ended on a finite bound: ``{name: "lower" | "upper"}``.
+
+    Parameters
+    ----------
+    names : sequence of str, length p
+        Parameter names, in the order of ``vec``.
+    vec, lower, upper : ndarray, shape (p,)
+        The solution and its bounds (solver coordinates of the same parametrisation).
+    fixed : sequence of bool, length p
+        Parameters held fixed (never reported).
+    """
+    hits: dict[str, str] = {}
+    for j, k in enumerate(names):
+        if fixed[j]:
+            continue
+        for side, b in (("lower", lower[j]), ("upper", upper[j])):
+            if math.isfinite(b) and abs(vec[j] - b) <= BOUND_RTOL * max(1.0, abs(b)):
+                hits[k] = side
+                break
+    return hits
+
+
+def warn_bound_hits(hits: Mapping[str, str], values: Mapping[str, float], stacklevel: int = 3) -> None:
+    """Issue one :class:`BoundWarning` naming every parameter of ``hits`` and its value."""
+    if not hits:
+        return
+    listed = ", ".join(f"{k} = {values[k]:.6g} ({side} bound)" for k, side in hits.items())
+    warnings.warn(
+        f"fitted parameters ended on a bound: {listed}. The data push them out of the allowed range, "
+        "so the fit may be degenerate (parameters trading off along a valley) and predictions outside "
+        "the data unreliable; widen or fix the bound, or add data that constrains them.",
+        BoundWarning,
+        stacklevel=stacklevel,
+    )
+
+
 @dataclass
 class FitResult:
     """The outcome of :func:`fit`.
@@ -137,10 +184,16 @@ class FitResult:
         ]
         fixed = set(self.options.get("fixed", {}))
         at_bound = set(self.options.get("at_bound", []))
+        on_bound = dict(self.options.get("on_bound", {}))
         for k, v in self.params.items():
             se = self.stderr[k]
+            side = on_bound.get(k)
             if k in fixed:
                 lines.append(f"    {k:<8s} = {v:.8g} (fixed)")
+            elif side is not None and not math.isfinite(se):
+                lines.append(f"    {k:<8s} = {v:.8g} (at {side} bound)")
+            elif side is not None:
+                lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g} (at {side} bound)")
             elif k in at_bound:
                 lines.append(f"    {k:<8s} = {v:.8g} (at bound)")
             elif math.isfinite(se) and v != 0:
@@ -270,9 +323,10 @@ def _bounds_and_fixed(
     law: Law,
     bounds: Mapping[str, tuple[float, float]] | None,
     fix: Mapping[str, float] | None,
+    curves: Sequence[Curve] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     names = law.param_names
-    b = law.bounds()
+    b = law.bounds() if curves is None else law.data_bounds(curves)
     for k, v in (bounds or {}).items():
         if k not in names:
             raise LawfitInputError(f"bounds names unknown parameter {k!r}; parameters are {list(names)}")
@@ -498,7 +552,7 @@ def fit(
         w = as_float_array("weights", weights, nonnegative=True)
         if w.size != n:
             raise LawfitInputError(f"weights has length {w.size}, expected {n} (one per point)")
-    lower, upper, fixed = _bounds_and_fixed(law, bounds, fix)
+    lower, upper, fixed = _bounds_and_fixed(law, bounds, fix, curve_list)
     n_free = p - len(fixed)
     if n < n_free:
         raise LawfitInputError(f"{n} data points cannot determine {n_free} free parameters")
@@ -569,6 +623,11 @@ def fit(
     )
     if not rep["success"]:
         warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=2)
+    hits = bound_hits(names, vec, lower, upper, fixed_mask)
+    for j, k in enumerate(names):  # held at a bound by the gradient, a hair inside it
+        if at_bound[j] and not fixed_mask[j] and k not in hits:
+            hits[k] = "lower" if vec[j] <= lower[j] else "upper"
+    warn_bound_hits(hits, params, stacklevel=3)
     options = {
         "loss": loss,
         "delta": delta,
@@ -577,6 +636,7 @@ def fit(
         "bounds": {k: [_json_float(lower[j]), _json_float(upper[j])] for j, k in enumerate(names)},
         "status": rep["status"],
         "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
+        "on_bound": hits,
         "curves": [c.name for c in curve_list],
     }
     from lawfit.bootstrap import RefitSpec
