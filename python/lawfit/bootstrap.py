@@ -46,13 +46,18 @@ class RefitSpec:
     xtol: float
     gtol: float
     max_evals: int
+    #: The fit's Gaussian prior as solver (means, weights), kept by every refit; or None.
+    prior: tuple[list[float], list[float]] | None = None
 
     def solver(self, starts: np.ndarray) -> dict[str, Any]:
         """Solver keyword arguments of ``fit_core`` / ``fit_points`` with these ``starts``."""
-        return {"starts": np.ascontiguousarray(starts, dtype=np.float64), "lower": self.lower,
-                "upper": self.upper, "fixed": list(self.fixed), "loss": self.loss, "delta": self.delta,
-                "space": self.space, "ftol": self.ftol, "xtol": self.xtol, "gtol": self.gtol,
-                "max_evals": self.max_evals}
+        out = {"starts": np.ascontiguousarray(starts, dtype=np.float64), "lower": self.lower,
+               "upper": self.upper, "fixed": list(self.fixed), "loss": self.loss, "delta": self.delta,
+               "space": self.space, "ftol": self.ftol, "xtol": self.xtol, "gtol": self.gtol,
+               "max_evals": self.max_evals}
+        if self.prior is not None:
+            out["prior"] = self.prior
+        return out
 
     @property
     def n_points(self) -> int:

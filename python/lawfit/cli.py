@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lawfit.priors import prior_from_cli
+
 
 def _cmd_areas(args: argparse.Namespace) -> int:
     import lawfit as lf
@@ -180,7 +182,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     (law,) = _laws_from_names(args.law)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", lf.ConvergenceWarning)
-        result = lf.fit(law, curves, loss=args.loss, delta=args.delta, max_evals=_max_evals(args))
+        result = lf.fit(law, curves, loss=args.loss, delta=args.delta, max_evals=_max_evals(args),
+                        prior=prior_from_cli(args.prior))
     for w in caught:
         print(f"lawfit: warning: {w.message}", file=sys.stderr)
     if args.output:
@@ -421,6 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--delta", type=float, default=1e-3)
     f.add_argument(
         "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
+    )
+    f.add_argument(
+        "--prior", action="append", default=None, metavar="NAME=MEAN,SD|FIT.json",
+        help="Gaussian prior on a parameter (repeatable), or an earlier fit's values and errors",
     )
     f.add_argument("-o", "--output", default=None, help="write the fit as JSON")
     f.add_argument("--plot", default=None, help="write a PNG of data and fit")

@@ -19,6 +19,7 @@ from lawfit._progress import auto_bar
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 from lawfit.curve import Curve
 from lawfit.laws import Law, law_from_dict
+from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
 
 #: Version of the saved-fit JSON format; files of other versions are rejected.
 FORMAT_VERSION = 1
@@ -200,6 +201,10 @@ class FitResult:
                 lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g} ({abs(se / v) * 100:.2f}%)")
             else:
                 lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g}")
+        prior = self.options.get("prior") or {}
+        if prior:
+            lines.append("[[Priors]] (Gaussian; the fit is the MAP estimate)")
+            lines.extend(f"    {k:<8s} ~ N({m:.6g}, {sd:.4g}^2)" for k, (m, sd) in prior.items())
         names = [k for k in self.params if k not in fixed]
         idx = {k: i for i, k in enumerate(self.law.param_names)}
         corr = []
@@ -347,13 +352,15 @@ def _bounds_and_fixed(
 
 
 def covariance(
-    hessian: np.ndarray, cost: float, n: int, free: np.ndarray, *, absolute_sigma: bool = False
+    hessian: np.ndarray, cost: float, n: int, free: np.ndarray, *, absolute_sigma: bool = False,
+    s2: float | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Covariance from the Gauss–Newton matrix H at the optimum (scipy ``curve_fit`` conventions).
 
     cov = H⁻¹·s² over the free parameters with s² = 2·cost/(n − p_free) (the reduced chi-square
-    for a linear loss), or s² = 1 with ``absolute_sigma``. Returns (cov, identifiable); entries of
-    an unidentifiable problem are ``inf``.
+    for a linear loss), or s² = 1 with ``absolute_sigma``, or the given ``s2`` (a MAP fit passes
+    the residual scale its prior was weighted with: H then includes the prior). Returns
+    (cov, identifiable); entries of an unidentifiable problem are ``inf``.
     """
     p = hessian.shape[0]
     cov = np.full((p, p), np.nan)
@@ -362,7 +369,8 @@ def covariance(
         return cov, True
     h = hessian[np.ix_(free, free)]
     dof = n - k
-    s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
+    if s2 is None:
+        s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
     # Judge identifiability on the scale-free (correlation) form of H.
     d = np.sqrt(np.abs(np.diag(h)))
     ok = bool(np.all(np.isfinite(h)) and np.all(d > 0))
@@ -430,6 +438,7 @@ def fit(
     x: Any = None,
     y: Any = None,
     nan_policy: str = "raise",
+    prior: Any = None,
 ) -> FitResult:
     """Fit a law to training curves, or to data points, by multi-start Levenberg–Marquardt in Rust.
 
@@ -482,6 +491,12 @@ def fit(
         Abscissa and observed values (``PowerLaw``, ``PurePowerLaw``).
     nan_policy : {"raise", "omit"}, default "raise"
         Data-point fits: raise on a non-finite value (naming it), or drop those points.
+    prior : dict or FitResult, optional
+        Gaussian priors ``{name: (mean, sd)}`` (public parameters, their units), or an earlier
+        fit whose values and finite standard errors become priors of the parameters both laws
+        share. The fit then returns the MAP estimate, and its covariance includes the prior
+        (``(H/s² + Σ⁻¹)⁻¹``, with s² the residual variance of the unpenalised fit; see
+        :mod:`lawfit.priors`). ``metrics["cost"]`` then includes the prior term.
 
     Returns
     -------
@@ -513,7 +528,7 @@ def fit(
         return fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta, space=space,
                           weights=weights, fix=fix, bounds=bounds, starts=starts,
                           absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
-                          nan_policy=nan_policy)
+                          nan_policy=nan_policy, prior=prior)
     if robust is not None:
         if loss is not None and loss != robust:
             raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass one of them")
@@ -577,31 +592,26 @@ def fit(
     bar = None if callable(progress) else auto_bar(f"fitting {law.name}", progress)
     callback = progress if callable(progress) else bar
     extra: dict[str, Any] = {"progress": callback} if callback is not None and law.reports_progress else {}
+    solver_kw: dict[str, Any] = dict(lower=lower, upper=upper, fixed=fixed_mask, loss=loss, delta=delta,
+                                     space=space, ftol=float(ftol), xtol=float(xtol), gtol=float(gtol),
+                                     max_evals=int(max_evals))
+    prior_map = normalize_prior(prior, names, fixed)
+    s2 = None
     with bar if bar is not None else contextlib.nullcontext():
-        rep = law.fit_core(
-            curve_list,
-            targets,
-            w,
-            starts=start_arr,
-            lower=lower,
-            upper=upper,
-            fixed=fixed_mask,
-            loss=loss,
-            delta=delta,
-            space=space,
-            ftol=float(ftol),
-            xtol=float(xtol),
-            gtol=float(gtol),
-            max_evals=int(max_evals),
-            **extra,
-        )
+        rep = law.fit_core(curve_list, targets, w, starts=start_arr, **solver_kw, **extra)
+        if prior_map is not None:
+            def run(starts_: np.ndarray, vectors: tuple[list[float], list[float]]) -> dict[str, Any]:
+                return law.fit_core(curve_list, targets, w, starts=starts_, prior=vectors, **solver_kw)
+
+            rep, s2 = refit_with_prior(run, rep, names, prior_map, n=n, n_free=n_free,
+                                       absolute_sigma=absolute_sigma, lower=lower, upper=upper)
     vec = np.asarray(rep["params"], dtype=float)
     params = {k: float(v) for k, v in zip(names, vec, strict=True)}
     grad = np.asarray(rep["gradient"], dtype=float)
     # A parameter held at a bound by the data is reported like a fixed one (lmfit does the same).
     at_bound = ((vec <= lower) & (grad > 0)) | ((vec >= upper) & (grad < 0))
     free = ~np.array(fixed_mask) & ~at_bound
-    cov, identifiable = covariance(rep["hessian"], rep["cost"], n, free, absolute_sigma=absolute_sigma)
+    cov, identifiable = covariance(rep["hessian"], rep["cost"], n, free, absolute_sigma=absolute_sigma, s2=s2)
     stderr = {k: float(math.sqrt(cov[j, j])) if free[j] else float("nan") for j, k in enumerate(names)}
     if not identifiable:
         warnings.warn(
@@ -638,11 +648,13 @@ def fit(
         "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
         "on_bound": hits,
         "curves": [c.name for c in curve_list],
+        "prior": prior_to_json(prior_map),
     }
     from lawfit.bootstrap import RefitSpec
 
     spec = RefitSpec(kind="curves", data=curve_list, targets=targets, weights=w, best=vec, lower=lower,
                      upper=upper, fixed=fixed_mask, loss=loss, delta=delta, space=space, ftol=float(ftol),
-                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals))
+                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals),
+                     prior=None if prior_map is None else solver_prior(names, prior_map, s2 or 1.0))
     return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options,
                      _refit=spec)

@@ -134,8 +134,8 @@ class PointLaw(Law):
 
 def _solver_kwargs(solver: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("loss", "delta", "space", "starts", "lower", "upper", "fixed", "ftol", "xtol", "gtol",
-            "max_evals")
-    return {k: solver[k] for k in keys}
+            "max_evals", "prior")
+    return {k: solver[k] for k in keys if k in solver}
 
 
 class ComputeOptimal(NamedTuple):
@@ -569,18 +569,53 @@ class PurePowerLaw(PointLaw):
         if used.size < 2 or np.ptp(used) == 0:
             raise LawfitInputError("PurePowerLaw needs at least two distinct x values")
         q = self.ols(ln_x, np.log10(y), w, self._fixed_map(solver))
-        ln_xc, alpha = float(q[0]), float(q[1])
-        r = alpha * (ln_xc - ln_x) / LN10 - np.log10(y)
-        jac = np.column_stack([np.full_like(ln_x, alpha / LN10), (ln_xc - ln_x) / LN10])
-        hess = (jac * w[:, None]).T @ jac
-        return {"params": q, "cost": 0.5 * float(np.sum(w * r * r)),
-                "gradient": (jac * (w * r)[:, None]).sum(0), "hessian": hess, "n_evals": 1, "n_iter": 0,
-                "status": "ClosedForm", "message": "closed-form ordinary least squares in log10-log10",
-                "success": bool(np.isfinite(q).all()), "best_start": 0, "n_converged": 1, "n_starts": 1}
+        prior = solver.get("prior")
+        mean, weight = np.zeros(2), np.zeros(2)
+        if prior is not None:
+            mean, weight = np.array(prior[0]), np.array(prior[1])
+        free = ~np.array(solver["fixed"], dtype=bool)
+
+        def terms(q: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            r = q[1] * (q[0] - ln_x) / LN10 - np.log10(y)
+            jac = np.column_stack([np.full_like(ln_x, q[1] / LN10), (q[0] - ln_x) / LN10])
+            cost = 0.5 * float(np.sum(w * r * r) + np.sum(weight * (q - mean) ** 2))
+            grad = (jac * (w * r)[:, None]).sum(0) + weight * (q - mean)
+            return cost, grad, (jac * w[:, None]).T @ jac + np.diag(weight)
+
+        cost, grad, hess = terms(q)
+        n_evals, status, message = 1, "ClosedForm", "closed-form ordinary least squares in log10-log10"
+        if prior is not None and np.isfinite(q).all():
+            # The prior makes the problem bilinear: damped Gauss-Newton from the OLS solution.
+            status, message = "Ftol", "`ftol` termination condition is satisfied."
+            for _ in range(100):
+                step = np.zeros(2)
+                h = hess[np.ix_(free, free)] + 1e-12 * np.diag(np.diag(hess[np.ix_(free, free)]))
+                step[free] = np.linalg.solve(h, -grad[free])
+                trial = terms(q + step)
+                n_evals += 1
+                while trial[0] > cost and np.abs(step).max() > 1e-15:
+                    step /= 2
+                    trial = terms(q + step)
+                    n_evals += 1
+                done = cost - trial[0] <= 1e-14 * cost
+                if trial[0] <= cost:
+                    q = q + step
+                    cost, grad, hess = trial
+                if done:
+                    break
+            else:
+                status, message = "MaxEvals", "The maximum number of function evaluations is exceeded."
+        return {"params": q, "cost": cost, "gradient": grad, "hessian": hess, "n_evals": n_evals, "n_iter": 0,
+                "status": status, "message": message,
+                "success": bool(np.isfinite(q).all()) and status != "MaxEvals", "best_start": 0,
+                "n_converged": 1, "n_starts": 1}
 
     def refit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray,
                      **solver: Any) -> dict[str, Any]:
         self._check_solver(solver)
+        if solver.get("prior") is not None:
+            raise LawfitInputError("bootstrap of a PurePowerLaw fit with a prior is not supported; "
+                                   "fit PowerLaw, or bootstrap without the prior")
         ln_x = np.log(data["x"])
         with np.errstate(divide="ignore", invalid="ignore"):
             q = self.ols(ln_x[None, :], np.log10(y)[None, :], weights, self._fixed_map(solver))

@@ -146,9 +146,12 @@ pub struct SeparableReport {
 }
 
 /// Whether [`separable_fit`] solves the same problem as the general solver: ordinary least
-/// squares on the values (linear space, linear loss) with nothing fixed.
+/// squares on the values (linear space, linear loss) with nothing fixed and no prior.
 pub fn separable_applicable(space: Space, opts: &LmOptions) -> bool {
-    space == Space::Linear && opts.loss == RobustLoss::Linear && !opts.fixed.iter().any(|f| *f)
+    space == Space::Linear
+        && opts.loss == RobustLoss::Linear
+        && !opts.fixed.iter().any(|f| *f)
+        && opts.prior.is_none()
 }
 
 /// Abscissae prepared once for [`separable_fit`] and shared by every fit on the same points:
