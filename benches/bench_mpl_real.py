@@ -76,7 +76,7 @@ def main() -> None:
     names = [n for n in real_fit_sets() if fnmatch.fnmatch(n, args.only)]
     print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}; law {args.law}")
     hdr = f"{'problem':<34s} {'points':>7s} {'steps':>7s} {'wall s':>7s} {'cpu s':>7s} {'evals':>6s} " \
-          f"{'all ev':>7s} {'ok':>3s} {'R2':>8s}  at bound / message"
+          f"{'all ev':>7s} {'ok':>3s} {'cost':>10s} {'R2':>8s}  at bound / message"
     print(hdr)
     print("-" * len(hdr))
     rows = []
@@ -97,14 +97,17 @@ def main() -> None:
         note = ",".join(r["at_bound"]) or "-"
         if not r["success"]:
             note += f" | {r['message']}"
-        print(f"{name:<34s} {r['points']:7d} {r['steps']:7d} {r['wall']:7.2f} {r['cpu']:7.2f} {r['evals']:6d} "
-              f"{r['total_evals']:7d} {'yes' if r['success'] else 'NO':>3s} {r['r2']:8.5f}  {note}", flush=True)
+        ok = "yes" if r["success"] else "NO"
+        print(f"{name:<34s} {r['points']:7d} {r['steps']:7d} {r['wall']:7.2f} {r['cpu']:7.2f} "
+              f"{r['evals']:6d} {r['total_evals']:7d} {ok:>3s} {r['cost']:10.4g} {r['r2']:8.5f}  {note}",
+              flush=True)
     done = [r for r in rows if "wall" in r]
     if done:
         walls = sorted(r["wall"] for r in done)
-        print(f"\n{len(done)}/{len(rows)} finished; wall median {walls[len(walls) // 2]:.2f} s, max {walls[-1]:.2f} s;"
-              f" success {sum(r['success'] for r in done)}/{len(done)}; "
-              f"any at bound {sum(bool(r['at_bound']) for r in done)}")
+        n_ok = sum(r["success"] for r in done)
+        n_bound = sum(bool(r["at_bound"]) for r in done)
+        print(f"\n{len(done)}/{len(rows)} finished; wall median {walls[len(walls) // 2]:.2f} s, "
+              f"max {walls[-1]:.2f} s; success {n_ok}/{len(done)}; any at bound {n_bound}")
     print(f"load average at end: {os.getloadavg()}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

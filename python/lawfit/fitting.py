@@ -631,6 +631,8 @@ def fit(
         n_converged=float(rep["n_converged"]),
         n_evals=float(rep["n_evals"]),
     )
+    if "total_evals" in rep:
+        metrics["total_evals"] = float(rep["total_evals"])
     if not rep["success"]:
         warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=2)
     hits = bound_hits(names, vec, lower, upper, fixed_mask)
