@@ -182,7 +182,8 @@ class MultiPowerLaw(Law):
         ``LEVEL_TOL``) and finally on the full data with the caller's tolerances, so that the
         full-resolution solve starts next to its optimum and needs few evaluations; the reported
         optimum is always that of the full objective (``n_evals`` counts the full-data solve only;
-        ``total_evals`` every solve).
+        ``total_evals`` every solve). A block's point is weighted by the points it merges
+        (``_block_weights``).
 
         With more than ``SCREEN_KEEP`` starts, every start first runs ``SCREEN_EVALS`` evaluations
         (on the coarsest problem) and only the ``SCREEN_KEEP`` lowest objectives run to convergence:
@@ -209,15 +210,16 @@ class MultiPowerLaw(Law):
         def over_budget() -> bool:
             return self.max_time is not None and time.perf_counter() - t0 > self.max_time
 
-        def level_problem(k: int) -> tuple[list[Curve], np.ndarray, dict[str, Any]]:
+        def level_problem(k: int) -> tuple[list[Curve], np.ndarray, np.ndarray | None, dict[str, Any]]:
             if k == 1:
-                return list(curves), targets, dict(kwargs)
+                return list(curves), targets, weights, dict(kwargs)
             coarse = [self._block_curve(c, k) for c in curves]
             kw = dict(kwargs)
             kw["lower"], kw["upper"] = lower.copy(), upper.copy()
             kw["lower"][3] /= k
             kw["upper"][3] /= k
-            return coarse, np.concatenate([c.loss for c in coarse]), kw
+            w = np.concatenate(self._block_weights(curves, k, weights))
+            return coarse, np.concatenate([c.loss for c in coarse]), w, kw
 
         def to_level(x: np.ndarray, k: int) -> np.ndarray:
             x = np.array(x, dtype=float, copy=True)
@@ -232,8 +234,7 @@ class MultiPowerLaw(Law):
             return np.clip(x, lower, upper)
 
         first_k = levels[0] if levels else 1
-        prob, prob_targets, prob_kw = level_problem(first_k)
-        prob_w = weights if first_k == 1 else None
+        prob, prob_targets, prob_w, prob_kw = level_problem(first_k)
         prob_prior = prior if first_k == 1 else coarse_prior
         x0 = to_level(starts, first_k)
         n_starts = x0.shape[0]
@@ -258,13 +259,13 @@ class MultiPowerLaw(Law):
                 if over_budget():
                     budget_hit = f"after the {first_k}-step level"
                     break
-                prob, prob_targets, prob_kw = level_problem(k)
+                prob, prob_targets, prob_w, prob_kw = level_problem(k)
                 level_kw = {
                     **prob_kw,
                     "ftol": max(prob_kw["ftol"], self.LEVEL_TOL),
                     "xtol": max(prob_kw["xtol"], self.LEVEL_TOL),
                 }
-                r = self._fit_rust(prob, prob_targets, None, starts=np.ascontiguousarray(to_level(best, k)),
+                r = self._fit_rust(prob, prob_targets, prob_w, starts=np.ascontiguousarray(to_level(best, k)),
                                    polish=True, prior=coarse_prior, **level_kw)
                 total_evals += int(r["n_evals"])
                 best = from_level(r["params"], k)[None, :]
@@ -340,6 +341,24 @@ class MultiPowerLaw(Law):
         last = np.ones(block.size, dtype=bool)
         last[:-1] = block[1:] != block[:-1]
         return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name)
+
+    @staticmethod
+    def _block_weights(curves: Sequence[Curve], k: int, weights: np.ndarray | None) -> list[np.ndarray]:
+        """Weights of the points of each blocked curve: the total weight of the points merged.
+
+        A block keeps only its last logged point; weighting it by the points it stands for keeps
+        the coarse objective close to the full one when the log is dense somewhere (log-spaced
+        logs, whose early points would otherwise nearly vanish from the coarse fit).
+        """
+        out = []
+        start = 0
+        for c in curves:
+            w = np.ones(c.steps.size) if weights is None else weights[start : start + c.steps.size]
+            start += c.steps.size
+            block = (c.steps - 1) // k
+            _, inverse = np.unique(block, return_inverse=True)
+            out.append(np.bincount(inverse, weights=w))
+        return out
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
