@@ -93,7 +93,8 @@ def main() -> None:
                 [c for n, c in sorted(sc.items()) if n not in train_names])
     if "fsl" in which:
         f = fsl_curves()
-        section("fsl GPT-100M (per step): fit 8-1-1, predict cosine and WSD", [f["811"]], [f["cosine"], f["wsd"]])
+        section("fsl GPT-100M (per step): fit 8-1-1, predict cosine and WSD", [f["811"]],
+                [f["cosine"], f["wsd"]])
 
 
 if __name__ == "__main__":
