@@ -163,6 +163,8 @@ class MultiPowerLaw(Law):
     SCREEN_EVALS: ClassVar[int] = 30
     #: Starts that survive the screening and run to convergence.
     SCREEN_KEEP: ClassVar[int] = 2
+    #: Evaluation cap of each start on the coarsest level (it only has to find the basin).
+    COARSE_MAX_EVALS: ClassVar[int] = 400
     #: Evaluation cap of the full-data polish once ``max_time`` is spent.
     BUDGET_POLISH_EVALS: ClassVar[int] = 50
 
@@ -248,8 +250,11 @@ class MultiPowerLaw(Law):
                 costs.append(float(r["cost"]) if np.isfinite(r["cost"]) else np.inf)
             keep = np.argsort(np.asarray(costs), kind="stable")[: self.SCREEN_KEEP]
             x0 = x0[np.sort(keep)]
+        rough_kw = dict(prob_kw)
+        if first_k > 1:  # a basin finder: the finer levels and the full data finish the solve
+            rough_kw["max_evals"] = min(rough_kw["max_evals"], self.COARSE_MAX_EVALS)
         rough = self._fit_rust(prob, prob_targets, prob_w, starts=np.ascontiguousarray(x0), progress=progress,
-                               prior=prob_prior, **prob_kw)
+                               prior=prob_prior, **rough_kw)
         total_evals += int(rough["n_evals"])
         if first_k == 1:
             rep = rough
