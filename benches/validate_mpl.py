@@ -14,8 +14,8 @@ table of the held-out curves (PredE = mean |pred − true| / true, WorstE = its 
 * ``fsl``: the three fsl runs at every step from step 1 (train loss): fit 8-1-1, predict cosine and
   WSD.
 
-Both laws are fitted and scored on the points after the first ``SKIP`` = 5% of each run's steps
-(and after its warmup): at step 1 no law is meant to describe the loss (the fsl train loss starts
+On supercollapse and fsl both laws are fitted and scored on the points after the first ``SKIP`` =
+5% of each run's steps (and after its warmup; the multipower curves are used as published): at step 1 no law is meant to describe the loss (the fsl train loss starts
 at 10.4, the supercollapse test loss at 5.5), and those points would dominate both the fit and the
 error (WorstE > 100%). Fit wall times are printed too (the machine may be shared: load average
 shown).
@@ -45,8 +45,10 @@ def trimmed(c: lawfit.Curve) -> lawfit.Curve:
     return lawfit.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name)
 
 
-def section(title: str, train: list[lawfit.Curve], test: list[lawfit.Curve]) -> dict[str, dict[str, float]]:
-    train, test = [trimmed(c) for c in train], [trimmed(c) for c in test]
+def section(title: str, train: list[lawfit.Curve], test: list[lawfit.Curve], *,
+            trim: bool = True) -> dict[str, dict[str, float]]:
+    if trim:
+        train, test = [trimmed(c) for c in train], [trimmed(c) for c in test]
     print(f"\n## {title}\n")
     print(f"train: {', '.join(c.name for c in train)}; load average {os.getloadavg()[0]:.1f}")
     laws = [lawfit.MultiPowerLaw(), lawfit.MomentumLaw()]
@@ -85,7 +87,7 @@ def main() -> None:
     if "multipower" in which:
         for size in (25, 100, 400):
             section(f"multipower {size}M (Luo et al. Table 1 split)", [mp_curve(size, n) for n in MP_TRAIN],
-                    [mp_curve(size, n) for n in MP_TEST])
+                    [mp_curve(size, n) for n in MP_TEST], trim=False)
     if "supercollapse" in which:
         sc = {k: v for k, v in sc_curves().items() if k.startswith("d1024_")}
         train_names = ["d1024_T10B_const_decay1", "d1024_T10B_cosine_decay1"]
