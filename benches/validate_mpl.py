@@ -15,7 +15,8 @@ table of the held-out curves (PredE = mean |pred − true| / true, WorstE = its 
   WSD.
 
 On supercollapse and fsl both laws are fitted and scored on the points after the first ``SKIP`` =
-5% of each run's steps (and after its warmup; the multipower curves are used as published): at step 1 no law is meant to describe the loss (the fsl train loss starts
+5% of each run's steps (and after its warmup; the multipower curves are used as published):
+at step 1 no law is meant to describe the loss (the fsl train loss starts
 at 10.4, the supercollapse test loss at 5.5), and those points would dominate both the fit and the
 error (WorstE > 100%). Fit wall times are printed too (the machine may be shared: load average
 shown).
