@@ -8,7 +8,8 @@ import warnings
 import lawfit as lf
 import numpy as np
 import pytest
-from lawfit.fitting import BoundWarning, bound_hits
+from lawfit import BoundWarning
+from lawfit._stats import bound_hits
 
 
 def _momentum_curve() -> lf.Curve:

@@ -296,7 +296,7 @@ def test_power_law_regions():
     curve = power_law(x, 50.0, 0.5, 0.02)
     y = np.minimum(curve, 1.0) * (1 + 1e-3 * rng.standard_normal(x.size))  # best-guess error 1.0
     order = rng.permutation(x.size)  # input order must not matter
-    reg = lf.PowerLaw().regions(x[order], y[order])
+    reg = lf.regions(x[order], y[order])
     labels = np.empty(x.size, dtype=object)
     labels[order] = reg.labels
     expected_small = curve > 1.3  # well inside the flat part
@@ -314,7 +314,7 @@ def test_power_law_regions():
 
 def test_regions_without_small_data():
     x, y = _power_data(noise=1e-3)
-    reg = lf.PowerLaw().regions(x, y)
+    reg = lf.regions(x, y)
     assert not reg.mask("small_data").any() and math.isnan(reg.small_data_max)
 
 

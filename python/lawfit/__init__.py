@@ -6,30 +6,33 @@ The flagship predicts a training-loss curve under any learning-rate schedule wit
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from lawfit import datasets, schedules
 from lawfit._core import LawfitInputError
+from lawfit._stats import BoundWarning
 from lawfit._validate import LawfitTypeError
+from lawfit._version import __version__
 from lawfit.batch import BatchResult, fit_many
 from lawfit.bootstrap import BootstrapResult
 from lawfit.crossover import Crossover, crossover
 from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
-from lawfit.io import LogFormatWarning, read_log
-from lawfit.laws import Law, MomentumLaw, MomentumLawN, MultiPowerLaw
-from lawfit.lr_areas import areas
-from lawfit.schedules import Schedule
-from lawfit.size_laws import (
+from lawfit.io import LogFormatWarning, list_runs, read_log, read_logs
+from lawfit.laws import (
     ChinchillaLaw,
     ComputeOptimal,
+    Law,
+    MomentumLaw,
+    MomentumLawN,
+    MultiPowerLaw,
     PointLaw,
     PowerLaw,
     PurePowerLaw,
-    Regions,
     SaturatingPowerLaw,
 )
+from lawfit.lr_areas import areas
+from lawfit.regions import Regions, regions
+from lawfit.schedules import Schedule
 from lawfit.solver import LeastSquaresResult, least_squares
 from lawfit.validation import Validation, validate
 
@@ -64,16 +67,12 @@ def __getattr__(name: str) -> object:
     import importlib
 
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"lawfit.{name}")
+        return importlib.import_module(f"lawfit.tasks.{name}")
     if name in _NAME_TO_MODULE:
-        return getattr(importlib.import_module(f"lawfit.{_NAME_TO_MODULE[name]}"), name)
+        return getattr(importlib.import_module(f"lawfit.tasks.{_NAME_TO_MODULE[name]}"), name)
     raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
 
 
-try:
-    __version__ = version("lawfit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "BatchResult",
@@ -85,9 +84,11 @@ __all__ = [
     "PowerLaw",
     "PurePowerLaw",
     "Regions",
+    "regions",
     "SaturatingPowerLaw",
     "crossover",
     "fit_many",
+    "BoundWarning",
     "ConvergenceWarning",
     "Curve",
     "FitResult",
@@ -103,6 +104,8 @@ __all__ = [
     "least_squares",
     "load_fit",
     "read_log",
+    "read_logs",
+    "list_runs",
     "LawfitInputError",
     "LawfitTypeError",
     "Schedule",

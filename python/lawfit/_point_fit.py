@@ -1,5 +1,5 @@
 """The data-point path of :func:`lawfit.fit`: ``fit(law, N=..., D=..., loss=...)`` and
-``fit(law, x=..., y=...)`` for :class:`~lawfit.size_laws.PointLaw` laws."""
+``fit(law, x=..., y=...)`` for :class:`~lawfit.laws.PointLaw` laws."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from typing import Any
 
 import numpy as np
 
+from lawfit._stats import (
+    ROBUST_LOSSES,
+    ConvergenceWarning,
+    _bounds_and_fixed,
+    _json_float,
+    bound_hits,
+    covariance,
+    metrics_of,
+    warn_bound_hits,
+)
 from lawfit._validate import LawfitInputError, as_float_array
 from lawfit.bootstrap import RefitSpec
+from lawfit.laws import PointLaw
 from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
-from lawfit.size_laws import PointLaw
-
-ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
 
 
 def _drop_nan(data: dict[str, np.ndarray], y: np.ndarray, w: np.ndarray | None, nan_policy: str
@@ -60,18 +68,7 @@ def fit_points(
     nan_policy: str,
     prior: Any = None,
 ) -> Any:
-    """Fit a point law; see :func:`lawfit.fit`. Returns a FitResult."""
-    from lawfit.fitting import (
-        ConvergenceWarning,
-        FitResult,
-        _bounds_and_fixed,
-        _json_float,
-        bound_hits,
-        covariance,
-        metrics_of,
-        warn_bound_hits,
-    )
-
+    """Fit a point law; see :func:`lawfit.fit`. Returns the fields of its FitResult (a dict)."""
     arrays = law.check_data(data)
     y = as_float_array("loss", targets, finite=False, allow_empty=False)
     n_all = next(iter(arrays.values())).size
@@ -179,11 +176,8 @@ def fit_points(
     if not rep["success"]:
         warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=3)
     # Bounds apply to the solver coordinates; parameter j of the law is solver coordinate j.
-    hits = bound_hits(names, vec_s, lower, upper, fixed_mask)
-    for j, k in enumerate(names):
-        if at_bound[j] and not fixed_mask[j] and k not in hits:
-            hits[k] = "lower" if vec_s[j] <= lower[j] else "upper"
-    warn_bound_hits(hits, params, stacklevel=4)
+    hits = bound_hits(names, vec_s, lower, upper, fixed_mask, held=at_bound)
+    warn_bound_hits(hits, params, stacklevel=3)
     options = {
         "loss": robust,
         "delta": delta,
@@ -202,5 +196,6 @@ def fit_points(
     spec = RefitSpec(kind="points", data=arrays, targets=y, weights=w, best=vec_s, lower=lower, upper=upper,
                      fixed=fixed_mask, loss=robust, delta=delta, space=space, ftol=float(ftol),
                      xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals), prior=solver_prior_vectors)
-    return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options,
-                     _refit=spec)
+    return {"law": law, "params": params, "stderr": stderr, "cov": cov, "metrics": metrics,
+            "success": bool(rep["success"]), "message": str(rep["message"]), "options": options,
+            "_refit": spec}

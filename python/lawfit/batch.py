@@ -14,11 +14,9 @@ from typing import Any
 import numpy as np
 
 from lawfit import _core
+from lawfit._stats import ROBUST_LOSSES, _bounds_and_fixed
 from lawfit._validate import LawfitInputError, LawfitTypeError
-from lawfit.laws import Law
-from lawfit.size_laws import PowerLaw, PurePowerLaw
-
-ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
+from lawfit.laws import Law, PowerLaw, PurePowerLaw
 
 
 @dataclass
@@ -179,7 +177,6 @@ def fit_many(
     BatchResult
         ``.params`` (dict of arrays), ``.success``, ``.cost``, ``.to_pandas()``.
     """
-    from lawfit.fitting import _bounds_and_fixed
 
     if not isinstance(law, (PowerLaw, PurePowerLaw)):
         raise LawfitTypeError(f"fit_many supports PowerLaw and PurePowerLaw, got {type(law).__name__}")

@@ -126,7 +126,7 @@ def _replicate_starts(result: FitResult, spec: RefitSpec, starts: Any) -> np.nda
         if starts == "best":
             return spec.best[None, :]
         if starts == "default":
-            from lawfit.size_laws import PointLaw
+            from lawfit.laws import PointLaw
 
             if isinstance(law, PointLaw):
                 s = law.default_starts_points(spec.data, spec.targets, spec.weights)
@@ -148,13 +148,13 @@ def _replicate_starts(result: FitResult, spec: RefitSpec, starts: Any) -> np.nda
 
 
 def _to_solver(law: Law, vec: np.ndarray) -> np.ndarray:
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     return law.to_solver(vec, name="starts") if isinstance(law, PointLaw) else vec
 
 
 def _from_solver(law: Law, vec: np.ndarray) -> np.ndarray:
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     return law.from_solver(vec) if isinstance(law, PointLaw) else vec
 

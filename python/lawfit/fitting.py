@@ -15,70 +15,30 @@ from typing import Any
 
 import numpy as np
 
+from lawfit._point_fit import fit_points
 from lawfit._progress import auto_bar
+from lawfit._stats import (
+    ROBUST_LOSSES,
+    ConvergenceWarning,
+    _bounds_and_fixed,
+    _json_float,
+    bound_hits,
+    covariance,
+    metrics_from_sums,
+    metrics_of,
+    warn_bound_hits,
+)
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
+from lawfit._version import __version__
+from lawfit.bootstrap import RefitSpec, bootstrap_fit
 from lawfit.curve import Curve
-from lawfit.laws import Law, law_from_dict
+from lawfit.laws import Law, PointLaw, law_from_dict
 from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
 
 #: Version of the saved-fit JSON format; files of other versions are rejected.
 FORMAT_VERSION = 1
 #: Largest saved-fit file ``load_fit`` reads, in bytes.
 MAX_FIT_FILE_BYTES = 16 * 1024 * 1024
-
-ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
-
-
-class ConvergenceWarning(UserWarning):
-    """A fit stopped without meeting its tolerances, or a parameter is not identifiable."""
-
-
-class BoundWarning(ConvergenceWarning):
-    """A fitted parameter ended on one of its bounds (the data push it out of the allowed range)."""
-
-
-#: A parameter within this relative distance (of max(1, |bound|)) of a finite bound is "on" it.
-BOUND_RTOL = 1e-9
-
-
-def bound_hits(
-    names: Sequence[str], vec: np.ndarray, lower: np.ndarray, upper: np.ndarray, fixed: Sequence[bool]
-) -> dict[str, str]:
-    """Free parameters that ended on a finite bound: ``{name: "lower" | "upper"}``.
-
-    Parameters
-    ----------
-    names : sequence of str, length p
-        Parameter names, in the order of ``vec``.
-    vec, lower, upper : ndarray, shape (p,)
-        The solution and its bounds (solver coordinates of the same parametrisation).
-    fixed : sequence of bool, length p
-        Parameters held fixed (never reported).
-    """
-    hits: dict[str, str] = {}
-    for j, k in enumerate(names):
-        if fixed[j]:
-            continue
-        for side, b in (("lower", lower[j]), ("upper", upper[j])):
-            if math.isfinite(b) and abs(vec[j] - b) <= BOUND_RTOL * max(1.0, abs(b)):
-                hits[k] = side
-                break
-    return hits
-
-
-def warn_bound_hits(hits: Mapping[str, str], values: Mapping[str, float], stacklevel: int = 3) -> None:
-    """Issue one :class:`BoundWarning` naming every parameter of ``hits`` and its value."""
-    if not hits:
-        return
-    listed = ", ".join(f"{k} = {values[k]:.6g} ({side} bound)" for k, side in hits.items())
-    warnings.warn(
-        f"fitted parameters ended on a bound: {listed}. The data push them out of the allowed range, "
-        "so the fit may be degenerate (parameters trading off along a valley) and predictions outside "
-        "the data unreliable; widen or fix the bound, or add data that constrains them.",
-        BoundWarning,
-        stacklevel=stacklevel,
-    )
-
 
 @dataclass
 class FitResult:
@@ -124,10 +84,68 @@ class FitResult:
         :class:`~lawfit.PowerLaw`, ``fit.predict(N, D)`` or ``fit.predict(N=..., D=...)`` for
         :class:`~lawfit.ChinchillaLaw`.
         """
+        if isinstance(schedule_or_lr, str) and not _is_point_law(self.law):
+            from lawfit.schedules import parse
+
+            schedule_or_lr = parse(schedule_or_lr)
         args = [a for a in (schedule_or_lr, steps) if a is not None]
         if steps is not None and schedule_or_lr is None:
             raise LawfitInputError("predict needs the schedule (or data) before steps")
         return self.law.predict(self.params, *args, **kwargs)
+
+    def to_frame(self, schedule: Any, steps: Any = None, *, level: float | None = None) -> Any:
+        """The predicted loss curve of a schedule as a pandas DataFrame.
+
+        Parameters
+        ----------
+        schedule : Schedule, spec string or array_like, shape (T,)
+            The per-step LR (a spec such as ``"cosine:total=24000,peak=3e-4"`` is parsed).
+        steps : array_like of int, optional
+            1-based steps to predict at (default: every step).
+        level : float, optional
+            Also return a parameter-uncertainty band of this level (columns ``lower``,
+            ``upper``; see :func:`lawfit.predict_band`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``step`` (int64), ``lr`` (float64, the LR of that step), ``loss`` (float64, the
+            predicted loss), and ``lower``/``upper`` with ``level``.
+        """
+        from lawfit.schedules import Schedule, parse
+
+        pd = _pandas()
+        if isinstance(schedule, str):
+            schedule = parse(schedule)
+        lr = schedule.lr if isinstance(schedule, Schedule) else np.asarray(schedule, dtype=float)
+        st = np.arange(1, lr.size + 1) if steps is None else np.asarray(steps, dtype=np.int64)
+        cols: dict[str, Any] = {"step": st.astype(np.int64)}
+        if level is not None:
+            from lawfit.forecast import predict_band
+
+            pred, lo, hi = predict_band(self, schedule, st, level=level)
+            cols.update(lr=lr[st - 1], loss=pred, lower=lo, upper=hi)
+        else:
+            cols.update(lr=lr[st - 1], loss=self.predict(schedule, st))
+        return pd.DataFrame(cols)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the fit for notebooks: parameters with errors, then the metrics."""
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(k)}</td><td>{v:.6g}</td><td>{self.stderr.get(k, float('nan')):.3g}</td></tr>"
+            for k, v in self.params.items()
+        )
+        m = self.metrics
+        keys = [k for k in ("r2", "rmse", "mae", "n_points", "n_starts", "n_converged") if k in m]
+        mets = "".join(f"<tr><td>{k}</td><td colspan=2>{m[k]:.6g}</td></tr>" for k in keys)
+        status = "converged" if self.success else "NOT converged"
+        return (
+            f"<div><b>lawfit fit: {escape(repr(self.law))}</b> &mdash; {status} ({escape(self.message)})"
+            "<table><tr><th>parameter</th><th>value</th><th>stderr</th></tr>"
+            f"{rows}{mets}</table></div>"
+        )
 
     def bootstrap(self, n: int = 1000, *, seed: int | None = 0, level: float = 0.95, starts: Any = "best",
                   workers: int | None = None) -> Any:
@@ -154,8 +172,6 @@ class FitResult:
             Per-parameter replicate values, standard errors (std of the converged replicates)
             and percentile intervals.
         """
-        from lawfit.bootstrap import bootstrap_fit
-
         return bootstrap_fit(self, n, seed=seed, level=level, starts=starts, workers=workers)
 
     def compute_optimal(self, budget: Any) -> Any:
@@ -223,8 +239,6 @@ class FitResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (versioned)."""
-        from lawfit import __version__
-
         return {
             "format": "lawfit-fit",
             "format_version": FORMAT_VERSION,
@@ -242,13 +256,6 @@ class FitResult:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the fit as versioned JSON, atomically (temp file + rename)."""
         write_json_atomic(path, self.to_dict())
-
-
-def _json_float(v: float) -> float | str:
-    v = float(v)
-    if math.isfinite(v):
-        return v
-    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
 
 
 def _from_json_float(v: Any) -> float:
@@ -312,107 +319,67 @@ def load_fit(path: str | os.PathLike[str]) -> FitResult:
         raise LawfitInputError(f"{p}: cov has shape {cov.shape}, expected {(p_, p_)}")
     if not isinstance(success, bool) or not isinstance(message, str) or not isinstance(options, dict):
         raise LawfitInputError(f"{p}: success/message/options have the wrong types")
-    return FitResult(law, params, stderr, cov, metrics, success, message, options)
+    result = FitResult(law, params, stderr, cov, metrics, success, message, options)
+    _check_fit_file(p, data, result)
+    return result
+
+
+def _check_fit_file(p: Path, data: Mapping[str, Any], result: FitResult) -> None:
+    """Refuse what a saved fit never holds: unknown keys, parameters outside the law's bounds."""
+    known = set(result.to_dict())
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise LawfitInputError(f"{p} has unknown keys {unknown}; a lawfit fit file holds {sorted(known)}")
+    names = list(result.law.param_names)
+    for field_name in ("params", "stderr"):
+        extra = sorted(set(data[field_name]) - set(names))
+        if extra:
+            raise LawfitInputError(
+                f"{p}: {field_name} has unknown parameters {extra}; {result.law.name} has {names}"
+            )
+    if _is_point_law(result.law):
+        return  # point laws save public parameters; their bounds are in solver coordinates
+    bounds = dict(result.law.bounds())
+    saved = result.options.get("bounds")
+    if isinstance(saved, Mapping):
+        for k, b in saved.items():
+            if k in bounds and isinstance(b, (list, tuple)) and len(b) == 2:
+                bounds[k] = (_from_json_float(b[0]), _from_json_float(b[1]))
+    for k, v in result.params.items():
+        lo, hi = bounds.get(k, (-math.inf, math.inf))
+        if not math.isfinite(v) or not lo <= v <= hi:
+            raise LawfitInputError(
+                f"{p}: parameter {k} = {v!r} is outside the {result.law.name} law's bounds [{lo}, {hi}]"
+            )
+
+
+def _is_point_law(law: Law) -> bool:
+    return isinstance(law, PointLaw)
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("DataFrame output needs pandas: pip install pandas") from exc
+    return pd
 
 
 def _as_curves(data: Any) -> list[Curve]:
     if isinstance(data, Curve):
         return [data]
+    if _is_frame(data):
+        return [Curve.from_frame(data)]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and data:
         if all(isinstance(c, Curve) for c in data):
             return list(data)
     raise LawfitTypeError("curves must be a Curve or a non-empty list of Curve objects")
 
 
-def _bounds_and_fixed(
-    law: Law,
-    bounds: Mapping[str, tuple[float, float]] | None,
-    fix: Mapping[str, float] | None,
-    curves: Sequence[Curve] | None = None,
-) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    names = law.param_names
-    b = law.bounds() if curves is None else law.data_bounds(curves)
-    for k, v in (bounds or {}).items():
-        if k not in names:
-            raise LawfitInputError(f"bounds names unknown parameter {k!r}; parameters are {list(names)}")
-        lo, hi = (float(x) for x in v)
-        if math.isnan(lo) or math.isnan(hi) or lo > hi:
-            raise LawfitInputError(f"bounds of {k} are invalid: ({lo}, {hi})")
-        b[k] = (lo, hi)
-    fixed = {}
-    for k, v in (fix or {}).items():
-        if k not in names:
-            raise LawfitInputError(f"fix names unknown parameter {k!r}; parameters are {list(names)}")
-        if not math.isfinite(float(v)):
-            raise LawfitInputError(f"fix[{k!r}] must be finite, got {v!r}")
-        fixed[k] = float(v)
-    lower = np.array([b[k][0] for k in names], dtype=float)
-    upper = np.array([b[k][1] for k in names], dtype=float)
-    return lower, upper, fixed
-
-
-def covariance(
-    hessian: np.ndarray, cost: float, n: int, free: np.ndarray, *, absolute_sigma: bool = False,
-    s2: float | None = None,
-) -> tuple[np.ndarray, bool]:
-    """Covariance from the Gauss–Newton matrix H at the optimum (scipy ``curve_fit`` conventions).
-
-    cov = H⁻¹·s² over the free parameters with s² = 2·cost/(n − p_free) (the reduced chi-square
-    for a linear loss), or s² = 1 with ``absolute_sigma``, or the given ``s2`` (a MAP fit passes
-    the residual scale its prior was weighted with: H then includes the prior). Returns
-    (cov, identifiable); entries of an unidentifiable problem are ``inf``.
-    """
-    p = hessian.shape[0]
-    cov = np.full((p, p), np.nan)
-    k = int(free.sum())
-    if k == 0:
-        return cov, True
-    h = hessian[np.ix_(free, free)]
-    dof = n - k
-    if s2 is None:
-        s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
-    # Judge identifiability on the scale-free (correlation) form of H.
-    d = np.sqrt(np.abs(np.diag(h)))
-    ok = bool(np.all(np.isfinite(h)) and np.all(d > 0))
-    eig = np.linalg.eigvalsh(h / np.outer(d, d)) if ok else np.array([0.0])
-    identifiable = bool(ok and eig.min() > 1e-12 * max(eig.max(), 1e-300))
-    sub = np.full((k, k), np.inf)
-    if identifiable:
-        sub = np.linalg.inv(h) * s2
-    cov[np.ix_(free, free)] = sub
-    return cov, identifiable
-
-
-def metrics_of(pred: np.ndarray, y: np.ndarray, cost: float, k: int) -> dict[str, float]:
-    """R², RMSE, MAE (in loss units), AIC and BIC (Gaussian, on the linear residuals)."""
-    resid = pred - y
-    centred = y - y.mean()
-    return metrics_from_sums(
-        float(np.dot(resid, resid)),
-        float(np.abs(resid).sum()),
-        float(np.dot(centred, centred)),
-        y.size,
-        cost,
-        k,
-    )
-
-
-def metrics_from_sums(
-    ss_res: float, sum_abs: float, ss_tot: float, n: int, cost: float, k: int
-) -> dict[str, float]:
-    """:func:`metrics_of` from Σe², Σ|e| and Σ(y − ȳ)² of the linear residuals e = ŷ − y."""
-    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
-    ll_term = n * math.log(ss_res / n) if ss_res > 0 else -math.inf
-    return {
-        "cost": float(cost),
-        "r2": r2,
-        "rmse": math.sqrt(ss_res / n),
-        "mae": sum_abs / n,
-        "aic": ll_term + 2 * k,
-        "bic": ll_term + k * math.log(n),
-        "n_points": float(n),
-        "n_params": float(k),
-    }
+def _is_frame(data: Any) -> bool:
+    """A pandas or polars DataFrame (checked by module name: neither library is imported)."""
+    mod = type(data).__module__.split(".")[0]
+    return mod in ("pandas", "polars") and hasattr(data, "columns")
 
 
 def fit(
@@ -510,9 +477,6 @@ def fit(
     data_kw = {k: v for k, v in (("N", N), ("D", D), ("x", x)) if v is not None}
     loss_is_data = loss is not None and not isinstance(loss, str)
     if data_kw or y is not None or loss_is_data:
-        from lawfit._point_fit import fit_points
-        from lawfit.size_laws import PointLaw
-
         if curves is not None:
             raise LawfitInputError("pass either curves or data keywords (N=, D=, x=, y=), not both")
         if not isinstance(law, PointLaw):
@@ -525,18 +489,16 @@ def fit(
             if robust is not None and robust != loss:
                 raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass robust= only")
             robust = loss
-        return fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta, space=space,
-                          weights=weights, fix=fix, bounds=bounds, starts=starts,
-                          absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
-                          nan_policy=nan_policy, prior=prior)
+        return FitResult(**fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta,
+                                      space=space, weights=weights, fix=fix, bounds=bounds, starts=starts,
+                                      absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
+                                      max_evals=max_evals, nan_policy=nan_policy, prior=prior))
     if robust is not None:
         if loss is not None and loss != robust:
             raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass one of them")
         loss = robust
     if loss is None:
         loss = "huber"
-    from lawfit.size_laws import PointLaw
-
     if isinstance(law, PointLaw):
         names = ", ".join(f"{k}=" for k in law.data_names)
         raise LawfitInputError(
@@ -635,11 +597,8 @@ def fit(
         metrics["total_evals"] = float(rep["total_evals"])
     if not rep["success"]:
         warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=2)
-    hits = bound_hits(names, vec, lower, upper, fixed_mask)
-    for j, k in enumerate(names):  # held at a bound by the gradient, a hair inside it
-        if at_bound[j] and not fixed_mask[j] and k not in hits:
-            hits[k] = "lower" if vec[j] <= lower[j] else "upper"
-    warn_bound_hits(hits, params, stacklevel=3)
+    hits = bound_hits(names, vec, lower, upper, fixed_mask, held=at_bound)
+    warn_bound_hits(hits, params, stacklevel=2)
     options = {
         "loss": loss,
         "delta": delta,
@@ -652,8 +611,6 @@ def fit(
         "curves": [c.name for c in curve_list],
         "prior": prior_to_json(prior_map),
     }
-    from lawfit.bootstrap import RefitSpec
-
     spec = RefitSpec(kind="curves", data=curve_list, targets=targets, weights=w, best=vec, lower=lower,
                      upper=upper, fixed=fixed_mask, loss=loss, delta=delta, space=space, ftol=float(ftol),
                      xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals),

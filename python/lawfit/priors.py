@@ -180,31 +180,3 @@ def refit_with_prior(
     out["n_evals"] = rep["n_evals"] + out["n_evals"]
     return out, s2
 
-
-def prior_from_cli(values: Sequence[str] | None) -> Any:
-    """The ``--prior`` arguments of the CLI: ``NAME=MEAN,SD`` (repeatable) or one saved fit.
-
-    Returns a mapping {name: (mean, sd)}, a :class:`~lawfit.FitResult`, or None.
-    """
-    if not values:
-        return None
-    pairs = [v for v in values if "=" in v]
-    files = [v for v in values if "=" not in v]
-    if files and (pairs or len(files) > 1):
-        raise LawfitInputError("--prior takes either one fit JSON file or NAME=MEAN,SD entries, not both")
-    if files:
-        from lawfit.fitting import load_fit
-
-        return load_fit(files[0])
-    out: dict[str, tuple[float, float]] = {}
-    for v in pairs:
-        name, _, rest = v.partition("=")
-        parts = rest.split(",")
-        try:
-            mean, sd = (float(x) for x in parts)
-        except ValueError:
-            raise LawfitInputError(f"--prior {v!r}: expected NAME=MEAN,SD, e.g. --prior C=0.4,0.1") from None
-        if name.strip() in out:
-            raise LawfitInputError(f"--prior names {name.strip()!r} twice")
-        out[name.strip()] = (mean, sd)
-    return out

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from lawfit import _core
+from lawfit._stats import ROBUST_LOSSES, covariance
 from lawfit._validate import LawfitInputError, as_float_array
-from lawfit.fitting import ROBUST_LOSSES, covariance
 
 
 @dataclass
