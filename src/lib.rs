@@ -1,7 +1,8 @@
 //! lawfit: fit and forecast neural scaling laws.
 //!
 //! The pure-Rust core: learning-rate areas ([`areas`]), a streaming Levenberg–Marquardt solver
-//! ([`lm`]) with robust losses ([`robust`]), and the laws ([`laws`]). Python bindings live in
+//! ([`lm`]) with robust losses ([`robust`]), multi-start strategies over it ([`strategy`]), the
+//! laws ([`laws`]) and a parallel runner of many small fits ([`batch`]). Python bindings live in
 //! `python.rs` alone, behind the `python` feature.
 #![forbid(unsafe_code)]
 // `!(x > 0.0)` is deliberate: it also rejects NaN. Index loops mirror the math of small p×p matrices.
@@ -17,6 +18,7 @@ pub mod problem;
 #[cfg(test)]
 mod proptests;
 pub mod robust;
+pub mod strategy;
 
 #[cfg(feature = "python")]
 mod python;

@@ -5,9 +5,10 @@ use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
 use crate::laws::momentum::{self, MomentumConfig, RunSchedule, Steps};
 use crate::laws::momentum_n;
-use crate::lm::{LmOptions, MultiStartReport, Prior, Status};
+use crate::lm::{LmOptions, Prior, Status};
 use crate::problem::Space;
 use crate::robust::RobustLoss;
+use crate::strategy::{MultiStartReport, Screening, TaskResult};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
@@ -16,8 +17,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+// `lawfit._core` (not `_core`) so that `__module__` names an importable module and the class
+// pickles (spawn pools, Dask): pickle finds exception classes by their qualified name.
 pyo3::create_exception!(
-    _core,
+    lawfit._core,
     LawfitInputError,
     PyValueError,
     "Bad input to lawfit: the message names the argument, index and value."
@@ -31,6 +34,56 @@ fn to_py(err: Error) -> PyErr {
         }
     }
 }
+
+// ---- per-process thread pool (fork safety) ----
+// Every entry point runs its work inside `pool.install`, on a rayon pool owned by this process,
+// never on rayon's global pool: after `fork` only the forking thread exists in the child, so a
+// pool inherited from the parent has no workers and any `par_iter` on it would wait forever. The
+// pool is keyed by the process id and rebuilt (lazily, on the first call) in a child whose pid
+// differs; the parent's stale pool is leaked, not dropped, since dropping would touch its latches,
+// which a parent thread may have held at the fork. `process_pool` is only called with the GIL
+// held, and `os.fork` holds the GIL, so no thread is inside the mutex when a Python-level fork
+// happens. The pool is sized like rayon's global pool: `RAYON_NUM_THREADS`, else one thread per
+// logical CPU; results do not depend on the thread count (the kernels split work in fixed chunks).
+
+struct ProcessPool {
+    pid: u32,
+    pool: Arc<rayon::ThreadPool>,
+}
+
+static PROCESS_POOL: std::sync::Mutex<Option<ProcessPool>> = std::sync::Mutex::new(None);
+
+/// The rayon pool of the current process, built on first use in each process.
+fn process_pool() -> PyResult<Arc<rayon::ThreadPool>> {
+    let mut slot = PROCESS_POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let pid = std::process::id();
+    if let Some(current) = slot.as_ref().filter(|p| p.pid == pid) {
+        return Ok(current.pool.clone());
+    }
+    let pool =
+        rayon::ThreadPoolBuilder::new().thread_name(|i| format!("lawfit-{i}")).build().map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("lawfit: cannot start threads: {e}"))
+        })?;
+    let pool = Arc::new(pool);
+    if let Some(stale) = slot.replace(ProcessPool { pid, pool: pool.clone() }) {
+        std::mem::forget(stale);
+    }
+    Ok(pool)
+}
+
+/// Run `work` without the GIL on this process's pool (see [`process_pool`]).
+fn detach_in_pool<T: Send>(py: Python<'_>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
+    let pool = process_pool()?;
+    Ok(py.detach(move || pool.install(work)))
+}
+
+/// The number of threads of this process's lawfit pool (for tests and diagnostics).
+#[pyfunction]
+fn pool_threads() -> PyResult<usize> {
+    Ok(process_pool()?.current_num_threads())
+}
+
+// ---- end per-process thread pool ----
 
 /// Borrow a 1-D float64 array without copying; the Python layer makes it contiguous first.
 fn slice<'a>(name: &str, arr: &'a PyReadonlyArray1<'_, f64>) -> PyResult<&'a [f64]> {
@@ -66,13 +119,13 @@ fn areas<'py>(
             .map_err(|_| LawfitInputError::new_err("internal error: output array is not contiguous"))?;
         let (s1, rest) = all.split_at_mut(n);
         let (s2, d) = rest.split_at_mut(n);
-        py.detach(|| -> Result<(), Error> {
+        detach_in_pool(py, || -> Result<(), Error> {
             core_areas::areas_into(lr, &opts, s1, s2)?;
             if derivative {
                 core_areas::ds2_ddecay_into(lr, &opts, d)?;
             }
             Ok(())
-        })
+        })?
         .map_err(to_py)?;
     }
     Ok(out)
@@ -96,13 +149,13 @@ fn areas_at<'py>(
     let opts = AreaOptions { decay, warmup_steps, warmup: WarmupMode::parse(warmup).map_err(to_py)? };
     let k = steps.len();
     let mut out = vec![0.0; 2 * k];
-    py.detach(|| -> Result<(), Error> {
+    detach_in_pool(py, || -> Result<(), Error> {
         let stream = core_areas::AreaStream::new(lr, &opts)?;
         let indices: Vec<usize> = steps.iter().map(|s| s - 1).collect();
         let (s1, s2) = out.split_at_mut(k);
         stream.values_at(&indices, s1, s2);
         Ok(())
-    })
+    })?
     .map_err(to_py)?;
     numpy::PyArray1::from_vec(py, out).reshape([2, k])
 }
@@ -122,6 +175,7 @@ fn run_interruptible<T: Send>(
     progress: Option<&Progress>,
     work: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, Error> + Send,
 ) -> PyResult<T> {
+    let pool = process_pool()?;
     let interrupted = AtomicBool::new(false);
     let mut reported = usize::MAX;
     let mut callback_error: Option<PyErr> = None;
@@ -132,7 +186,7 @@ fn run_interruptible<T: Send>(
             let waiter = std::thread::current();
             let flag = &interrupted;
             let handle = scope.spawn(move || {
-                let out = work(&|| flag.load(Ordering::Relaxed));
+                let out = pool.install(|| work(&|| flag.load(Ordering::Relaxed)));
                 waiter.unpark();
                 out
             });
@@ -368,8 +422,11 @@ fn fit_momentum<'py>(
     let starts = starts_of(&starts);
     // Long logs screen the starts on a subsample, run the best few on, then polish the winner.
     let total = if targets.len() > momentum::COARSE_ABOVE {
-        let screened =
-            if starts.len() > crate::lm::LEVELS_SCREEN_POLISH { crate::lm::LEVELS_SCREEN_POLISH } else { 0 };
+        let screened = if starts.len() > crate::strategy::LEVELS_SCREEN_POLISH {
+            crate::strategy::LEVELS_SCREEN_POLISH
+        } else {
+            0
+        };
         starts.len() + screened + 1
     } else {
         starts.len()
@@ -399,7 +456,7 @@ fn predict_momentum<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
     let config = MomentumConfig { fit_decay, fit_zeta, zeta };
-    let out = py.detach(|| momentum::predict(runs, config, &params)).map_err(to_py)?;
+    let out = detach_in_pool(py, || momentum::predict(runs, config, &params))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
@@ -470,7 +527,7 @@ fn predict_momentum_n<'py>(
     decay: f64,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
-    let out = py.detach(|| momentum_n::predict(runs, &sizes, &params)).map_err(to_py)?;
+    let out = detach_in_pool(py, || momentum_n::predict(runs, &sizes, &params))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
@@ -620,13 +677,13 @@ fn least_squares<'py>(
         max_evals,
     )?;
     let problem = PyProblem { fun, jac, n: n_residuals, p, error: std::sync::Mutex::new(None) };
-    // The callables need the GIL, so the solver runs on this thread, single-chunked.
-    let ctrl_c = || Python::attach(|py| py.check_signals().is_err());
-    let result = crate::lm::solve(&problem, &x0, &opts, &ctrl_c);
+    // The solver runs on this process's pool (see `process_pool`) and takes the GIL for each call
+    // of the callables; this thread watches for Ctrl-C meanwhile.
+    let result = run_interruptible(py, None, |stop| Ok(crate::lm::solve(&problem, &x0, &opts, stop)));
     if let Some(err) = problem.error.lock().ok().and_then(|mut e| e.take()) {
         return Err(err);
     }
-    let rep = result.map_err(to_py)?;
+    let rep = result?.map_err(to_py)?;
     let n_converged = usize::from(rep.status.success());
     report_dict(py, MultiStartReport { best: rep, best_start: 0, n_converged, n_starts: 1 })
 }
@@ -727,14 +784,13 @@ fn multipower_predict<'py>(
             .collect::<PyResult<Vec<usize>>>()?;
         indices.push(idx);
     }
-    let (values, grads) = py
-        .detach(|| -> Result<_, Error> {
-            let curves: Vec<MultiPowerCurve<'_>> =
-                lrs.iter().zip(&indices).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
-            let model = MultiPowerModel::new(&curves, options)?;
-            Ok(model.evaluate(&params, gradients))
-        })
-        .map_err(to_py)?;
+    let (values, grads) = detach_in_pool(py, || -> Result<_, Error> {
+        let curves: Vec<MultiPowerCurve<'_>> =
+            lrs.iter().zip(&indices).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
+        let model = MultiPowerModel::new(&curves, options)?;
+        Ok(model.evaluate(&params, gradients))
+    })?
+    .map_err(to_py)?;
     let n = values.len();
     let values = values.into_pyarray(py).into_any();
     match grads {
@@ -824,7 +880,7 @@ fn fit_multipower<'py>(
 // at once (`fit_many`) and re-weighted refits (the bootstrap). Conversions only; the work is in
 // `laws::chinchilla`, `laws::power` and `batch`.
 
-use crate::batch::{self, Abscissae, PowerMethod, Rows, Screening, Starts, TaskResult};
+use crate::batch::{self, Abscissae, PowerMethod, Rows, Starts};
 use crate::laws::{chinchilla, power};
 use numpy::PyReadonlyArray3;
 
@@ -886,7 +942,7 @@ fn tasks_dict<'py>(py: Python<'py>, tasks: Vec<TaskResult>, p: usize) -> PyResul
 /// Epoch's grid of 4,500 Chinchilla starts, solver order (e, a, b, alpha, beta), shape (4500, 5).
 #[pyfunction]
 fn chinchilla_default_starts(py: Python<'_>) -> PyResult<Bound<'_, numpy::PyArray2<f64>>> {
-    let flat: Vec<f64> = chinchilla::default_starts().into_iter().flatten().collect();
+    let flat: Vec<f64> = detach_in_pool(py, || chinchilla::default_starts().into_iter().flatten().collect())?;
     let n = flat.len() / chinchilla::N_PARAMS;
     PyArray1::from_vec(py, flat).reshape([n, chinchilla::N_PARAMS])
 }
@@ -957,7 +1013,7 @@ fn predict_chinchilla<'py>(
     params: Vec<f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let (n, d) = (slice("N", &n)?, slice("D", &d)?);
-    let out = py.detach(|| chinchilla::predict(n, d, &params)).map_err(to_py)?;
+    let out = detach_in_pool(py, || chinchilla::predict(n, d, &params))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
@@ -1062,7 +1118,7 @@ fn predict_power_law<'py>(
     params: Vec<f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let x = slice("x", &x)?;
-    let out = py.detach(|| power::predict(x, &params)).map_err(to_py)?;
+    let out = detach_in_pool(py, || power::predict(x, &params))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
@@ -1084,7 +1140,7 @@ fn power_law_grid_starts<'py>(
     if y.len() != x.len() || lower.len() != power::N_PARAMS || upper.len() != power::N_PARAMS {
         return Err(LawfitInputError::new_err("x and y must have equal lengths; bounds need 3 values"));
     }
-    let starts = power::grid_starts(x, y, weights, keep, lower, upper);
+    let starts = detach_in_pool(py, || power::grid_starts(x, y, weights, keep, lower, upper))?;
     let k = starts.len();
     let flat: Vec<f64> = starts.into_iter().flatten().collect();
     PyArray1::from_vec(py, flat).reshape([k, power::N_PARAMS])
@@ -1224,6 +1280,7 @@ fn fit_many_power_law<'py>(
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LawfitInputError", m.py().get_type::<LawfitInputError>())?;
+    m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
     m.add_function(wrap_pyfunction!(areas, m)?)?;
     m.add_function(wrap_pyfunction!(areas_at, m)?)?;
     m.add_function(wrap_pyfunction!(fit_momentum, m)?)?;

@@ -1,83 +1,298 @@
-"""Typed stubs of the Rust extension ``lawfit._core``."""
+"""Typed stubs of the Rust extension ``lawfit._core`` (checked by ``python -m mypy.stubtest lawfit._core``).
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, overload
+Arrays typed ``_F64`` / ``_I64`` must be NumPy arrays of exactly that dtype (1-D, C-contiguous unless
+said otherwise): the binding borrows them without converting. ``Sequence[...]`` arguments accept any
+list or tuple. Names starting with ``_`` exist only in this stub (aliases and report layouts).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, TypeAlias, TypedDict, overload
 
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "LawfitInputError",
+    "areas",
+    "areas_at",
+    "fit_momentum",
+    "predict_momentum",
+    "fit_momentum_n",
+    "predict_momentum_n",
+    "least_squares",
+    "multipower_predict",
+    "fit_multipower",
+    "chinchilla_default_starts",
+    "fit_chinchilla",
+    "predict_chinchilla",
+    "refit_chinchilla",
+    "fit_power_law",
+    "predict_power_law",
+    "power_law_grid_starts",
+    "refit_power_law",
+    "fit_many_power_law",
+]
+
+_F64: TypeAlias = npt.NDArray[np.float64]
+_I64: TypeAlias = npt.NDArray[np.int64]
+_Warmup: TypeAlias = Literal["as_peak", "actual", "exclude"]
+_Loss: TypeAlias = Literal["linear", "huber", "soft_l1", "cauchy"]
+_Space: TypeAlias = Literal["log", "linear"]
+_S1Form: TypeAlias = Literal["repo", "paper"]
+# progress(done, total): called from the calling thread while a multi-start runs; its result is ignored
+# and an exception it raises stops the fit and propagates.
+_Progress: TypeAlias = Callable[[int, int], object]
+# prior=(means, weights): a Gaussian prior, 1/2 sum_j w_j (x_j - mu_j)^2 added to the cost; p values each in
+# solver order, weights >= 0 in cost units (0 leaves a parameter free of the prior); a tuple, not a list.
+_Prior: TypeAlias = tuple[Sequence[float], Sequence[float]]
+
+class _Report(TypedDict):
+    """The best solve of a multi-start fit (p free + fixed parameters, solver order)."""
+
+    params: _F64  # (p,)
+    cost: float
+    gradient: _F64  # (p,)
+    hessian: _F64  # (p, p), Gauss-Newton matrix of the cost at params
+    n_evals: int
+    n_iter: int
+    status: str  # Status variant name: Ftol, Xtol, Gtol, NothingToFit, MaxEvals, NonFiniteStart, Stalled
+    message: str
+    success: bool
+    best_start: int  # index into the starts
+    n_converged: int
+    n_starts: int
+
+class _ReportWithStats(_Report):
+    """A report plus the linear-space residual sums of the best fit."""
+
+    linear_sum_sq: float
+    linear_sum_abs: float
+    linear_total_sq: float
+
+class _BatchReport(TypedDict):
+    """Results of a batch of independent fits (n tasks, p parameters)."""
+
+    params: _F64  # (n, p)
+    cost: _F64  # (n,)
+    success: npt.NDArray[np.bool_]  # (n,)
+    status: npt.NDArray[np.uint8]  # (n,), indices into status_names
+    status_names: list[str]
+    n_evals: npt.NDArray[np.uint64]  # (n,)
+    n_converged: npt.NDArray[np.uint64]  # (n,)
+
 class LawfitInputError(ValueError): ...
 
+def pool_threads() -> int:
+    """Threads of this process's lawfit pool (``RAYON_NUM_THREADS``, else one per logical CPU);
+    the pool is rebuilt on the first call after a fork."""
+
 def areas(
-    lr: npt.NDArray[np.float64],
+    lr: _F64,
     *,
     decay: float = 0.999,
     warmup_steps: int = 0,
-    warmup: str = "as_peak",
+    warmup: _Warmup = "as_peak",
     derivative: bool = False,
-) -> npt.NDArray[np.float64]:
+) -> _F64:
     """Rows S1, S2 (and dS2/dλ when ``derivative``) of one ``(2 or 3, len(lr))`` array."""
 
 def areas_at(
-    lr: npt.NDArray[np.float64],
-    steps: npt.NDArray[np.int64],
+    lr: _F64,
+    steps: _I64,
     *,
     decay: float = 0.999,
     warmup_steps: int = 0,
-    warmup: str = "as_peak",
-) -> npt.NDArray[np.float64]:
+    warmup: _Warmup = "as_peak",
+) -> _F64:
     """Rows S1, S2 at the 1-based increasing ``steps``: a ``(2, len(steps))`` array."""
 
-def fit_momentum(*args: object, **kwargs: object) -> dict[str, object]: ...
-def predict_momentum(*args: object, **kwargs: object) -> npt.NDArray[np.float64]: ...
-def fit_momentum_n(*args: object, **kwargs: object) -> dict[str, object]: ...
-def predict_momentum_n(*args: object, **kwargs: object) -> npt.NDArray[np.float64]: ...
-def least_squares(*args: object, **kwargs: object) -> dict[str, object]: ...
+# ---- momentum laws ----
+# One entry of lrs / steps (1-based logged steps) / warmup_steps per run; targets and weights are the
+# runs' logged losses concatenated; starts is (k, p); lower, upper (p,) and fixed (p) in solver order.
+
+def fit_momentum(
+    lrs: Sequence[_F64],
+    steps: Sequence[_I64],
+    targets: _F64,
+    weights: _F64 | None,
+    *,
+    warmup_steps: Sequence[int],
+    warmup: _Warmup,
+    decay: float,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: float,
+    loss: _Loss,
+    delta: float,
+    space: _Space,
+    starts: _F64,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_evals: int,
+    progress: _Progress | None = None,
+    prior: _Prior | None = None,
+) -> _ReportWithStats:
+    """Fit the momentum law jointly over runs (p = 4, +1 with ``fit_decay``, +1 with ``fit_zeta``)."""
+
+def predict_momentum(
+    lrs: Sequence[_F64],
+    steps: Sequence[_I64],
+    params: Sequence[float],
+    *,
+    warmup_steps: Sequence[int],
+    warmup: _Warmup,
+    decay: float,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: float,
+) -> _F64:
+    """Momentum-law predictions at the logged steps of each run, concatenated: ``(sum len(steps),)``."""
+
+def fit_momentum_n(
+    lrs: Sequence[_F64],
+    steps: Sequence[_I64],
+    sizes: Sequence[float],
+    targets: _F64,
+    weights: _F64 | None,
+    *,
+    warmup_steps: Sequence[int],
+    warmup: _Warmup,
+    decay: float,
+    loss: _Loss,
+    delta: float,
+    space: _Space,
+    starts: _F64,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_evals: int,
+    prior: _Prior | None = None,
+) -> _Report:
+    """Fit the N-extended momentum law (p = 7) jointly over runs of model sizes ``sizes`` (one per run)."""
+
+def predict_momentum_n(
+    lrs: Sequence[_F64],
+    steps: Sequence[_I64],
+    sizes: Sequence[float],
+    params: Sequence[float],
+    *,
+    warmup_steps: Sequence[int],
+    warmup: _Warmup,
+    decay: float,
+) -> _F64:
+    """N-extended momentum-law predictions at the logged steps of each run, concatenated."""
+
+def least_squares(
+    fun: Callable[[_F64], npt.ArrayLike],
+    jac: Callable[[_F64], npt.ArrayLike] | None,
+    x0: Sequence[float],
+    n_residuals: int,
+    *,
+    loss: _Loss,
+    delta: float,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_evals: int,
+) -> _Report:
+    """Minimise sum rho(fun(x)_i); ``fun`` returns ``n_residuals`` values, ``jac`` an ``(n_residuals, p)``
+    array (forward differences when None)."""
+
 # ---- multi-power law ----
-MultiPowerParams = Mapping[str, float] | Sequence[float]
+_MultiPowerParams: TypeAlias = Mapping[str, float] | Sequence[float]
 
 @overload
 def multipower_predict(
     lrs_list: Sequence[npt.ArrayLike],
-    indices_list: Sequence[npt.NDArray[np.int64] | Sequence[int]],
-    params: MultiPowerParams,
+    indices_list: Sequence[_I64 | Sequence[int]],
+    params: _MultiPowerParams,
     *,
     exact: bool = False,
     gradients: Literal[False] = False,
-    s1_form: Literal["repo", "paper"] = "repo",
+    s1_form: _S1Form = "repo",
     warmup_steps: int | None = None,
-) -> npt.NDArray[np.float64]: ...
+) -> _F64: ...
 @overload
 def multipower_predict(
     lrs_list: Sequence[npt.ArrayLike],
-    indices_list: Sequence[npt.NDArray[np.int64] | Sequence[int]],
-    params: MultiPowerParams,
+    indices_list: Sequence[_I64 | Sequence[int]],
+    params: _MultiPowerParams,
     *,
     exact: bool = False,
     gradients: Literal[True],
-    s1_form: Literal["repo", "paper"] = "repo",
+    s1_form: _S1Form = "repo",
     warmup_steps: int | None = None,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+) -> tuple[_F64, _F64]: ...
+@overload
+def multipower_predict(
+    lrs_list: Sequence[npt.ArrayLike],
+    indices_list: Sequence[_I64 | Sequence[int]],
+    params: _MultiPowerParams,
+    *,
+    exact: bool = False,
+    gradients: bool,
+    s1_form: _S1Form = "repo",
+    warmup_steps: int | None = None,
+) -> _F64 | tuple[_F64, _F64]: ...
+
+# ---- end multi-power law ----
+
+def fit_multipower(
+    lrs: Sequence[_F64],
+    indices: Sequence[_I64],
+    targets: _F64,
+    weights: _F64 | None,
+    *,
+    exact: bool,
+    s1_form: _S1Form,
+    warmup_steps: int | None,
+    loss: _Loss,
+    delta: float,
+    space: _Space,
+    starts: _F64,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_evals: int,
+    progress: _Progress | None = None,
+    polish: bool = False,
+    prior: _Prior | None = None,
+) -> _ReportWithStats:
+    """Fit the multi-power law (p = 7) jointly over curves; ``indices`` are 0-based logged indices."""
 
 # ---- size laws and batches ----
-# Report dicts: params, cost, gradient, hessian (p x p), n_evals, n_iter, status, message, success,
-# best_start, n_converged, n_starts. Batch dicts: params (n x p), cost, success, status, message,
-# n_evals, n_converged.
+# Solver order: Chinchilla (e, a, b, alpha, beta), power law (a, b, c). Refits take one row of
+# weights per replicate: an (n_rep, n) array.
 
-def chinchilla_default_starts() -> npt.NDArray[np.float64]: ...
+def chinchilla_default_starts() -> _F64:
+    """Epoch's grid of 4,500 Chinchilla starts: shape ``(4500, 5)``."""
+
 def fit_chinchilla(
-    n: npt.NDArray[np.float64],
-    d: npt.NDArray[np.float64],
-    targets: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64] | None,
+    n: _F64,
+    d: _F64,
+    targets: _F64,
+    weights: _F64 | None,
     *,
-    loss: str,
+    loss: _Loss,
     delta: float,
-    space: str,
-    starts: npt.NDArray[np.float64],
-    lower: npt.NDArray[np.float64],
-    upper: npt.NDArray[np.float64],
-    fixed: list[bool],
+    space: _Space,
+    starts: _F64,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
     ftol: float,
     xtol: float,
     gtol: float,
@@ -85,90 +300,98 @@ def fit_chinchilla(
     polish: int = 32,
     screen_tol: float = 1e-2,
     screen_max_evals: int = 15,
-) -> dict[str, Any]: ...
-def predict_chinchilla(
-    n: npt.NDArray[np.float64], d: npt.NDArray[np.float64], params: list[float]
-) -> npt.NDArray[np.float64]: ...
+    prior: _Prior | None = None,
+) -> _Report: ...
+def predict_chinchilla(n: _F64, d: _F64, params: Sequence[float]) -> _F64: ...
 def refit_chinchilla(
-    n: npt.NDArray[np.float64],
-    d: npt.NDArray[np.float64],
-    targets: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64],
+    n: _F64,
+    d: _F64,
+    targets: _F64,
+    weights: _F64,
     *,
-    loss: str,
+    loss: _Loss,
     delta: float,
-    space: str,
-    starts: npt.NDArray[np.float64],
-    lower: npt.NDArray[np.float64],
-    upper: npt.NDArray[np.float64],
-    fixed: list[bool],
+    space: _Space,
+    starts: _F64,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
     ftol: float,
     xtol: float,
     gtol: float,
     max_evals: int,
-) -> dict[str, Any]: ...
+    prior: _Prior | None = None,
+) -> _BatchReport: ...
 def fit_power_law(
-    x: npt.NDArray[np.float64],
-    targets: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64] | None,
+    x: _F64,
+    targets: _F64,
+    weights: _F64 | None,
     *,
-    loss: str,
+    loss: _Loss,
     delta: float,
-    space: str,
-    starts: npt.NDArray[np.float64],
-    lower: npt.NDArray[np.float64],
-    upper: npt.NDArray[np.float64],
-    fixed: list[bool],
+    space: _Space,
+    starts: _F64,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
     ftol: float,
     xtol: float,
     gtol: float,
     max_evals: int,
-) -> dict[str, Any]: ...
-def predict_power_law(x: npt.NDArray[np.float64], params: list[float]) -> npt.NDArray[np.float64]: ...
+    prior: _Prior | None = None,
+) -> _Report: ...
+def predict_power_law(x: _F64, params: Sequence[float]) -> _F64: ...
 def power_law_grid_starts(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64] | None,
+    x: _F64,
+    y: _F64,
+    weights: _F64 | None,
     *,
     keep: int,
-    lower: npt.NDArray[np.float64],
-    upper: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float64]: ...
+    lower: _F64,
+    upper: _F64,
+) -> _F64:
+    """Data-driven power-law starts: shape ``(k, 3)``."""
+
 def refit_power_law(
-    x: npt.NDArray[np.float64],
-    targets: npt.NDArray[np.float64],
-    weights: npt.NDArray[np.float64],
+    x: _F64,
+    targets: _F64,
+    weights: _F64,
     *,
-    loss: str,
+    loss: _Loss,
     delta: float,
-    space: str,
-    starts: npt.NDArray[np.float64],
-    lower: npt.NDArray[np.float64],
-    upper: npt.NDArray[np.float64],
-    fixed: list[bool],
+    space: _Space,
+    starts: _F64,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
     ftol: float,
     xtol: float,
     gtol: float,
     max_evals: int,
-) -> dict[str, Any]: ...
+    prior: _Prior | None = None,
+) -> _BatchReport: ...
 def fit_many_power_law(
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    counts: npt.NDArray[np.int64],
+    x: _F64,
+    y: _F64,
+    counts: _I64,
     *,
-    starts: npt.NDArray[np.float64] | None,
-    shared_starts: npt.NDArray[np.float64] | None,
+    starts: _F64 | None,
+    shared_starts: _F64 | None,
     grid_keep: int,
-    loss: str,
+    loss: _Loss,
     delta: float,
-    space: str,
-    lower: npt.NDArray[np.float64],
-    upper: npt.NDArray[np.float64],
-    fixed: list[bool],
+    space: _Space,
+    lower: _F64,
+    upper: _F64,
+    fixed: Sequence[bool],
     ftol: float,
     xtol: float,
     gtol: float,
     max_evals: int,
-    method: str = "auto",
-) -> dict[str, Any]: ...
-def fit_multipower(*args: object, **kwargs: object) -> dict[str, object]: ...
+    method: Literal["auto", "lm"] = "auto",
+) -> _BatchReport:
+    """Independent power-law fits of the rows of ``y`` (n, m) against ``x`` (1 or n, m), row i on its
+    first ``counts[i]`` points; ``starts`` (n, k, 3) per row, ``shared_starts`` (k, 3), or neither
+    (data-driven, ``grid_keep`` per row)."""
+
+# ---- end of size laws and batches ----

@@ -444,7 +444,12 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
                 f"--until {until} is past the last step of the log's LR column ({curve.lr.size}); "
                 "pass --schedule SPEC for the whole planned schedule"
             )
-    prior = lf.load_fit(args.prior) if args.prior else None
+    if args.prior is None:
+        prior: object = "auto"
+    elif args.prior == "none":
+        prior = None
+    else:
+        prior = lf.load_fit(args.prior)
     (law,) = _laws_from_names(args.law)
     alternatives = [lf.schedules.parse(s) for s in args.schedule[1:]]
     with warnings.catch_warnings():
@@ -464,6 +469,13 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
             {
                 "seen_until": fc.seen_until,
                 "fit_from": fc.fit_from,
+                "band": {
+                    "level": fc.level,
+                    "covers": "the smoothed loss (201-step centred mean of a per-step log)",
+                    "method": "split-conformal by horizon on real runs (docs/forecasting.md)",
+                    "calibration_group": fc.calibration_group,
+                },
+                "prior": fc.prior_values,
                 "holdout": fc.holdout,
                 "warnings": fc.warnings,
                 "fit": fc.fit.to_dict(),
@@ -538,6 +550,59 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    """One fit per log (on a Dask cluster with --scheduler/--workers), one CSV row per log."""
+    import logging
+    import os
+
+    import lawfit as lf
+
+    (law,) = _laws_from_names(args.law)
+    if args.workers is not None and args.workers < 1:
+        raise lf.LawfitInputError(f"--workers must be at least 1, got {args.workers}")
+    runs: dict[str, str] = {}
+    for path in args.logs:
+        if path in runs:
+            raise lf.LawfitInputError(f"log {path!r} given twice")
+        runs[path] = str(Path(path).resolve())  # absolute: workers may run elsewhere
+    read_options = dict(steps=args.steps_col, loss=args.loss_col, lr=args.lr_col, schedule=args.schedule,
+                        warmup_steps=args.warmup_steps)
+    fit_options = dict(loss=args.loss, delta=args.delta, max_evals=_max_evals(args))
+    try:
+        from lawfit.dask import fit_runs
+
+        client = cluster = None
+        if args.scheduler or args.workers:
+            from distributed import Client, LocalCluster
+
+            if args.scheduler:
+                client = Client(args.scheduler)
+            else:
+                # One thread per worker; lawfit's own pool splits the cores among the workers.
+                per_worker = max(1, (os.cpu_count() or 1) // args.workers)
+                cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=logging.ERROR,
+                                       env={"RAYON_NUM_THREADS": str(per_worker)})
+                client = Client(cluster)
+        try:
+            table = fit_runs(runs, law, client=client, read_options=read_options, **fit_options)
+        finally:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+    except ImportError as exc:
+        print(f"lawfit: error: {exc}", file=sys.stderr)
+        return 2
+    table.to_csv(args.output, index=False)
+    failed = table.loc[~table["success"].astype(bool)]
+    for _, row in failed.iterrows():
+        why = row["error"] or row["message"]
+        print(f"lawfit: {row['name']}: {why}", file=sys.stderr)
+    print(f"fitted {len(table) - len(failed)}/{len(table)} runs; wrote {args.output}")
+    return 0 if failed.empty else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lawfit`` command."""
     p = argparse.ArgumentParser(prog="lawfit", description="Fit and forecast neural scaling laws.")
@@ -549,7 +614,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("schedule", help="schedule spec string")
     a.add_argument("--decay", type=float, default=0.999, help="momentum decay λ (default 0.999)")
-    a.add_argument("--warmup", default="as_peak", choices=["as_peak", "actual", "exclude"])
+    a.add_argument(
+        "--warmup",
+        default="actual",
+        choices=["actual", "as_peak", "exclude"],
+        help="how warmup steps enter the areas (default 'actual', as every law)",
+    )
     a.add_argument("--points", type=int, default=11, help="rows to print")
     a.add_argument("--json", action="store_true", help="machine-readable output")
     a.set_defaults(func=_cmd_areas)
@@ -688,7 +758,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--until", default=None, help="last step (int) or fraction (0-1) of the schedule to fit on"
     )
     fc.add_argument(
-        "--prior", default=None, help="an earlier fit.json for parameters the data cannot identify"
+        "--prior",
+        default=None,
+        help="an earlier fit.json for parameters the data cannot identify before the decay "
+        "(default: lawfit's prior, docs/forecasting.md; 'none' for no prior)",
     )
     fc.add_argument(
         "--fit-from",
@@ -735,6 +808,30 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--out", default=None, help="save the best per-step LR as .npy")
     op.add_argument("--json", action="store_true", help="machine-readable output")
     op.set_defaults(func=_cmd_optimize)
+
+    sw = sub.add_parser(
+        "sweep",
+        help="fit every log of a sweep (optionally on a Dask cluster): one CSV row per log",
+        epilog="example: lawfit sweep runs/*.csv --law momentum -o results.csv --workers 4",
+    )
+    sw.add_argument("logs", nargs="+", metavar="LOG", help="log files (CSV/TSV/JSONL/Parquet/TensorBoard)")
+    sw.add_argument("--law", default="momentum", help="momentum (default) or multipower")
+    sw.add_argument("-o", "--output", required=True, help="CSV of results, one row per log")
+    sw.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="address of a running Dask scheduler, e.g. tcp://10.0.0.1:8786 (logs must be "
+                         "readable at the same paths on the workers)")
+    sw.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="start a local Dask cluster of N worker processes (default: fit serially)")
+    sw.add_argument("--steps-col", default="step")
+    sw.add_argument("--loss-col", default="loss")
+    sw.add_argument("--lr-col", default="lr")
+    sw.add_argument("--schedule", default=None, help="schedule spec, when logs have no per-step LR")
+    sw.add_argument("--warmup-steps", type=int, default=None)
+    sw.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
+    sw.add_argument("--delta", type=float, default=1e-3)
+    sw.add_argument("--max-evals", type=int, default=2000,
+                    help="evaluation budget of each start (default 2000)")
+    sw.set_defaults(func=_cmd_sweep)
     return p
 
 

@@ -13,6 +13,39 @@ from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 NanPolicy = Literal["raise", "omit"]
 
 
+class WarmupInferredWarning(UserWarning):
+    """A Curve built from a raw LR array took its warmup length from the array's initial LR ramp."""
+
+
+def infer_warmup(lr: np.ndarray) -> int:
+    """Warmup length implied by an LR array: its leading non-decreasing ramp up to the first peak.
+
+    The convention of :mod:`lawfit.schedules`: the warmup ends on the first step at the peak LR,
+    so a linear warmup of W steps (``lr[W − 1]`` is the peak) gives W. An array whose LR starts at
+    its maximum, or whose rise to the maximum is not monotone (e.g. a re-warmup later in the
+    run), has no inferred warmup (0).
+
+    Parameters
+    ----------
+    lr : ndarray, shape (T,)
+        Per-step LR (``lr[i]`` is the LR of step ``i + 1``).
+
+    Returns
+    -------
+    int
+        Inferred warmup steps, in [0, T].
+    """
+    arr = np.asarray(lr, dtype=float)
+    if arr.ndim != 1 or arr.size < 2:
+        return 0
+    k = int(np.argmax(arr))
+    if k == 0 or arr[0] >= arr[k]:
+        return 0
+    if np.any(arr[1 : k + 1] < arr[:k]):
+        return 0
+    return k + 1
+
+
 def as_steps(name: str, steps: Any) -> np.ndarray:
     """Return 1-based integer steps as a contiguous int64 array (floats must be whole numbers)."""
     arr = np.asarray(steps)
@@ -46,7 +79,9 @@ class Curve:
         LR of every step of the run (``lr[i]`` is the LR of step ``i + 1``); a Schedule also
         supplies ``warmup_steps``.
     warmup_steps : int, optional
-        Leading warmup steps (default: the Schedule's, else 0).
+        Leading warmup steps. Default: the Schedule's; for a raw LR array, the length of its
+        initial LR ramp (:func:`infer_warmup`), announced by a :class:`WarmupInferredWarning`
+        (pass ``warmup_steps=`` to silence it; ``warmup_inferred`` records it).
     name : str, optional
         A label used in reports and plots.
     nan_policy : {"raise", "omit"}, default "raise"
@@ -61,6 +96,8 @@ class Curve:
     warmup_steps: int = 0
     name: str | None = None
     N: float | None = None
+    #: Whether ``warmup_steps`` was inferred from the LR ramp (not given, no Schedule).
+    warmup_inferred: bool = False
 
     def __init__(
         self,
@@ -114,7 +151,21 @@ class Curve:
             raise LawfitInputError(
                 f"steps[{i}] is {steps_arr[i]} but the schedule has only {lr_arr.size} steps"
             )
-        w = 0 if warmup_steps is None else warmup_steps
+        inferred = False
+        if warmup_steps is None:
+            w = infer_warmup(lr_arr)
+            inferred = w > 0
+            if inferred:
+                import warnings
+
+                warnings.warn(
+                    f"Curve{f' {name!r}' if name else ''}: no warmup_steps given; the LR rises to its "
+                    f"peak over the first {w} steps, taken as the warmup (pass warmup_steps= to set it)",
+                    WarmupInferredWarning,
+                    stacklevel=2,
+                )
+        else:
+            w = warmup_steps
         if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or not 0 <= w <= lr_arr.size:
             raise LawfitInputError(f"warmup_steps must be an integer in [0, {lr_arr.size}], got {w!r}")
         if N is not None and not (np.isfinite(N) and N > 0):
@@ -123,6 +174,7 @@ class Curve:
         self.loss = loss_arr
         self.lr = lr_arr
         self.warmup_steps = int(w)
+        self.warmup_inferred = inferred
         self.name = name
         self.N = None if N is None else float(N)
 

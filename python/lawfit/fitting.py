@@ -30,6 +30,7 @@ from lawfit._stats import (
 )
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 from lawfit._version import __version__
+from lawfit.bands import predict_band
 from lawfit.bootstrap import RefitSpec, bootstrap_fit
 from lawfit.curve import Curve
 from lawfit.laws import Law, PointLaw, law_from_dict
@@ -91,7 +92,37 @@ class FitResult:
         args = [a for a in (schedule_or_lr, steps) if a is not None]
         if steps is not None and schedule_or_lr is None:
             raise LawfitInputError("predict needs the schedule (or data) before steps")
+        kwargs = self._warmup_default(schedule_or_lr, kwargs)
         return self.law.predict(self.params, *args, **kwargs)
+
+    def _warmup_default(self, schedule_or_lr: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The fit's warmup length for a raw LR array predicted without ``warmup_steps``.
+
+        A fit remembers the warmup of its curves (``options["warmup_steps"]``, when they share
+        one) and its convention (the law's ``warmup`` option); a Schedule brings its own warmup,
+        and an explicit ``warmup_steps=`` wins. An array shorter than the remembered warmup takes
+        its own LR ramp (:func:`lawfit.curve.infer_warmup`).
+        """
+        import inspect
+
+        from lawfit.curve import infer_warmup
+        from lawfit.schedules import Schedule
+
+        if "warmup_steps" in kwargs or schedule_or_lr is None or isinstance(schedule_or_lr, (Schedule, str)):
+            return kwargs
+        try:
+            takes_warmup = "warmup_steps" in inspect.signature(self.law.predict).parameters
+        except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+            takes_warmup = False
+        if not takes_warmup:
+            return kwargs
+        arr = np.asarray(schedule_or_lr)
+        if arr.ndim != 1 or arr.dtype.kind not in "fiu":
+            return kwargs
+        w = self.options.get("warmup_steps")
+        if not isinstance(w, int) or w > arr.size:
+            w = infer_warmup(arr.astype(float))
+        return {**kwargs, "warmup_steps": int(w)}
 
     def to_frame(self, schedule: Any, steps: Any = None, *, level: float | None = None) -> Any:
         """The predicted loss curve of a schedule as a pandas DataFrame.
@@ -121,8 +152,6 @@ class FitResult:
         st = np.arange(1, lr.size + 1) if steps is None else np.asarray(steps, dtype=np.int64)
         cols: dict[str, Any] = {"step": st.astype(np.int64)}
         if level is not None:
-            from lawfit.forecast import predict_band
-
             pred, lo, hi = predict_band(self, schedule, st, level=level)
             cols.update(lr=lr[st - 1], loss=pred, lower=lo, upper=hi)
         else:
@@ -609,6 +638,12 @@ def fit(
         "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
         "on_bound": hits,
         "curves": [c.name for c in curve_list],
+        # the curves' warmup (None when they differ): FitResult.predict applies it to raw arrays
+        "warmup_steps": (
+            curve_list[0].warmup_steps
+            if len({c.warmup_steps for c in curve_list}) == 1
+            else None
+        ),
         "prior": prior_to_json(prior_map),
     }
     spec = RefitSpec(kind="curves", data=curve_list, targets=targets, weights=w, best=vec, lower=lower,

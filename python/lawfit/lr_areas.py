@@ -20,7 +20,7 @@ def areas(
     *,
     decay: float = 0.999,
     warmup_steps: int = 0,
-    warmup: WarmupMode = "as_peak",
+    warmup: WarmupMode = "actual",
     derivative: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Forward area S1 and annealing area S2 of a learning-rate schedule.
@@ -36,9 +36,10 @@ def areas(
         Momentum decay λ in [0, 1]; λ = 0 gives ``S2(s) = η_1 − η_s``.
     warmup_steps : int, default 0
         Number of leading warmup steps W (0 ≤ W ≤ T).
-    warmup : {"as_peak", "actual", "exclude"}, default "as_peak"
-        ``as_peak`` counts warmup steps at the peak LR (the paper); ``actual`` sums the real ramp
-        (the multi-power-law repository); ``exclude`` starts both sums after the warmup.
+    warmup : {"actual", "as_peak", "exclude"}, default "actual"
+        ``actual`` sums the real ramp (the multi-power-law repository, and the default of every
+        law and of the CLI); ``as_peak`` counts warmup steps at the peak LR (Tissue et al.'s
+        paper); ``exclude`` starts both sums after the warmup.
     derivative : bool, default False
         Also return dS2/dλ (needed to fit λ).
 

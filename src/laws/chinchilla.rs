@@ -14,10 +14,10 @@
 //! implements [`Problem`] itself, with an analytic Jacobian through the softmax weights of the
 //! three terms.
 
-use crate::batch::{self, Screening};
 use crate::error::{Error, Result};
-use crate::lm::{self, LmOptions, MultiStartReport};
+use crate::lm::LmOptions;
 use crate::problem::{Problem, Space};
+use crate::strategy::{self, MultiStartReport, Screening};
 
 /// Number of parameters of the law.
 pub const N_PARAMS: usize = 5;
@@ -229,7 +229,7 @@ pub fn default_starts() -> Vec<Vec<f64>> {
 /// Fit from every start in parallel; the lowest objective wins.
 ///
 /// With `screen`, every start is first solved with loose tolerances and only the best few are
-/// polished to `opts` ([`batch::screen_and_polish`]); without it, every start is solved to
+/// polished to `opts` ([`strategy::screen_and_polish`]); without it, every start is solved to
 /// `opts`.
 pub fn fit(
     data: &ChinchillaData,
@@ -242,8 +242,8 @@ pub fn fit(
 ) -> Result<MultiStartReport> {
     let problem = ChinchillaProblem::new(data, weights, space)?;
     match screen {
-        Some(s) => batch::screen_and_polish(&problem, starts, opts, s, stop),
-        None => lm::multistart::<_, ChinchillaProblem<'_>>(&problem, None, starts, opts, 1, stop),
+        Some(s) => strategy::screen_and_polish(&problem, starts, opts, s, stop),
+        None => strategy::multistart::<_, ChinchillaProblem<'_>>(&problem, None, starts, opts, 1, stop),
     }
 }
 

@@ -442,7 +442,7 @@ pub fn fit(
     starts: &[Vec<f64>],
     opts: &crate::lm::LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(crate::lm::MultiStartReport, crate::problem::LinearStats)> {
+) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
     let model = MomentumModel::new(runs, config)?;
     let n = model.n_points();
@@ -473,7 +473,7 @@ pub fn fit(
     }
     problems.push(DataProblem::new(model, targets, weights, space)?);
     let levels: Vec<&DataProblem<'_, MomentumModel<'_>>> = problems.iter().collect();
-    let rep = crate::lm::multistart_levels(&levels, starts, opts, stop)?;
+    let rep = crate::strategy::multistart_levels(&levels, starts, opts, stop)?;
     let full = problems.last().expect("the full problem");
     let stats = full.linear_stats(&rep.best.params);
     Ok((rep, stats))

@@ -110,11 +110,11 @@ pub fn fit(
     starts: &[Vec<f64>],
     opts: &crate::lm::LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
-) -> Result<crate::lm::MultiStartReport> {
+) -> Result<crate::strategy::MultiStartReport> {
     use crate::problem::DataProblem;
     let model = MomentumNModel::new(runs, sizes)?;
     let full = DataProblem::new(model, targets, weights, space)?;
-    crate::lm::multistart::<_, DataProblem<'_, MomentumNModel<'_>>>(&full, None, starts, opts, 1, stop)
+    crate::strategy::multistart::<_, DataProblem<'_, MomentumNModel<'_>>>(&full, None, starts, opts, 1, stop)
 }
 
 /// Predicted loss at the logged steps of `runs` (model sizes `sizes`).

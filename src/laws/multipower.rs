@@ -1454,7 +1454,7 @@ pub fn fit(
     starts: &[Vec<f64>],
     opts: &crate::lm::LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(crate::lm::MultiStartReport, crate::problem::LinearStats)> {
+) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
     let model = MultiPowerModel::new(curves, options)?;
     // A scale reparametrised with its exponent must be free, bounded by [0, ∞) or (−∞, ∞) (so the
@@ -1480,8 +1480,9 @@ pub fn fit(
     }
     if pairs.is_empty() {
         let full = DataProblem::new(model, targets, weights, space)?;
-        let rep =
-            crate::lm::multistart::<_, DataProblem<'_, MultiPowerModel>>(&full, None, starts, opts, 1, stop)?;
+        let rep = crate::strategy::multistart::<_, DataProblem<'_, MultiPowerModel>>(
+            &full, None, starts, opts, 1, stop,
+        )?;
         let stats = linear_stats(&full.model, &rep.best.params, targets);
         return Ok((rep, stats));
     }
@@ -1489,8 +1490,9 @@ pub fn fit(
     let problem = DataProblem::new(rp.clone(), targets, weights, space)?;
     // C ∈ [0, ∞) ⇔ C̃ ∈ [0, ∞), A ∈ [0, ∞) ⇔ Ã ∈ [0, ∞) (and (−∞, ∞) alike): the bounds carry over.
     let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| rp.from_law(s)).collect();
-    let mut rep =
-        crate::lm::multistart::<_, DataProblem<'_, Reparam<'_>>>(&problem, None, &q_starts, opts, 1, stop)?;
+    let mut rep = crate::strategy::multistart::<_, DataProblem<'_, Reparam<'_>>>(
+        &problem, None, &q_starts, opts, 1, stop,
+    )?;
     let q = rep.best.params.clone();
     rp.gradient_to_law(&q, &mut rep.best.gradient);
     rp.hessian_to_law(&q, &mut rep.best.hessian);

@@ -9,9 +9,10 @@
 //! uses that (variable projection on a grid of b) to give data-driven start points.
 
 use crate::error::{Error, Result};
-use crate::lm::{self, LmOptions, MultiStartReport, Status};
+use crate::lm::{LmOptions, Status};
 use crate::problem::{DataProblem, Model, Space};
 use crate::robust::RobustLoss;
+use crate::strategy::{self, MultiStartReport};
 use std::sync::Arc;
 
 /// Number of parameters of the law.
@@ -574,7 +575,7 @@ pub fn fit(
 ) -> Result<MultiStartReport> {
     let model = PowerLawModel::new(x)?;
     let problem = DataProblem::new(model, y, weights, space)?;
-    lm::multistart::<_, DataProblem<'_, PowerLawModel>>(&problem, None, starts, opts, 1, stop)
+    strategy::multistart::<_, DataProblem<'_, PowerLawModel>>(&problem, None, starts, opts, 1, stop)
 }
 
 /// y(x) for parameters (a, b, c).

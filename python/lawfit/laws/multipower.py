@@ -345,7 +345,7 @@ class MultiPowerLaw(Law):
         block = (c.steps - 1) // k
         last = np.ones(block.size, dtype=bool)
         last[:-1] = block[1:] != block[:-1]
-        return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name)
+        return Curve(block[last] + 1, c.loss[last], block_lr, warmup_steps=0, name=c.name)
 
     @staticmethod
     def _block_weights(curves: Sequence[Curve], k: int, weights: np.ndarray | None) -> list[np.ndarray]:
