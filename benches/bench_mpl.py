@@ -2,6 +2,7 @@
 
 Run:  python benches/bench_mpl.py [--quick] [--repeats 3] [--budget 30] [--fsl-stride 512]
       python benches/bench_mpl.py --long [--long-steps 1e6] [--repeats 3]   (the 10^6-step target only)
+      python benches/bench_mpl.py --real [-- --only 'fsl_*' --timeout 120]   (real logs: bench_mpl_real.py)
 
 ``--long`` times only issue 4's target: ``lawfit.fit(MultiPowerLaw(), curve)`` (default starts, loss,
 tolerances) on a SYNTHETIC per-step log of ``--long-steps`` steps (default 10^6): linear warmup over
@@ -376,9 +377,19 @@ def main() -> None:
     ap.add_argument("--synthetic-steps", type=float, default=None, help="synthetic cosine length (1e6)")
     ap.add_argument("--exact-multistart", choices=("auto", "yes", "no"), default="auto",
                     help="time the 9-start exact fit on 400M (auto: not with --quick)")
+    ap.add_argument("--real", action="store_true",
+                    help="only the real logs (bench_mpl_real.py; its options after --)")
     ap.add_argument("--long", action="store_true", help="only the 10^6-step fit target (SYNTHETIC log)")
     ap.add_argument("--long-steps", type=float, default=1e6, help="steps of the --long log (1e6)")
-    args = ap.parse_args()
+    args, rest = ap.parse_known_args()
+    if args.real:
+        import bench_mpl_real
+
+        sys.argv = [bench_mpl_real.__file__, *[a for a in rest if a != "--"]]
+        bench_mpl_real.main()
+        return
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.long:
         print(f"python {platform.python_version()}  lawfit {lawfit.__version__}  cpu_count {os.cpu_count()}  "
               f"RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS', 'unset')}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lawfit import datasets, schedules
 from lawfit._core import LawfitInputError
+from lawfit._stats import BoundWarning
 from lawfit._validate import LawfitTypeError
 from lawfit._version import __version__
 from lawfit.batch import BatchResult, fit_many
@@ -87,6 +88,7 @@ __all__ = [
     "SaturatingPowerLaw",
     "crossover",
     "fit_many",
+    "BoundWarning",
     "ConvergenceWarning",
     "Curve",
     "FitResult",

@@ -15,8 +15,10 @@ from lawfit._stats import (
     ConvergenceWarning,
     _bounds_and_fixed,
     _json_float,
+    bound_hits,
     covariance,
     metrics_of,
+    warn_bound_hits,
 )
 from lawfit._validate import LawfitInputError, as_float_array
 from lawfit.bootstrap import RefitSpec
@@ -173,6 +175,9 @@ def fit_points(
                    n_evals=float(rep["n_evals"]))
     if not rep["success"]:
         warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=3)
+    # Bounds apply to the solver coordinates; parameter j of the law is solver coordinate j.
+    hits = bound_hits(names, vec_s, lower, upper, fixed_mask, held=at_bound)
+    warn_bound_hits(hits, params, stacklevel=3)
     options = {
         "loss": robust,
         "delta": delta,
@@ -181,6 +186,7 @@ def fit_points(
         "bounds": {k: [_json_float(lower_pub[j]), _json_float(upper_pub[j])] for j, k in enumerate(names)},
         "status": rep["status"],
         "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
+        "on_bound": hits,
         "data": {"names": list(law.data_names), "n_points": int(n),
                  "range": {k: [float(v.min()), float(v.max())] for k, v in arrays.items()}},
         "solver": {"names": list(law.solver_names), "params": [float(v) for v in vec_s],

@@ -7,8 +7,9 @@ parameters, the covariance (scipy ``curve_fit`` conventions) and the fit metrics
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,58 @@ class ConvergenceWarning(UserWarning):
     """A fit stopped without meeting its tolerances, or a parameter is not identifiable."""
 
 
+class BoundWarning(ConvergenceWarning):
+    """A fitted parameter ended on one of its bounds (the data push it out of the allowed range)."""
+
+
+#: A parameter within this relative distance (of max(1, |bound|)) of a finite bound is "on" it.
+BOUND_RTOL = 1e-9
+
+
+def bound_hits(
+    names: Sequence[str], vec: np.ndarray, lower: np.ndarray, upper: np.ndarray, fixed: Sequence[bool],
+    held: np.ndarray | None = None,
+) -> dict[str, str]:
+    """Free parameters that ended on a finite bound: ``{name: "lower" | "upper"}``.
+
+    Parameters
+    ----------
+    names : sequence of str, length p
+        Parameter names, in the order of ``vec``.
+    vec, lower, upper : ndarray, shape (p,)
+        The solution and its bounds (solver coordinates of the same parametrisation).
+    fixed : sequence of bool, length p
+        Parameters held fixed (never reported).
+    held : ndarray of bool, shape (p,), optional
+        Parameters the gradient holds at a bound (reported even a hair inside it).
+    """
+    hits: dict[str, str] = {}
+    for j, k in enumerate(names):
+        if fixed[j]:
+            continue
+        for side, b in (("lower", lower[j]), ("upper", upper[j])):
+            if math.isfinite(b) and abs(vec[j] - b) <= BOUND_RTOL * max(1.0, abs(b)):
+                hits[k] = side
+                break
+        if k not in hits and held is not None and held[j]:
+            hits[k] = "lower" if vec[j] <= lower[j] else "upper"
+    return hits
+
+
+def warn_bound_hits(hits: Mapping[str, str], values: Mapping[str, float], stacklevel: int = 3) -> None:
+    """Issue one :class:`BoundWarning` naming every parameter of ``hits`` and its value."""
+    if not hits:
+        return
+    listed = ", ".join(f"{k} = {values[k]:.6g} ({side} bound)" for k, side in hits.items())
+    warnings.warn(
+        f"fitted parameters ended on a bound: {listed}. The data push them out of the allowed range, "
+        "so the fit may be degenerate (parameters trading off along a valley) and predictions outside "
+        "the data unreliable; widen or fix the bound, or add data that constrains them.",
+        BoundWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def _json_float(v: float) -> float | str:
     v = float(v)
     if math.isfinite(v):
@@ -35,9 +88,10 @@ def _bounds_and_fixed(
     law: Law,
     bounds: Mapping[str, tuple[float, float]] | None,
     fix: Mapping[str, float] | None,
+    curves: Sequence[Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     names = law.param_names
-    b = law.bounds()
+    b = law.bounds() if curves is None else law.data_bounds(curves)
     for k, v in (bounds or {}).items():
         if k not in names:
             raise LawfitInputError(f"bounds names unknown parameter {k!r}; parameters are {list(names)}")

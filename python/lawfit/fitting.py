@@ -22,9 +22,11 @@ from lawfit._stats import (
     ConvergenceWarning,
     _bounds_and_fixed,
     _json_float,
+    bound_hits,
     covariance,
     metrics_from_sums,
     metrics_of,
+    warn_bound_hits,
 )
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 from lawfit._version import __version__
@@ -228,10 +230,16 @@ class FitResult:
         ]
         fixed = set(self.options.get("fixed", {}))
         at_bound = set(self.options.get("at_bound", []))
+        on_bound = dict(self.options.get("on_bound", {}))
         for k, v in self.params.items():
             se = self.stderr[k]
+            side = on_bound.get(k)
             if k in fixed:
                 lines.append(f"    {k:<8s} = {v:.8g} (fixed)")
+            elif side is not None and not math.isfinite(se):
+                lines.append(f"    {k:<8s} = {v:.8g} (at {side} bound)")
+            elif side is not None:
+                lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g} (at {side} bound)")
             elif k in at_bound:
                 lines.append(f"    {k:<8s} = {v:.8g} (at bound)")
             elif math.isfinite(se) and v != 0:
@@ -550,7 +558,7 @@ def fit(
         w = as_float_array("weights", weights, nonnegative=True)
         if w.size != n:
             raise LawfitInputError(f"weights has length {w.size}, expected {n} (one per point)")
-    lower, upper, fixed = _bounds_and_fixed(law, bounds, fix)
+    lower, upper, fixed = _bounds_and_fixed(law, bounds, fix, curve_list)
     n_free = p - len(fixed)
     if n < n_free:
         raise LawfitInputError(f"{n} data points cannot determine {n_free} free parameters")
@@ -614,8 +622,12 @@ def fit(
         n_converged=float(rep["n_converged"]),
         n_evals=float(rep["n_evals"]),
     )
+    if "total_evals" in rep:
+        metrics["total_evals"] = float(rep["total_evals"])
     if not rep["success"]:
         warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=2)
+    hits = bound_hits(names, vec, lower, upper, fixed_mask, held=at_bound)
+    warn_bound_hits(hits, params, stacklevel=2)
     options = {
         "loss": loss,
         "delta": delta,
@@ -624,6 +636,7 @@ def fit(
         "bounds": {k: [_json_float(lower[j]), _json_float(upper[j])] for j, k in enumerate(names)},
         "status": rep["status"],
         "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
+        "on_bound": hits,
         "curves": [c.name for c in curve_list],
         # the curves' warmup (None when they differ): FitResult.predict applies it to raw arrays
         "warmup_steps": (

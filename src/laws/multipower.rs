@@ -1294,77 +1294,110 @@ impl Model for MultiPowerModel {
     }
 }
 
-/// The law with C replaced by C̃ = C·η_ref^(−γ) (the solver's coordinates): x_k = C̃·(lr[k]/η_ref)^(−γ)·S_k.
+/// One scale–exponent pair of [`Reparam`]: law scale p[scale] = q[scale]·e^(q[exponent]·ln_ref).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScalePair {
+    /// Index of the scale parameter (C: 4, A: 1).
+    pub scale: usize,
+    /// Index of its exponent (γ: 6, α: 2).
+    pub exponent: usize,
+    /// ln of the reference value (ln η_ref for C, ln S1_ref for A).
+    pub ln_ref: f64,
+}
+
+/// The law in better-conditioned solver coordinates: scales measured at a reference point.
 ///
-/// On one schedule C and γ are nearly interchangeable along the curved valley C ∝ η_ref^γ
-/// (x depends on them through C·lr^(−γ) and lr varies little); in (C̃, γ) that valley is nearly
-/// straight, which Gauss–Newton steps follow in a few iterations instead of crawling along the
-/// curve. η_ref is the drop-weighted geometric mean of the LRs at the drops (see
-/// [`MultiPowerModel::reference_lr`]). A pure change of coordinates: the law, its optimum and its
-/// objective are unchanged; [`Reparam::to_law`] maps parameters, gradients and Gauss–Newton
-/// matrices back.
+/// * C̃ = C·η_ref^(−γ), so x_k = C̃·(lr[k]/η_ref)^(−γ)·S_k. On one schedule C and γ are nearly
+///   interchangeable along the curved valley C ∝ η_ref^γ (x depends on them through C·lr^(−γ) and
+///   lr varies little); in (C̃, γ) that valley is nearly straight, which Gauss–Newton steps follow
+///   in a few iterations instead of crawling along the curve. η_ref is the drop-weighted geometric
+///   mean of the LRs at the drops (see [`MultiPowerModel::reference_lr`]).
+/// * Ã = A·S_ref^(−α), so the power term is Ã·(S1/S_ref)^(−α): Ã is the term's value at the
+///   reference area S_ref (the geometric mean of S1 over the logged points). A and α trade off
+///   along A ∝ S_ref^α (with L0: the valley L0 ↓, A ↑, α ↓ of a flat power law), straight in (Ã, α).
+///
+/// A pure change of coordinates: the law, its optimum and its objective are unchanged;
+/// [`Reparam::to_law`] maps parameters, gradients and Gauss–Newton matrices back. The pairs touch
+/// disjoint parameters, so their maps commute.
 #[derive(Debug, Clone)]
 pub struct Reparam<'m> {
     model: &'m MultiPowerModel,
-    ln_ref: f64,
+    pairs: Vec<ScalePair>,
 }
 
 impl<'m> Reparam<'m> {
     /// The law of `model` in (…, C̃, β, γ) with reference LR e^`ln_ref`.
     pub fn new(model: &'m MultiPowerModel, ln_ref: f64) -> Self {
-        Self { model, ln_ref }
+        Self::with_pairs(model, vec![ScalePair { scale: 4, exponent: 6, ln_ref }])
     }
 
-    /// Law parameters (…, C, β, γ) of solver parameters (…, C̃, β, γ).
+    /// The law of `model` with every pair of `pairs` reparametrised.
+    pub fn with_pairs(model: &'m MultiPowerModel, pairs: Vec<ScalePair>) -> Self {
+        Self { model, pairs }
+    }
+
+    /// Law parameters of solver parameters.
     pub fn to_law(&self, q: &[f64]) -> Vec<f64> {
         let mut p = q.to_vec();
-        p[4] = q[4] * (q[6] * self.ln_ref).exp();
+        for pr in &self.pairs {
+            p[pr.scale] = q[pr.scale] * (q[pr.exponent] * pr.ln_ref).exp();
+        }
         p
     }
 
     /// Solver parameters of law parameters.
     pub fn from_law(&self, p: &[f64]) -> Vec<f64> {
         let mut q = p.to_vec();
-        q[4] = p[4] * (-p[6] * self.ln_ref).exp();
+        for pr in &self.pairs {
+            q[pr.scale] = p[pr.scale] * (-p[pr.exponent] * pr.ln_ref).exp();
+        }
         q
     }
 
-    /// ∂p/∂q at law parameters `p`: the identity except ∂C/∂C̃ = η_ref^γ, ∂C/∂γ = C·ln η_ref.
-    fn chain(&self, p: &[f64]) -> (f64, f64) {
-        ((p[6] * self.ln_ref).exp(), p[4] * self.ln_ref)
+    /// ∂p/∂q of a pair at law parameters `p`: ∂scale/∂scalẽ = e^(exponent·ln_ref),
+    /// ∂scale/∂exponent = scale·ln_ref.
+    fn chain(pr: &ScalePair, p: &[f64]) -> (f64, f64) {
+        ((p[pr.exponent] * pr.ln_ref).exp(), p[pr.scale] * pr.ln_ref)
     }
 
     /// A gradient in q (row of ∂/∂q) from one in p: g_q = Mᵀ·g_p, M = ∂p/∂q.
     fn grad_to_solver(&self, p: &[f64], g: &mut [f64]) {
-        let (dc, dg) = self.chain(p);
-        let gc = g[4];
-        g[4] = gc * dc;
-        g[6] += gc * dg;
+        for pr in &self.pairs {
+            let (dc, dg) = Self::chain(pr, p);
+            let gc = g[pr.scale];
+            g[pr.scale] = gc * dc;
+            g[pr.exponent] += gc * dg;
+        }
     }
 
     /// A gradient in p from one in q at solver parameters `q` (inverse of `grad_to_solver`).
     pub fn gradient_to_law(&self, q: &[f64], g: &mut [f64]) {
         let p = self.to_law(q);
-        let (dc, dg) = self.chain(&p);
-        g[4] /= dc;
-        g[6] -= g[4] * dg;
+        for pr in &self.pairs {
+            let (dc, dg) = Self::chain(pr, &p);
+            g[pr.scale] /= dc;
+            g[pr.exponent] -= g[pr.scale] * dg;
+        }
     }
 
     /// A row-major 7×7 Gauss–Newton matrix in p from one in q: H_p = M⁻ᵀ·H_q·M⁻¹.
     pub fn hessian_to_law(&self, q: &[f64], h: &mut [f64]) {
         let p = self.to_law(q);
-        let (dc, dg) = self.chain(&p);
-        // M⁻¹ = ∂q/∂p: identity except ∂C̃/∂C = 1/dc, ∂C̃/∂γ = −dg/dc. Apply to rows, then columns.
-        let (a, b) = (1.0 / dc, -dg / dc);
-        for col in 0..N_PARAMS {
-            let (h4, h6) = (h[4 * N_PARAMS + col], h[6 * N_PARAMS + col]);
-            h[4 * N_PARAMS + col] = a * h4;
-            h[6 * N_PARAMS + col] = h6 + b * h4;
-        }
-        for row in 0..N_PARAMS {
-            let (h4, h6) = (h[row * N_PARAMS + 4], h[row * N_PARAMS + 6]);
-            h[row * N_PARAMS + 4] = a * h4;
-            h[row * N_PARAMS + 6] = h6 + b * h4;
+        for pr in &self.pairs {
+            let (dc, dg) = Self::chain(pr, &p);
+            let (s, e) = (pr.scale, pr.exponent);
+            // M⁻¹ = ∂q/∂p: identity except ∂s̃/∂s = 1/dc, ∂s̃/∂e = −dg/dc. Apply to rows, then columns.
+            let (a, b) = (1.0 / dc, -dg / dc);
+            for col in 0..N_PARAMS {
+                let (hs, he) = (h[s * N_PARAMS + col], h[e * N_PARAMS + col]);
+                h[s * N_PARAMS + col] = a * hs;
+                h[e * N_PARAMS + col] = he + b * hs;
+            }
+            for row in 0..N_PARAMS {
+                let (hs, he) = (h[row * N_PARAMS + s], h[row * N_PARAMS + e]);
+                h[row * N_PARAMS + s] = a * hs;
+                h[row * N_PARAMS + e] = he + b * hs;
+            }
         }
     }
 }
@@ -1408,8 +1441,8 @@ impl Model for Reparam<'_> {
 /// Fit the multi-power law jointly over curves from every start (in parallel); the lowest objective
 /// wins. Returns the solve and the linear-space residual sums at the optimum.
 ///
-/// When C and γ are both free and C's bounds are [0, ∞) or (−∞, ∞) (so that they stay a box), the solver
-/// works in the coordinates of [`Reparam`]; the report is mapped back (parameters, gradient and
+/// When C and γ (A and α) are both free, without a prior, and C's (A's) bounds are [0, ∞) or (−∞, ∞)
+/// (so that they stay a box), the solver works in the coordinates of [`Reparam`]; the report is mapped back (parameters, gradient and
 /// Gauss–Newton matrix of the law's own parameters; the objective is the same function).
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
@@ -1424,24 +1457,38 @@ pub fn fit(
 ) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
     let model = MultiPowerModel::new(curves, options)?;
-    let ln_ref = model.reference_lr().map(f64::ln);
-    let reparam = ln_ref.filter(|_| {
-        let lower_ok = opts.lower[4] == 0.0 || opts.lower[4] == f64::NEG_INFINITY;
-        // A prior on C or γ is Gaussian in the law's coordinates, not in C̃'s.
-        let prior_ok = opts.prior.as_ref().is_none_or(|p| !p.constrains(4) && !p.constrains(6));
-        !opts.fixed[4] && !opts.fixed[6] && lower_ok && opts.upper[4] == f64::INFINITY && prior_ok
-    });
-    let Some(ln_ref) = reparam else {
+    // A scale reparametrised with its exponent must be free, bounded by [0, ∞) or (−∞, ∞) (so the
+    // bounds stay a box) and without a prior (a prior is Gaussian in the law's coordinates).
+    let pair_ok = |scale: usize, exponent: usize| {
+        let lower_ok = opts.lower[scale] == 0.0 || opts.lower[scale] == f64::NEG_INFINITY;
+        let prior_ok = opts.prior.as_ref().is_none_or(|p| !p.constrains(scale) && !p.constrains(exponent));
+        !opts.fixed[scale]
+            && !opts.fixed[exponent]
+            && lower_ok
+            && opts.upper[scale] == f64::INFINITY
+            && prior_ok
+    };
+    let mut pairs = Vec::new();
+    if let Some(eta) = model.reference_lr().filter(|_| pair_ok(4, 6)) {
+        pairs.push(ScalePair { scale: 4, exponent: 6, ln_ref: eta.ln() });
+    }
+    if !model.ln_s1.is_empty() && pair_ok(1, 2) {
+        let ln_sref = model.ln_s1.iter().sum::<f64>() / model.ln_s1.len() as f64;
+        if ln_sref.is_finite() {
+            pairs.push(ScalePair { scale: 1, exponent: 2, ln_ref: ln_sref });
+        }
+    }
+    if pairs.is_empty() {
         let full = DataProblem::new(model, targets, weights, space)?;
         let rep = crate::strategy::multistart::<_, DataProblem<'_, MultiPowerModel>>(
             &full, None, starts, opts, 1, stop,
         )?;
         let stats = linear_stats(&full.model, &rep.best.params, targets);
         return Ok((rep, stats));
-    };
-    let rp = Reparam::new(&model, ln_ref);
+    }
+    let rp = Reparam::with_pairs(&model, pairs);
     let problem = DataProblem::new(rp.clone(), targets, weights, space)?;
-    // C ∈ [0, ∞) ⇔ C̃ ∈ [0, ∞) (and (−∞, ∞) alike): the bounds carry over unchanged.
+    // C ∈ [0, ∞) ⇔ C̃ ∈ [0, ∞), A ∈ [0, ∞) ⇔ Ã ∈ [0, ∞) (and (−∞, ∞) alike): the bounds carry over.
     let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| rp.from_law(s)).collect();
     let mut rep = crate::strategy::multistart::<_, DataProblem<'_, Reparam<'_>>>(
         &problem, None, &q_starts, opts, 1, stop,
@@ -1877,9 +1924,23 @@ mod tests {
         let lr = cosine(8000);
         let idx = every(8000, 11, 2200);
         let m = model(&lr, &idx, false);
-        let rp = Reparam::new(&m, m.reference_lr().unwrap().ln());
+        let ln_sref = m.ln_s1.iter().sum::<f64>() / m.ln_s1.len() as f64;
+        let both = vec![
+            ScalePair { scale: 4, exponent: 6, ln_ref: m.reference_lr().unwrap().ln() },
+            ScalePair { scale: 1, exponent: 2, ln_ref: ln_sref },
+        ];
+        for rp in [Reparam::new(&m, m.reference_lr().unwrap().ln()), Reparam::with_pairs(&m, both)] {
+            check_reparam_maps_back(&m, &rp, &idx);
+        }
+    }
+
+    fn check_reparam_maps_back(m: &MultiPowerModel, rp: &Reparam<'_>, idx: &[usize]) {
         let p = [2.4, 0.6, 0.45, 500.0, 0.3, 0.65, 0.85];
         let q = rp.from_law(&p);
+        let back = rp.to_law(&q);
+        for (a, b) in back.iter().zip(&p) {
+            assert!((a - b).abs() <= 1e-12 * b.abs());
+        }
         let (_, jp) = m.evaluate(&p, true);
         let jp = jp.unwrap();
         let prep = rp.prepare(&q);

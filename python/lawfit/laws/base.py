@@ -62,6 +62,11 @@ class Law:
         """Default (lower, upper) bound of every parameter."""
         raise NotImplementedError
 
+    def data_bounds(self, curves: Any) -> dict[str, tuple[float, float]]:
+        """Default bounds for fitting ``curves``: :meth:`bounds` unless a law derives tighter ones
+        from the data (e.g. from what the law itself implies about the loss)."""
+        return self.bounds()
+
     def options(self) -> dict[str, Any]:
         """Constructor options, enough to rebuild the law with ``law_from_dict``."""
         return {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,20 +38,34 @@ class MultiPowerLaw(Law):
     exact : bool, default False
         Sum LD literally (O(K·n)); the default compresses it into an exponential sum along the
         schedule (O(J·T), relative error of L̂ ≤ 1e-7; see the Rust module documentation).
+    max_time : float, optional
+        Time budget of a fit, in seconds (wall). It is checked between the fit's stages (screening
+        of the starts, coarse levels, full-data polish): once spent, the remaining coarse levels are
+        skipped and the full-data polish runs with at most ``BUDGET_POLISH_EVALS`` evaluations; a
+        :class:`~lawfit.ConvergenceWarning` says so. A single stage is not interrupted.
     """
 
     name = "multipower"
     reports_progress = True
 
-    def __init__(self, *, s1_form: str = "repo", exact: bool = False) -> None:
+    def __init__(self, *, s1_form: str = "repo", exact: bool = False, max_time: float | None = None) -> None:
         if s1_form not in ("repo", "paper"):
             raise LawfitInputError(f"s1_form must be 'repo' or 'paper', got {s1_form!r}")
+        if max_time is not None and not (isinstance(max_time, (int, float)) and max_time > 0):
+            raise LawfitInputError(f"max_time must be a positive number of seconds or None, got {max_time!r}")
         self.s1_form = s1_form
         self.exact = bool(exact)
+        self.max_time = None if max_time is None else float(max_time)
 
     @property
     def param_names(self) -> tuple[str, ...]:
         return ("L0", "A", "alpha", "B", "C", "beta", "gamma")
+
+    #: Lower bound of β. At β = 0 the loss-drop term vanishes identically (G ≡ 0: the law is its
+    #: power term alone, B and C are not identifiable) and the fast Laplace-sum evaluation does not
+    #: exist (the literal O(K·n) sum runs instead, ~10 s per evaluation on a 34K-step per-step
+    #: log); a fit that wants β → 0 ends on this bound and says so.
+    BETA_MIN: ClassVar[float] = 1e-3
 
     def bounds(self) -> dict[str, tuple[float, float]]:
         return {
@@ -58,12 +74,31 @@ class MultiPowerLaw(Law):
             "alpha": (0.0, 5.0),
             "B": (0.0, np.inf),
             "C": (0.0, np.inf),
-            "beta": (0.0, 1.0),
+            "beta": (self.BETA_MIN, 1.0),
             "gamma": (0.0, 1.0),
         }
 
+    def data_bounds(self, curves: Sequence[Curve]) -> dict[str, tuple[float, float]]:
+        """:meth:`bounds` with B capped by what the law implies: B·TV ≤ max loss.
+
+        G ≤ 1, so the loss-drop term of a curve is at most B·TV(η) (TV the total variation of its
+        LR; B·Σ of the drops for a decaying schedule). A drop larger than the largest observed loss
+        would drive the prediction negative, so B ≤ max(loss) / max TV over the curves. This closes
+        the valley C → 0, B → ∞ (where G(x) ≈ β·x and only B·β·C is determined), which otherwise
+        drives the solver along an ever flatter direction until its evaluation budget runs out.
+        """
+        b = self.bounds()
+        tv = max(float(np.abs(np.diff(c.lr)).sum()) for c in curves)
+        top = max(float(np.max(c.loss)) for c in curves)
+        if tv > 0 and np.isfinite(top) and top > 0:
+            b["B"] = (0.0, top / tv)
+        return b
+
     def options(self) -> dict[str, Any]:
-        return {"s1_form": self.s1_form, "exact": self.exact}
+        out: dict[str, Any] = {"s1_form": self.s1_form, "exact": self.exact}
+        if self.max_time is not None:
+            out["max_time"] = self.max_time
+        return out
 
     @staticmethod
     def _warmup(curves: Sequence[Curve]) -> int | None:
@@ -114,7 +149,7 @@ class MultiPowerLaw(Law):
         return np.array(starts, dtype=np.float64)
 
     #: Schedules longer than this (in steps) run the multi-start on a block-summed schedule first.
-    COARSE_ABOVE_STEPS: ClassVar[int] = 100_000
+    COARSE_ABOVE_STEPS: ClassVar[int] = 10_000
     #: Steps of the block-summed schedule of the multi-start.
     COARSE_STEPS: ClassVar[int] = 3_000
     #: Block length shrinks by this factor from one polish level to the next.
@@ -124,6 +159,14 @@ class MultiPowerLaw(Law):
     LEVEL_MIN_BLOCK: ClassVar[int] = 10
     #: ftol and xtol of the intermediate polish levels (the last level uses the caller's).
     LEVEL_TOL: ClassVar[float] = 1e-8
+    #: Evaluations each start gets in the screening (on the coarsest problem).
+    SCREEN_EVALS: ClassVar[int] = 30
+    #: Starts that survive the screening and run to convergence.
+    SCREEN_KEEP: ClassVar[int] = 2
+    #: Evaluation cap of each start on the coarsest level (it only has to find the basin).
+    COARSE_MAX_EVALS: ClassVar[int] = 400
+    #: Evaluation cap of the full-data polish once ``max_time`` is spent.
+    BUDGET_POLISH_EVALS: ClassVar[int] = 50
 
     def fit_core(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
@@ -131,21 +174,28 @@ class MultiPowerLaw(Law):
         """Run the Rust multi-start solver; returns its report dict.
 
         An evaluation costs O(T) for T schedule steps, whatever the number of logged points, so long
-        schedules run the starts on a coarse problem: blocks of k steps merged into one step whose LR
-        is the block's sum, at each block's last logged point. S1 and the S_k(t) are then exact at
-        block ends, the LR drops add up to k times the mean drop, and the law keeps its form with
-        B' = B/k and C' = C·k^γ (L0, A, α unchanged). The best coarse solution, mapped back, is
-        polished on blocks ``LEVEL_FACTOR`` times shorter (k/10, k/100, … while at least
-        ``LEVEL_MIN_BLOCK`` steps, aligned to a regular log: see ``_levels``; intermediate levels to
-        ftol = xtol = ``LEVEL_TOL``) and finally on
-        the full data with the caller's tolerances, so that the full-resolution solve starts next to
-        its optimum and needs few evaluations; the reported optimum is always that of the full
-        objective (``n_evals`` counts the full-data solve only).
+        schedules (more than ``COARSE_ABOVE_STEPS``) run the starts on a coarse problem: blocks of k
+        steps merged into one step whose LR is the block's sum, at each block's last logged point.
+        S1 and the S_k(t) are then exact at block ends, the LR drops add up to k times the mean
+        drop, and the law keeps its form with B' = B/k and C' = C·k^γ (L0, A, α unchanged; B's
+        bounds scale alike). The best coarse solution, mapped back, is polished on blocks
+        ``LEVEL_FACTOR`` times shorter (k/10, k/100, … while at least ``LEVEL_MIN_BLOCK`` steps,
+        aligned to a regular log: see ``_levels``; intermediate levels to ftol = xtol =
+        ``LEVEL_TOL``) and finally on the full data with the caller's tolerances, so that the
+        full-resolution solve starts next to its optimum and needs few evaluations; the reported
+        optimum is always that of the full objective (``n_evals`` counts the full-data solve only;
+        ``total_evals`` every solve). A block's point is weighted by the points it merges
+        (``_block_weights``).
+
+        With more than ``SCREEN_KEEP`` starts, every start first runs ``SCREEN_EVALS`` evaluations
+        (on the coarsest problem) and only the ``SCREEN_KEEP`` lowest objectives run to convergence:
+        on real logs most starts fall into the same basin, and a far start that crawls along a flat
+        valley would otherwise spend the whole evaluation budget.
         """
+        t0 = time.perf_counter()
         t_max = max(c.lr.size for c in curves)
-        if t_max <= self.COARSE_ABOVE_STEPS or self.s1_form != "repo":
-            return self._fit_rust(curves, targets, weights, **kwargs)
-        levels = self._levels(t_max, np.concatenate([c.steps for c in curves]))
+        coarse_ok = t_max > self.COARSE_ABOVE_STEPS and self.s1_form == "repo"
+        levels = self._levels(t_max, np.concatenate([c.steps for c in curves])) if coarse_ok else []
         starts = np.array(kwargs.pop("starts"), dtype=float, copy=True)
         progress = kwargs.pop("progress", None)
         prior = kwargs.pop("prior", None)
@@ -156,37 +206,97 @@ class MultiPowerLaw(Law):
             coarse_weight[3] = coarse_weight[4] = 0.0
             coarse_prior = (list(prior[0]), coarse_weight)
         lower, upper = kwargs["lower"], kwargs["upper"]
-        rough: dict[str, Any] = {}
-        best = starts
-        for i, k in enumerate(levels):
+        total_evals = 0
+        budget_hit: str | None = None
+
+        def over_budget() -> bool:
+            return self.max_time is not None and time.perf_counter() - t0 > self.max_time
+
+        def level_problem(k: int) -> tuple[list[Curve], np.ndarray, np.ndarray | None, dict[str, Any]]:
+            if k == 1:
+                return list(curves), targets, weights, dict(kwargs)
             coarse = [self._block_curve(c, k) for c in curves]
-            coarse_targets = np.concatenate([c.loss for c in coarse])
-            x0 = np.array(best, dtype=float, copy=True)
-            x0[:, 3] /= k
-            x0[:, 4] *= k ** x0[:, 6]
-            if i == 0:
-                rep = self._fit_rust(
-                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), progress=progress,
-                    prior=coarse_prior, **kwargs
-                )
-                rough = rep
-            else:
-                level_kw = {
-                    **kwargs,
-                    "ftol": max(kwargs["ftol"], self.LEVEL_TOL),
-                    "xtol": max(kwargs["xtol"], self.LEVEL_TOL),
-                }
-                rep = self._fit_rust(
-                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), polish=True,
-                    prior=coarse_prior, **level_kw
-                )
-            x = np.array(rep["params"], dtype=float)
+            kw = dict(kwargs)
+            kw["lower"], kw["upper"] = lower.copy(), upper.copy()
+            kw["lower"][3] /= k
+            kw["upper"][3] /= k
+            w = np.concatenate(self._block_weights(curves, k, weights))
+            return coarse, np.concatenate([c.loss for c in coarse]), w, kw
+
+        def to_level(x: np.ndarray, k: int) -> np.ndarray:
+            x = np.array(x, dtype=float, copy=True)
+            x[..., 3] /= k
+            x[..., 4] *= k ** x[..., 6]
+            return x
+
+        def from_level(x: np.ndarray, k: int) -> np.ndarray:
+            x = np.array(x, dtype=float, copy=True)
             x[3] *= k
             x[4] /= k ** x[6]
-            best = np.clip(x, lower, upper)[None, :]
-        rep = self._fit_rust(curves, targets, weights, starts=best, polish=True, prior=prior, **kwargs)
-        rep["n_starts"] = rough["n_starts"]
+            return np.clip(x, lower, upper)
+
+        first_k = levels[0] if levels else 1
+        prob, prob_targets, prob_w, prob_kw = level_problem(first_k)
+        prob_prior = prior if first_k == 1 else coarse_prior
+        x0 = to_level(starts, first_k)
+        n_starts = x0.shape[0]
+        if n_starts > self.SCREEN_KEEP:
+            screen_kw = {**prob_kw, "max_evals": min(prob_kw["max_evals"], self.SCREEN_EVALS)}
+            costs = []
+            for row in x0:
+                r = self._fit_rust(prob, prob_targets, prob_w, starts=np.ascontiguousarray(row[None, :]),
+                                   prior=prob_prior, **screen_kw)
+                total_evals += int(r["n_evals"])
+                costs.append(float(r["cost"]) if np.isfinite(r["cost"]) else np.inf)
+            keep = np.argsort(np.asarray(costs), kind="stable")[: self.SCREEN_KEEP]
+            x0 = x0[np.sort(keep)]
+        rough_kw = dict(prob_kw)
+        if first_k > 1:  # a basin finder: the finer levels and the full data finish the solve
+            rough_kw["max_evals"] = min(rough_kw["max_evals"], self.COARSE_MAX_EVALS)
+        rough = self._fit_rust(prob, prob_targets, prob_w, starts=np.ascontiguousarray(x0), progress=progress,
+                               prior=prob_prior, **rough_kw)
+        total_evals += int(rough["n_evals"])
+        if first_k == 1:
+            rep = rough
+        else:
+            best = from_level(rough["params"], first_k)[None, :]
+            for k in levels[1:]:
+                if over_budget():
+                    budget_hit = f"after the {first_k}-step level"
+                    break
+                prob, prob_targets, prob_w, prob_kw = level_problem(k)
+                level_kw = {
+                    **prob_kw,
+                    "ftol": max(prob_kw["ftol"], self.LEVEL_TOL),
+                    "xtol": max(prob_kw["xtol"], self.LEVEL_TOL),
+                }
+                r = self._fit_rust(prob, prob_targets, prob_w, starts=np.ascontiguousarray(to_level(best, k)),
+                                   polish=True, prior=coarse_prior, **level_kw)
+                total_evals += int(r["n_evals"])
+                best = from_level(r["params"], k)[None, :]
+                first_k = k
+            final_kw = dict(kwargs)
+            if budget_hit is None and over_budget():
+                budget_hit = "before the full-data polish"
+            if budget_hit is not None:
+                final_kw["max_evals"] = min(final_kw["max_evals"], self.BUDGET_POLISH_EVALS)
+            rep = self._fit_rust(curves, targets, weights, starts=best, polish=True, prior=prior, **final_kw)
+            total_evals += int(rep["n_evals"])
+        if budget_hit is None and over_budget():
+            budget_hit = "in the last stage"
+        if budget_hit is not None:
+            from lawfit.fitting import ConvergenceWarning
+
+            warnings.warn(
+                f"the multi-power fit used its time budget (max_time = {self.max_time:g} s) {budget_hit}; "
+                f"it stopped refining after {time.perf_counter() - t0:.1f} s and {total_evals} evaluations "
+                f"(success = {bool(rep['success'])}: {rep['message']})",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        rep["n_starts"] = n_starts
         rep["n_converged"] = rough["n_converged"]
+        rep["total_evals"] = total_evals
         return rep
 
     def _levels(self, t_max: int, steps: np.ndarray) -> list[int]:
@@ -236,6 +346,24 @@ class MultiPowerLaw(Law):
         last = np.ones(block.size, dtype=bool)
         last[:-1] = block[1:] != block[:-1]
         return Curve(block[last] + 1, c.loss[last], block_lr, warmup_steps=0, name=c.name)
+
+    @staticmethod
+    def _block_weights(curves: Sequence[Curve], k: int, weights: np.ndarray | None) -> list[np.ndarray]:
+        """Weights of the points of each blocked curve: the total weight of the points merged.
+
+        A block keeps only its last logged point; weighting it by the points it stands for keeps
+        the coarse objective close to the full one when the log is dense somewhere (log-spaced
+        logs, whose early points would otherwise nearly vanish from the coarse fit).
+        """
+        out = []
+        start = 0
+        for c in curves:
+            w = np.ones(c.steps.size) if weights is None else weights[start : start + c.steps.size]
+            start += c.steps.size
+            block = (c.steps - 1) // k
+            _, inverse = np.unique(block, return_inverse=True)
+            out.append(np.bincount(inverse, weights=w))
+        return out
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
