@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from lawfit import _core
+from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 from lawfit.laws.base import Law, schedule_query
@@ -285,8 +286,6 @@ class MultiPowerLaw(Law):
         if budget_hit is None and over_budget():
             budget_hit = "in the last stage"
         if budget_hit is not None:
-            from lawfit.fitting import ConvergenceWarning
-
             warnings.warn(
                 f"the multi-power fit used its time budget (max_time = {self.max_time:g} s) {budget_hit}; "
                 f"it stopped refining after {time.perf_counter() - t0:.1f} s and {total_evals} evaluations "
