@@ -242,18 +242,25 @@ const BLOCK: usize = 256;
 /// Largest parameter count served by the stack-buffered kernels.
 const MAX_STACK_PARAMS: usize = 12;
 
+/// How an evaluation weighs its residuals: the robust loss, its curvature floor, and whether the
+/// gradient and Gauss–Newton matrix are wanted (or the cost alone).
+#[derive(Debug, Clone, Copy)]
+struct Weighting {
+    loss: RobustLoss,
+    floor: f64,
+    with_jacobian: bool,
+}
+
 /// Add one block's cost, gradient and curvature-weighted JᵀJ (upper triangle) for p = `P`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn add_rows<const P: usize>(
     residuals: &[f64],
     jac: &[f64],
     weights: &[f64],
-    loss: RobustLoss,
-    floor: f64,
+    how: Weighting,
     acc: &mut Accumulated,
-    with_jacobian: bool,
 ) {
+    let Weighting { loss, floor, with_jacobian } = how;
     let mut g = [0.0; P];
     let mut h = [[0.0; P]; P];
     let (mut cost, mut sum_sq) = (0.0, 0.0);
@@ -289,17 +296,15 @@ fn add_rows<const P: usize>(
 }
 
 /// The same for any p (heap-free but without the fixed-size specialisation).
-#[allow(clippy::too_many_arguments)]
 fn add_rows_dyn(
     p: usize,
     residuals: &[f64],
     jac: &[f64],
     weights: &[f64],
-    loss: RobustLoss,
-    floor: f64,
+    how: Weighting,
     acc: &mut Accumulated,
-    with_jacobian: bool,
 ) {
+    let Weighting { loss, floor, with_jacobian } = how;
     for (i, (&r, &w)) in residuals.iter().zip(weights).enumerate() {
         if w == 0.0 {
             continue;
@@ -320,17 +325,15 @@ fn add_rows_dyn(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn accumulate_chunk<P: Problem>(
     problem: &P,
     params: &[f64],
     prepared: &P::Prepared,
-    loss: RobustLoss,
-    floor: f64,
+    how: Weighting,
     start: usize,
     len: usize,
-    with_jacobian: bool,
 ) -> Accumulated {
+    let with_jacobian = how.with_jacobian;
     let p = problem.n_params();
     let mut acc = Accumulated {
         cost: 0.0,
@@ -354,12 +357,12 @@ fn accumulate_chunk<P: Problem>(
         }
         let (res, jac, w) = (&residuals[..m], &*jac, &weights[..m]);
         match p {
-            3 => add_rows::<3>(res, jac, w, loss, floor, &mut acc, with_jacobian),
-            4 => add_rows::<4>(res, jac, w, loss, floor, &mut acc, with_jacobian),
-            5 => add_rows::<5>(res, jac, w, loss, floor, &mut acc, with_jacobian),
-            6 => add_rows::<6>(res, jac, w, loss, floor, &mut acc, with_jacobian),
-            7 => add_rows::<7>(res, jac, w, loss, floor, &mut acc, with_jacobian),
-            _ => add_rows_dyn(p, res, jac, w, loss, floor, &mut acc, with_jacobian),
+            3 => add_rows::<3>(res, jac, w, how, &mut acc),
+            4 => add_rows::<4>(res, jac, w, how, &mut acc),
+            5 => add_rows::<5>(res, jac, w, how, &mut acc),
+            6 => add_rows::<6>(res, jac, w, how, &mut acc),
+            7 => add_rows::<7>(res, jac, w, how, &mut acc),
+            _ => add_rows_dyn(p, res, jac, w, how, &mut acc),
         }
         offset += m;
     }
@@ -388,9 +391,10 @@ pub fn accumulate_with_floor<P: Problem>(
     let p = problem.n_params();
     let prepared = problem.prepare(params);
     let n_chunks = n.div_ceil(CHUNK);
+    let how = Weighting { loss, floor, with_jacobian };
     let one = |c: usize| {
         let start = c * CHUNK;
-        accumulate_chunk(problem, params, &prepared, loss, floor, start, CHUNK.min(n - start), with_jacobian)
+        accumulate_chunk(problem, params, &prepared, how, start, CHUNK.min(n - start))
     };
     let parts: Vec<Accumulated> = if n >= PARALLEL_MIN {
         (0..n_chunks).into_par_iter().map(one).collect()

@@ -65,6 +65,18 @@ pub enum Space {
     Linear,
 }
 
+/// What a fit observes: the targets (one per data point), optional non-negative weights, and the
+/// space residuals are taken in. The laws' `fit` functions take it as one argument.
+#[derive(Debug, Clone, Copy)]
+pub struct Observations<'a> {
+    /// Observed values, length n.
+    pub targets: &'a [f64],
+    /// Per-point weights, length n (None: all 1).
+    pub weights: Option<&'a [f64]>,
+    /// Log or linear residuals.
+    pub space: Space,
+}
+
 /// Observed targets (and optional weights) for a [`Model`]: the [`Problem`] the solver sees.
 pub struct DataProblem<'a, M: Model> {
     /// The law at the data points.

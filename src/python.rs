@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::laws::momentum::{self, MomentumConfig, RunSchedule, Steps};
 use crate::laws::momentum_n;
 use crate::lm::{LmOptions, Prior, Status};
-use crate::problem::Space;
+use crate::problem::{Observations, Space};
 use crate::robust::RobustLoss;
 use crate::strategy::{MultiStartReport, Screening, TaskResult};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
@@ -433,7 +433,7 @@ fn fit_momentum<'py>(
     };
     let progress = progress_of(&mut opts, progress, total);
     let rep = run_interruptible(py, progress.as_ref(), |stop| {
-        momentum::fit(runs, config, targets, weights, space, &starts, &opts, stop)
+        momentum::fit(runs, config, Observations { targets, weights, space }, &starts, &opts, stop)
     })?;
     report_with_stats(py, rep)
 }
@@ -507,7 +507,7 @@ fn fit_momentum_n<'py>(
     let space = space_of(space)?;
     let starts = starts_of(&starts);
     let rep = run_interruptible(py, None, |stop| {
-        momentum_n::fit(runs, &sizes, targets, weights, space, &starts, &opts, stop)
+        momentum_n::fit(runs, &sizes, Observations { targets, weights, space }, &starts, &opts, stop)
     })?;
     report_dict(py, rep)
 }
@@ -870,7 +870,7 @@ fn fit_multipower<'py>(
     }
     let progress = progress_of(&mut opts, progress, starts.len());
     let rep = run_interruptible(py, progress.as_ref(), |stop| {
-        multipower::fit(&curves, options, targets, weights, space, &starts, &opts, stop)
+        multipower::fit(&curves, options, Observations { targets, weights, space }, &starts, &opts, stop)
     })?;
     report_with_stats(py, rep)
 }

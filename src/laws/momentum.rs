@@ -331,7 +331,8 @@ impl Model for MomentumModel<'_> {
             }
             s1_powers(params[2], &ln_s1[..m], &mut power[..m]);
             let grad = gradients.as_deref_mut().map(|g| &mut g[b * BLOCK * p..(b * BLOCK + m) * p]);
-            self.eval_block(params, prep, at, &power[..m], &ln_s1[..m], &s2[..m], out, grad);
+            let areas = BlockAreas { power: &power[..m], ln_s1: &ln_s1[..m], s2: &s2[..m] };
+            self.eval_block(params, prep, at, areas, out, grad);
         }
     }
 }
@@ -346,21 +347,27 @@ pub(crate) fn s1_powers(alpha: f64, ln_s1: &[f64], out: &mut [f64]) {
     }
 }
 
+/// The areas of one block of points: S1^(−α), ln S1 and S2, one value per point.
+#[derive(Clone, Copy)]
+struct BlockAreas<'b> {
+    power: &'b [f64],
+    ln_s1: &'b [f64],
+    s2: &'b [f64],
+}
+
 impl MomentumModel<'_> {
     /// Values (and gradients) of one block of points starting at point `at`.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn eval_block(
         &self,
         params: &[f64],
         prep: &MomentumPrepared,
         at: usize,
-        power: &[f64],
-        ln_s1: &[f64],
-        s2: &[f64],
+        areas: BlockAreas<'_>,
         values: &mut [f64],
         gradients: Option<&mut [f64]>,
     ) {
+        let BlockAreas { power, ln_s1, s2 } = areas;
         let (l0, a, c) = (params[0], params[1], params[3]);
         let fit_decay = self.config.fit_decay;
         let zeta_index = 4 + usize::from(fit_decay);
@@ -432,18 +439,16 @@ const MEDIUM_POINTS: usize = 65_536;
 /// 2,048 points; the best is polished on about 65,536 points (logs of more than four times that),
 /// then on every point, so the final objective is always that of the full data and the full
 /// data needs only the few evaluations of a converged Newton step.
-#[allow(clippy::too_many_arguments)]
 pub fn fit(
     runs: Vec<RunSchedule<'_>>,
     config: MomentumConfig,
-    targets: &[f64],
-    weights: Option<&[f64]>,
-    space: crate::problem::Space,
+    observed: crate::problem::Observations<'_>,
     starts: &[Vec<f64>],
     opts: &crate::lm::LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
+    let crate::problem::Observations { targets, weights, space } = observed;
     let model = MomentumModel::new(runs, config)?;
     let n = model.n_points();
     let mut sizes = Vec::new();

@@ -100,18 +100,16 @@ impl Model for MomentumNModel<'_> {
 }
 
 /// Fit from every start (in parallel); the lowest objective wins.
-#[allow(clippy::too_many_arguments)]
 pub fn fit(
     runs: Vec<RunSchedule<'_>>,
     sizes: &[f64],
-    targets: &[f64],
-    weights: Option<&[f64]>,
-    space: crate::problem::Space,
+    observed: crate::problem::Observations<'_>,
     starts: &[Vec<f64>],
     opts: &crate::lm::LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<crate::strategy::MultiStartReport> {
     use crate::problem::DataProblem;
+    let crate::problem::Observations { targets, weights, space } = observed;
     let model = MomentumNModel::new(runs, sizes)?;
     let full = DataProblem::new(model, targets, weights, space)?;
     crate::strategy::multistart::<_, DataProblem<'_, MomentumNModel<'_>>>(&full, None, starts, opts, 1, stop)

@@ -1444,18 +1444,16 @@ impl Model for Reparam<'_> {
 /// When C and γ (A and α) are both free, without a prior, and C's (A's) bounds are [0, ∞) or (−∞, ∞)
 /// (so that they stay a box), the solver works in the coordinates of [`Reparam`]; the report is mapped back (parameters, gradient and
 /// Gauss–Newton matrix of the law's own parameters; the objective is the same function).
-#[allow(clippy::too_many_arguments)]
 pub fn fit(
     curves: &[MultiPowerCurve<'_>],
     options: MultiPowerOptions,
-    targets: &[f64],
-    weights: Option<&[f64]>,
-    space: crate::problem::Space,
+    observed: crate::problem::Observations<'_>,
     starts: &[Vec<f64>],
     opts: &crate::lm::LmOptions,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
     use crate::problem::DataProblem;
+    let crate::problem::Observations { targets, weights, space } = observed;
     let model = MultiPowerModel::new(curves, options)?;
     // A scale reparametrised with its exponent must be free, bounded by [0, ∞) or (−∞, ∞) (so the
     // bounds stay a box) and without a prior (a prior is Gaussian in the law's coordinates).
@@ -1997,8 +1995,15 @@ mod tests {
         opts.upper = vec![f64::INFINITY, f64::INFINITY, 5.0, f64::INFINITY, f64::INFINITY, 1.0, 1.0];
         let starts = vec![vec![2.5, 0.5, 0.45, 600.0, 1.0, 0.5, 0.5]];
         let run = |opts: &LmOptions| {
-            fit(&curves, MultiPowerOptions::default(), &y, None, Space::Log, &starts, opts, &|| false)
-                .unwrap()
+            fit(
+                &curves,
+                MultiPowerOptions::default(),
+                crate::problem::Observations { targets: &y, weights: None, space: Space::Log },
+                &starts,
+                opts,
+                &|| false,
+            )
+            .unwrap()
         };
         let (rq, sq) = run(&opts);
         let mut plain_opts = opts.clone();
