@@ -70,7 +70,9 @@ pub struct Prior {
 }
 
 impl Prior {
-    fn check(&self, p: usize) -> Result<()> {
+    /// Check the options against a law of `p` parameters: lengths, bounds, tolerances, budget
+    /// and prior (the solver does the same before it starts).
+    pub fn validate(&self, p: usize) -> Result<()> {
         for (name, len) in [("prior mean", self.mean.len()), ("prior weight", self.weight.len())] {
             if len != p {
                 return Err(Error::InvalidArgument(format!("{name} has {len} entries, expected {p}")));
@@ -135,7 +137,9 @@ impl LmOptions {
         }
     }
 
-    fn check(&self, p: usize) -> Result<()> {
+    /// Check the options against a law of `p` parameters: lengths, bounds, tolerances, budget
+    /// and prior (the solver does the same before it starts).
+    pub fn validate(&self, p: usize) -> Result<()> {
         for (name, len) in
             [("lower", self.lower.len()), ("upper", self.upper.len()), ("fixed", self.fixed.len())]
         {
@@ -160,7 +164,7 @@ impl LmOptions {
             return Err(Error::InvalidArgument("max_evals must be at least 1".into()));
         }
         if let Some(prior) = &self.prior {
-            prior.check(p)?;
+            prior.validate(p)?;
         }
         Ok(())
     }
@@ -494,7 +498,7 @@ fn solve_inner<P: Problem>(
     if x0.len() != p {
         return Err(Error::InvalidArgument(format!("start has {} values, expected {p}", x0.len())));
     }
-    opts.check(p)?;
+    opts.validate(p)?;
     if let Some(j) = x0.iter().position(|v| !v.is_finite()) {
         return Err(Error::InvalidValue {
             name: "start",

@@ -333,36 +333,97 @@ fn report_dict<'py>(py: Python<'py>, rep: MultiStartReport) -> PyResult<Bound<'p
     Ok(d)
 }
 
-/// Solver options from Python arguments.
-#[allow(clippy::too_many_arguments)]
-fn lm_options(
-    p: usize,
-    loss: &str,
-    delta: f64,
-    lower: &[f64],
-    upper: &[f64],
+/// The solver settings of a fit, validated once: robust loss and scale, residual space, bounds,
+/// fixed parameters, tolerances, evaluation budget and Gaussian prior. Every fit function of the
+/// module takes one (`options=`); `lawfit._options.solver_options` builds it from `lf.fit`'s
+/// arguments.
+#[pyclass(frozen, module = "lawfit._core")]
+struct SolverOptions {
+    loss: RobustLoss,
+    space: Space,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
     fixed: Vec<bool>,
     ftol: f64,
     xtol: f64,
     gtol: f64,
     max_evals: usize,
-) -> PyResult<LmOptions> {
-    let mut opts = LmOptions::new(p);
-    opts.loss = RobustLoss::parse(loss, delta).map_err(to_py)?;
-    opts.lower = lower.to_vec();
-    opts.upper = upper.to_vec();
-    opts.fixed = fixed;
-    opts.ftol = ftol;
-    opts.xtol = xtol;
-    opts.gtol = gtol;
-    opts.max_evals = max_evals;
-    Ok(opts)
+    prior: Option<Prior>,
 }
 
-/// The Gaussian prior of a fit from its (means, weights), weights in cost units (see
-/// [`crate::lm::Prior`]); the solver validates both.
-fn prior_of(prior: Option<(Vec<f64>, Vec<f64>)>) -> Option<Prior> {
-    prior.map(|(mean, weight)| Prior { mean, weight })
+#[pymethods]
+impl SolverOptions {
+    #[new]
+    #[pyo3(signature = (*, loss, delta, lower, upper, fixed, ftol, xtol, gtol, max_evals, space="log", prior=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        loss: &str,
+        delta: f64,
+        lower: Vec<f64>,
+        upper: Vec<f64>,
+        fixed: Vec<bool>,
+        ftol: f64,
+        xtol: f64,
+        gtol: f64,
+        max_evals: usize,
+        space: &str,
+        prior: Option<(Vec<f64>, Vec<f64>)>,
+    ) -> PyResult<Self> {
+        let p = lower.len();
+        let options = Self {
+            loss: RobustLoss::parse(loss, delta).map_err(to_py)?,
+            space: space_of(space)?,
+            lower,
+            upper,
+            fixed,
+            ftol,
+            xtol,
+            gtol,
+            max_evals,
+            prior: prior.map(|(mean, weight)| Prior { mean, weight }),
+        };
+        // Lengths, bounds, tolerances and the prior, checked as the solver will.
+        options.lm(p)?;
+        Ok(options)
+    }
+
+    /// Number of parameters the options are for.
+    #[getter]
+    fn n_params(&self) -> usize {
+        self.lower.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "SolverOptions(loss={:?}, space={:?}, n_params={}, ftol={}, xtol={}, gtol={}, max_evals={}, prior={})",
+            self.loss,
+            self.space,
+            self.lower.len(),
+            self.ftol,
+            self.xtol,
+            self.gtol,
+            self.max_evals,
+            self.prior.is_some()
+        )
+    }
+}
+
+impl SolverOptions {
+    /// The core solver's options for a law of `p` parameters (an error when the lengths differ).
+    fn lm(&self, p: usize) -> PyResult<LmOptions> {
+        let mut opts = LmOptions::new(p);
+        opts.loss = self.loss;
+        opts.lower.clone_from(&self.lower);
+        opts.upper.clone_from(&self.upper);
+        opts.fixed.clone_from(&self.fixed);
+        opts.ftol = self.ftol;
+        opts.xtol = self.xtol;
+        opts.gtol = self.gtol;
+        opts.max_evals = self.max_evals;
+        opts.prior.clone_from(&self.prior);
+        opts.validate(p).map_err(to_py)?;
+        Ok(opts)
+    }
 }
 
 fn starts_of(starts: &PyReadonlyArray2<'_, f64>) -> Vec<Vec<f64>> {
@@ -371,8 +432,7 @@ fn starts_of(starts: &PyReadonlyArray2<'_, f64>) -> Vec<Vec<f64>> {
 
 /// Fit the momentum law jointly over runs; returns a dict describing the best solve.
 #[pyfunction]
-#[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta,
-    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None, prior=None))]
+#[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta, starts, progress=None, options))]
 #[allow(clippy::too_many_arguments)]
 fn fit_momentum<'py>(
     py: Python<'py>,
@@ -386,39 +446,17 @@ fn fit_momentum<'py>(
     fit_decay: bool,
     fit_zeta: bool,
     zeta: f64,
-    loss: &str,
-    delta: f64,
-    space: &str,
     starts: PyReadonlyArray2<'py, f64>,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
     progress: Option<Py<PyAny>>,
-    prior: Option<(Vec<f64>, Vec<f64>)>,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
     let config = MomentumConfig { fit_decay, fit_zeta, zeta };
     let p = 4 + usize::from(fit_decay) + usize::from(fit_zeta);
-    let mut opts = lm_options(
-        p,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
-    opts.prior = prior_of(prior);
+    let mut opts = options.lm(p)?;
     let targets = slice("loss", &targets)?;
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = space_of(space)?;
+    let space = options.space;
     let starts = starts_of(&starts);
     // Long logs screen the starts on a subsample, run the best few on, then polish the winner.
     let total = if targets.len() > momentum::COARSE_ABOVE {
@@ -462,8 +500,7 @@ fn predict_momentum<'py>(
 
 /// Fit the N-extended momentum law jointly over runs of model sizes `sizes`.
 #[pyfunction]
-#[pyo3(signature = (lrs, steps, sizes, targets, weights, *, warmup_steps, warmup, decay,
-    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, prior=None))]
+#[pyo3(signature = (lrs, steps, sizes, targets, weights, *, warmup_steps, warmup, decay, starts, options))]
 #[allow(clippy::too_many_arguments)]
 fn fit_momentum_n<'py>(
     py: Python<'py>,
@@ -475,36 +512,14 @@ fn fit_momentum_n<'py>(
     warmup_steps: Vec<usize>,
     warmup: &str,
     decay: f64,
-    loss: &str,
-    delta: f64,
-    space: &str,
     starts: PyReadonlyArray2<'py, f64>,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
-    prior: Option<(Vec<f64>, Vec<f64>)>,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
-    let mut opts = lm_options(
-        7,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
-    opts.prior = prior_of(prior);
+    let opts = options.lm(7)?;
     let targets = slice("loss", &targets)?;
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = space_of(space)?;
+    let space = options.space;
     let starts = starts_of(&starts);
     let rep = run_interruptible(py, None, |stop| {
         momentum_n::fit(runs, &sizes, Observations { targets, weights, space }, &starts, &opts, stop)
@@ -645,37 +660,17 @@ impl crate::problem::Problem for PyProblem {
 
 /// Minimise Σ ρ(fᵢ(x)) for a Python callable `fun(x) -> residuals` (optional `jac(x) -> (n, p)`).
 #[pyfunction]
-#[pyo3(signature = (fun, jac, x0, n_residuals, *, loss, delta, lower, upper, fixed, ftol, xtol, gtol, max_evals))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (fun, jac, x0, n_residuals, *, options))]
 fn least_squares<'py>(
     py: Python<'py>,
     fun: Py<PyAny>,
     jac: Option<Py<PyAny>>,
     x0: Vec<f64>,
     n_residuals: usize,
-    loss: &str,
-    delta: f64,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let p = x0.len();
-    let opts = lm_options(
-        p,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
+    let opts = options.lm(p)?;
     let problem = PyProblem { fun, jac, n: n_residuals, p, error: std::sync::Mutex::new(None) };
     // The solver runs on this process's pool (see `process_pool`) and takes the GIL for each call
     // of the callables; this thread watches for Ctrl-C meanwhile.
@@ -806,8 +801,7 @@ fn multipower_predict<'py>(
 
 /// Fit the multi-power law jointly over curves (0-based logged indices into each LR array).
 #[pyfunction]
-#[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, loss, delta, space,
-    starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None, polish=false, prior=None))]
+#[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, starts, progress=None, polish=false, options))]
 #[allow(clippy::too_many_arguments)]
 fn fit_multipower<'py>(
     py: Python<'py>,
@@ -818,20 +812,10 @@ fn fit_multipower<'py>(
     exact: bool,
     s1_form: &str,
     warmup_steps: Option<usize>,
-    loss: &str,
-    delta: f64,
-    space: &str,
     starts: PyReadonlyArray2<'py, f64>,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
     progress: Option<Py<PyAny>>,
     polish: bool,
-    prior: Option<(Vec<f64>, Vec<f64>)>,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
     if lrs.len() != indices.len() {
@@ -846,23 +830,12 @@ fn fit_multipower<'py>(
         indices.iter().map(|a| steps_of("indices", a)).collect::<PyResult<_>>()?;
     let curves: Vec<MultiPowerCurve<'_>> =
         lr_slices.iter().zip(&index_vecs).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
-    let options = MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
-    let mut opts = lm_options(
-        N_PARAMS,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
-    opts.prior = prior_of(prior);
+    let law_options =
+        MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
+    let mut opts = options.lm(N_PARAMS)?;
     let targets = slice("loss", &targets)?;
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = space_of(space)?;
+    let space = options.space;
     let starts = starts_of(&starts);
     if polish {
         // The start is already next to the optimum: exact curvature from the first step.
@@ -870,7 +843,7 @@ fn fit_multipower<'py>(
     }
     let progress = progress_of(&mut opts, progress, starts.len());
     let rep = run_interruptible(py, progress.as_ref(), |stop| {
-        multipower::fit(&curves, options, Observations { targets, weights, space }, &starts, &opts, stop)
+        multipower::fit(&curves, law_options, Observations { targets, weights, space }, &starts, &opts, stop)
     })?;
     report_with_stats(py, rep)
 }
@@ -949,8 +922,7 @@ fn chinchilla_default_starts(py: Python<'_>) -> PyResult<Bound<'_, numpy::PyArra
 
 /// Fit L(N, D) = E + A/N^α + B/D^β (log-sum-exp form) from every start; returns the report dict.
 #[pyfunction]
-#[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals, polish=32, screen_tol=1e-2, screen_max_evals=15, prior=None))]
+#[pyo3(signature = (n, d, targets, weights, *, starts, polish=32, screen_tol=1e-2, screen_max_evals=15, options))]
 #[allow(clippy::too_many_arguments)]
 fn fit_chinchilla<'py>(
     py: Python<'py>,
@@ -958,35 +930,13 @@ fn fit_chinchilla<'py>(
     d: PyReadonlyArray1<'py, f64>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
-    loss: &str,
-    delta: f64,
-    space: &str,
     starts: PyReadonlyArray2<'py, f64>,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
     polish: usize,
     screen_tol: f64,
     screen_max_evals: usize,
-    prior: Option<(Vec<f64>, Vec<f64>)>,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut opts = lm_options(
-        chinchilla::N_PARAMS,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
-    opts.prior = prior_of(prior);
+    let opts = options.lm(chinchilla::N_PARAMS)?;
     if !(screen_tol.is_finite() && screen_tol >= 0.0) {
         return Err(LawfitInputError::new_err(format!(
             "screen_tol must be finite and >= 0, got {screen_tol}"
@@ -995,7 +945,7 @@ fn fit_chinchilla<'py>(
     let screen = (polish > 0).then_some(Screening { tol: screen_tol, max_evals: screen_max_evals, polish });
     let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = space_of(space)?;
+    let space = options.space;
     let starts = starts_of(&starts);
     let rep = run_interruptible(py, None, |stop| {
         let data = chinchilla::ChinchillaData::new(n, d, targets)?;
@@ -1019,44 +969,20 @@ fn predict_chinchilla<'py>(
 
 /// Refit the Chinchilla law once per row of `weights` (n_rep × n), in parallel.
 #[pyfunction]
-#[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals, prior=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (n, d, targets, weights, *, starts, options))]
 fn refit_chinchilla<'py>(
     py: Python<'py>,
     n: PyReadonlyArray1<'py, f64>,
     d: PyReadonlyArray1<'py, f64>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: PyReadonlyArray2<'py, f64>,
-    loss: &str,
-    delta: f64,
-    space: &str,
     starts: PyReadonlyArray2<'py, f64>,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
-    prior: Option<(Vec<f64>, Vec<f64>)>,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut opts = lm_options(
-        chinchilla::N_PARAMS,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
-    opts.prior = prior_of(prior);
+    let opts = options.lm(chinchilla::N_PARAMS)?;
     let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
     let (w, _, _) = slice2("weights", &weights)?;
-    let space = space_of(space)?;
+    let space = options.space;
     let starts = starts_of(&starts);
     let tasks = run_interruptible(py, None, |stop| {
         let data = chinchilla::ChinchillaData::new(n, d, targets)?;
@@ -1067,43 +993,19 @@ fn refit_chinchilla<'py>(
 
 /// Fit y = a·x^(−b) + c from every start; returns the report dict.
 #[pyfunction]
-#[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals, prior=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (x, targets, weights, *, starts, options))]
 fn fit_power_law<'py>(
     py: Python<'py>,
     x: PyReadonlyArray1<'py, f64>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
-    loss: &str,
-    delta: f64,
-    space: &str,
     starts: PyReadonlyArray2<'py, f64>,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
-    prior: Option<(Vec<f64>, Vec<f64>)>,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut opts = lm_options(
-        power::N_PARAMS,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
-    opts.prior = prior_of(prior);
+    let opts = options.lm(power::N_PARAMS)?;
     let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = space_of(space)?;
+    let space = options.space;
     let starts = starts_of(&starts);
     let rep =
         run_interruptible(py, None, |stop| power::fit(x, targets, weights, space, &starts, &opts, stop))?;
@@ -1148,43 +1050,19 @@ fn power_law_grid_starts<'py>(
 
 /// Refit the power law once per row of `weights` (n_rep × n), in parallel.
 #[pyfunction]
-#[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals, prior=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (x, targets, weights, *, starts, options))]
 fn refit_power_law<'py>(
     py: Python<'py>,
     x: PyReadonlyArray1<'py, f64>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: PyReadonlyArray2<'py, f64>,
-    loss: &str,
-    delta: f64,
-    space: &str,
     starts: PyReadonlyArray2<'py, f64>,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
-    prior: Option<(Vec<f64>, Vec<f64>)>,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut opts = lm_options(
-        power::N_PARAMS,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
-    opts.prior = prior_of(prior);
+    let opts = options.lm(power::N_PARAMS)?;
     let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
     let (w, _, _) = slice2("weights", &weights)?;
-    let space = space_of(space)?;
+    let space = options.space;
     let starts = starts_of(&starts);
     let tasks = run_interruptible(py, None, |stop| {
         batch::power_reweighted(x, targets, w, space, &starts, &opts, stop)
@@ -1196,8 +1074,7 @@ fn refit_power_law<'py>(
 /// first `counts[i]` points). `starts`: None (data-driven, `grid_keep` per row), (k, 3) shared,
 /// or (n_fits, k, 3) per row.
 #[pyfunction]
-#[pyo3(signature = (x, y, counts, *, starts, shared_starts, grid_keep, loss, delta, space, lower, upper,
-    fixed, ftol, xtol, gtol, max_evals, method="auto"))]
+#[pyo3(signature = (x, y, counts, *, starts, shared_starts, grid_keep, method="auto", options))]
 #[allow(clippy::too_many_arguments)]
 fn fit_many_power_law<'py>(
     py: Python<'py>,
@@ -1207,30 +1084,10 @@ fn fit_many_power_law<'py>(
     starts: Option<PyReadonlyArray3<'py, f64>>,
     shared_starts: Option<PyReadonlyArray2<'py, f64>>,
     grid_keep: usize,
-    loss: &str,
-    delta: f64,
-    space: &str,
-    lower: PyReadonlyArray1<'py, f64>,
-    upper: PyReadonlyArray1<'py, f64>,
-    fixed: Vec<bool>,
-    ftol: f64,
-    xtol: f64,
-    gtol: f64,
-    max_evals: usize,
     method: &str,
+    options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = lm_options(
-        power::N_PARAMS,
-        loss,
-        delta,
-        slice("lower", &lower)?,
-        slice("upper", &upper)?,
-        fixed,
-        ftol,
-        xtol,
-        gtol,
-        max_evals,
-    )?;
+    let opts = options.lm(power::N_PARAMS)?;
     let method = match method {
         "auto" => PowerMethod::Auto,
         "lm" => PowerMethod::Lm,
@@ -1261,7 +1118,7 @@ fn fit_many_power_law<'py>(
             return Err(LawfitInputError::new_err("pass either per-fit starts or shared starts, not both"))
         }
     };
-    let space = space_of(space)?;
+    let space = options.space;
     let tasks = run_interruptible(py, None, |stop| {
         // One row of x is shared by every fit.
         let xr = if x_rows == 1 {
@@ -1280,6 +1137,7 @@ fn fit_many_power_law<'py>(
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LawfitInputError", m.py().get_type::<LawfitInputError>())?;
+    m.add_class::<SolverOptions>()?;
     m.add_function(wrap_pyfunction!(pool_threads, m)?)?;
     m.add_function(wrap_pyfunction!(areas, m)?)?;
     m.add_function(wrap_pyfunction!(areas_at, m)?)?;

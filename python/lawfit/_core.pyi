@@ -6,13 +6,14 @@ list or tuple. Names starting with ``_`` exist only in this stub (aliases and re
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal, TypeAlias, TypedDict, overload
+from typing import Literal, TypeAlias, TypedDict, final, overload
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "LawfitInputError",
+    "SolverOptions",
     "pool_threads",
     "areas",
     "areas_at",
@@ -83,6 +84,29 @@ class _BatchReport(TypedDict):
 
 class LawfitInputError(ValueError): ...
 
+@final
+class SolverOptions:
+    """The solver settings of a fit, validated once (robust loss, space, bounds, fixed parameters,
+    tolerances, evaluation budget, Gaussian prior)."""
+
+    def __new__(
+        cls,
+        *,
+        loss: _Loss,
+        delta: float,
+        lower: Sequence[float],
+        upper: Sequence[float],
+        fixed: Sequence[bool],
+        ftol: float,
+        xtol: float,
+        gtol: float,
+        max_evals: int,
+        space: _Space = "log",
+        prior: _Prior | None = None,
+    ) -> SolverOptions: ...
+    @property
+    def n_params(self) -> int: ...
+
 def pool_threads() -> int:
     """Threads of this process's lawfit pool (``RAYON_NUM_THREADS``, else one per logical CPU);
     the pool is rebuilt on the first call after a fork."""
@@ -123,19 +147,9 @@ def fit_momentum(
     fit_decay: bool,
     fit_zeta: bool,
     zeta: float,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
     starts: _F64,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
     progress: _Progress | None = None,
-    prior: _Prior | None = None,
+    options: SolverOptions,
 ) -> _ReportWithStats:
     """Fit the momentum law jointly over runs (p = 4, +1 with ``fit_decay``, +1 with ``fit_zeta``)."""
 
@@ -163,18 +177,8 @@ def fit_momentum_n(
     warmup_steps: Sequence[int],
     warmup: _Warmup,
     decay: float,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
     starts: _F64,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
-    prior: _Prior | None = None,
+    options: SolverOptions,
 ) -> _Report:
     """Fit the N-extended momentum law (p = 7) jointly over runs of model sizes ``sizes`` (one per run)."""
 
@@ -196,15 +200,7 @@ def least_squares(
     x0: Sequence[float],
     n_residuals: int,
     *,
-    loss: _Loss,
-    delta: float,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
+    options: SolverOptions,
 ) -> _Report:
     """Minimise sum rho(fun(x)_i); ``fun`` returns ``n_residuals`` values, ``jac`` an ``(n_residuals, p)``
     array (forward differences when None)."""
@@ -257,20 +253,10 @@ def fit_multipower(
     exact: bool,
     s1_form: _S1Form,
     warmup_steps: int | None,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
     starts: _F64,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
     progress: _Progress | None = None,
     polish: bool = False,
-    prior: _Prior | None = None,
+    options: SolverOptions,
 ) -> _ReportWithStats:
     """Fit the multi-power law (p = 7) jointly over curves; ``indices`` are 0-based logged indices."""
 
@@ -287,21 +273,11 @@ def fit_chinchilla(
     targets: _F64,
     weights: _F64 | None,
     *,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
     starts: _F64,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
     polish: int = 32,
     screen_tol: float = 1e-2,
     screen_max_evals: int = 15,
-    prior: _Prior | None = None,
+    options: SolverOptions,
 ) -> _Report: ...
 def predict_chinchilla(n: _F64, d: _F64, params: Sequence[float]) -> _F64: ...
 def refit_chinchilla(
@@ -310,36 +286,16 @@ def refit_chinchilla(
     targets: _F64,
     weights: _F64,
     *,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
     starts: _F64,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
-    prior: _Prior | None = None,
+    options: SolverOptions,
 ) -> _BatchReport: ...
 def fit_power_law(
     x: _F64,
     targets: _F64,
     weights: _F64 | None,
     *,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
     starts: _F64,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
-    prior: _Prior | None = None,
+    options: SolverOptions,
 ) -> _Report: ...
 def predict_power_law(x: _F64, params: Sequence[float]) -> _F64: ...
 def power_law_grid_starts(
@@ -358,18 +314,8 @@ def refit_power_law(
     targets: _F64,
     weights: _F64,
     *,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
     starts: _F64,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
-    prior: _Prior | None = None,
+    options: SolverOptions,
 ) -> _BatchReport: ...
 def fit_many_power_law(
     x: _F64,
@@ -379,17 +325,8 @@ def fit_many_power_law(
     starts: _F64 | None,
     shared_starts: _F64 | None,
     grid_keep: int,
-    loss: _Loss,
-    delta: float,
-    space: _Space,
-    lower: _F64,
-    upper: _F64,
-    fixed: Sequence[bool],
-    ftol: float,
-    xtol: float,
-    gtol: float,
-    max_evals: int,
     method: Literal["auto", "lm"] = "auto",
+    options: SolverOptions,
 ) -> _BatchReport:
     """Independent power-law fits of the rows of ``y`` (n, m) against ``x`` (1 or n, m), row i on its
     first ``counts[i]`` points; ``starts`` (n, k, 3) per row, ``shared_starts`` (k, 3), or neither

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from lawfit import _core
+from lawfit._options import solver_options
 from lawfit._stats import ROBUST_LOSSES, _bounds_and_fixed
 from lawfit._validate import LawfitInputError, LawfitTypeError
 from lawfit.laws import Law, PowerLaw, PurePowerLaw
@@ -253,10 +254,10 @@ def fit_many(
         if method not in ("auto", "lm"):
             raise LawfitInputError(f"method must be 'auto' or 'lm', got {method!r}")
         out = _core.fit_many_power_law(
-            xc, yc, counts, starts=per_fit, shared_starts=shared, grid_keep=2, loss=robust,
-            delta=float(delta), space=space, lower=np.ascontiguousarray(lower),
-            upper=np.ascontiguousarray(upper), fixed=fixed_mask, ftol=float(ftol), xtol=float(xtol),
-            gtol=float(gtol), max_evals=int(max_evals), method=method,
+            xc, yc, counts, starts=per_fit, shared_starts=shared, grid_keep=2, method=method,
+            options=solver_options(dict(loss=robust, delta=delta, space=space, lower=lower, upper=upper,
+                                        fixed=fixed_mask, ftol=ftol, xtol=xtol, gtol=gtol,
+                                        max_evals=max_evals)),
         )
     q = np.asarray(out["params"], dtype=float)
     params = {k: np.ascontiguousarray(q[:, j]) for j, k in enumerate(names)}

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lawfit import _core
+from lawfit._options import solver_options
 from lawfit._stats import ROBUST_LOSSES, covariance
 from lawfit._validate import LawfitInputError, as_float_array
 
@@ -105,15 +106,9 @@ def least_squares(
         j,
         list(x),
         r0.size,
-        loss=loss,
-        delta=float(f_scale),
-        lower=lower,
-        upper=upper,
-        fixed=fixed_list,
-        ftol=ftol,
-        xtol=xtol,
-        gtol=gtol,
-        max_evals=int(max_nfev),
+        options=solver_options(dict(loss=loss, delta=float(f_scale), space="linear", lower=lower,
+                                    upper=upper, fixed=fixed_list, ftol=ftol, xtol=xtol, gtol=gtol,
+                                    max_evals=int(max_nfev))),
     )
     free = ~np.array(fixed_list)
     cov, _ = covariance(rep["hessian"], rep["cost"], r0.size, free)

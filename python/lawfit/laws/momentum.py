@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lawfit import _core
+from lawfit._options import solver_options
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 from lawfit.laws.base import WARMUP_MODES, Law, schedule_query
@@ -187,19 +188,11 @@ class MomentumLaw(Law):
                 targets,
                 weights,
                 warmup_steps=[c.warmup_steps for c in curves],
-                loss=loss,
-                delta=delta,
-                space=space,
                 starts=starts_,
-                lower=lower,
-                upper=upper,
-                fixed=fixed_,
-                ftol=ftol,
-                xtol=xtol,
-                gtol=gtol,
-                max_evals=max_evals,
                 progress=progress,
-                prior=prior,
+                options=solver_options(dict(loss=loss, delta=delta, space=space, lower=lower, upper=upper,
+                                            fixed=fixed_, ftol=ftol, xtol=xtol, gtol=gtol,
+                                            max_evals=max_evals, prior=prior)),
                 **self._core_kwargs(),
             )
 

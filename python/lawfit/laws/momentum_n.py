@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lawfit import _core
+from lawfit._options import split_solver
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 from lawfit.laws.base import WARMUP_MODES, Law, schedule_query
@@ -107,6 +108,7 @@ class MomentumLawN(Law):
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict."""
+        options, rest = split_solver(kwargs)
         return _core.fit_momentum_n(
             [c.lr for c in curves],
             [c.steps for c in curves],
@@ -116,7 +118,8 @@ class MomentumLawN(Law):
             warmup_steps=[c.warmup_steps for c in curves],
             warmup=self.warmup,
             decay=self.decay,
-            **kwargs,
+            options=options,
+            **rest,
         )
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from lawfit import _core
+from lawfit._options import split_solver
 from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
@@ -323,6 +324,7 @@ class MultiPowerLaw(Law):
     def _fit_rust(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
+        options, rest = split_solver(kwargs)
         return _core.fit_multipower(
             [c.lr for c in curves],
             [c.steps - 1 for c in curves],
@@ -331,7 +333,8 @@ class MultiPowerLaw(Law):
             exact=self.exact,
             s1_form=self.s1_form,
             warmup_steps=self._warmup(curves),
-            **kwargs,
+            options=options,
+            **rest,
         )
 
     @staticmethod

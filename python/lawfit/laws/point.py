@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from lawfit._options import solver_options
 from lawfit._validate import LawfitInputError, as_float_array
 from lawfit.laws.base import Law
 
@@ -124,6 +125,5 @@ class PointLaw(Law):
 
 
 def _solver_kwargs(solver: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("loss", "delta", "space", "starts", "lower", "upper", "fixed", "ftol", "xtol", "gtol",
-            "max_evals", "prior")
-    return {k: solver[k] for k in keys if k in solver}
+    """The binding's keywords of a point-law fit: its starts and one SolverOptions."""
+    return {"starts": solver["starts"], "options": solver_options(solver)}
