@@ -18,7 +18,7 @@ from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
 from lawfit.io import LogFormatWarning, read_log
-from lawfit.laws import Law, MomentumLaw, MomentumLawN, MultiPowerLaw
+from lawfit.laws import ConvexBoundLaw, FunctionalScalingLaw, Law, MomentumLaw, MomentumLawN, MultiPowerLaw
 from lawfit.lr_areas import areas
 from lawfit.schedules import Schedule
 from lawfit.size_laws import (
@@ -99,6 +99,8 @@ __all__ = [
     "MomentumLaw",
     "MomentumLawN",
     "MultiPowerLaw",
+    "FunctionalScalingLaw",
+    "ConvexBoundLaw",
     "fit",
     "least_squares",
     "load_fit",

@@ -82,9 +82,14 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 def _laws_from_names(names: str) -> list:
     import lawfit as lf
 
-    known = {"momentum": lf.MomentumLaw}
+    from lawfit.auto import AutoLaw
+    from lawfit.laws import LAWS
+
+    known: dict = {"momentum": lf.MomentumLaw}
     if hasattr(lf, "MultiPowerLaw"):
         known["multipower"] = lf.MultiPowerLaw
+    known.update({k: v for k, v in LAWS.items() if k != "momentum_n"})
+    known["auto"] = AutoLaw
     out = []
     for name in names.split(","):
         if name not in known:
@@ -411,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     f.add_argument("logs", nargs="+", help="log files (CSV/TSV/JSONL/Parquet/TensorBoard)")
-    f.add_argument("--law", default="momentum", help="momentum (default) or multipower")
+    f.add_argument("--law", default="momentum", help="momentum (default), multipower, fsl, convex-bound, or auto (choose by validation)")
     f.add_argument("--steps-col", default="step")
     f.add_argument("--loss-col", default="loss")
     f.add_argument("--lr-col", default="lr")

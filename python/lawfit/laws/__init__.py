@@ -10,11 +10,13 @@ from typing import Any
 
 from lawfit._validate import LawfitInputError
 from lawfit.laws.base import WARMUP_MODES, Law, schedule_query
+from lawfit.laws.convex_bound import ConvexBoundLaw
+from lawfit.laws.fsl import FunctionalScalingLaw
 from lawfit.laws.momentum import MomentumLaw
 from lawfit.laws.momentum_n import MomentumLawN
 from lawfit.laws.multipower import MultiPowerLaw
 
-__all__ = ["LAWS", "WARMUP_MODES", "Law", "MomentumLaw", "MomentumLawN", "MultiPowerLaw", "law_from_dict",
+__all__ = ["LAWS", "WARMUP_MODES", "ConvexBoundLaw", "FunctionalScalingLaw", "Law", "MomentumLaw", "MomentumLawN", "MultiPowerLaw", "law_from_dict",
            "schedule_query"]
 
 
@@ -22,6 +24,8 @@ LAWS: dict[str, type[Law]] = {
     "momentum": MomentumLaw,
     "momentum_n": MomentumLawN,
     "multipower": MultiPowerLaw,
+    "fsl": FunctionalScalingLaw,
+    "convex-bound": ConvexBoundLaw,
 }
 
 
