@@ -32,7 +32,8 @@ def schedules(draw, max_len: int = 200):
         elif kind == "linear":
             lr[pos:pos + seg.size] = level + (target - level) * (seg + 1) / seg.size
         elif kind == "cosine":
-            lr[pos:pos + seg.size] = target + 0.5 * (level - target) * (1 + np.cos(np.pi * (seg + 1) / seg.size))
+            wave = 1 + np.cos(np.pi * (seg + 1) / seg.size)
+            lr[pos:pos + seg.size] = target + 0.5 * (level - target) * wave
         else:
             lr[pos:pos + seg.size] = target
         pos += seg.size
@@ -126,13 +127,12 @@ def test_long_schedule_is_linear_time():
     n = 200_000
     lr = 1e-3 * (0.1 + 0.45 * (1 + np.cos(np.pi * np.arange(n) / n)))
     idx = np.arange(n, dtype=np.int64)
-    fsl = np.asarray(_core.fsl_predict([lr], [idx], [0], [2.5, 1.0, 300.0, 0.5, 5.0, 0.5, 0.6]))
+    params = [2.5, 1.0, 300.0, 0.5, 5.0, 0.5, 0.6]
+    fsl = np.asarray(_core.fsl_predict([lr], [idx], [0], params))
     cb = np.asarray(_core.convex_bound_predict([lr], [idx], [2.0, 1.0, 1.0]))
-    sub = idx[:: n // 7]
-    np.testing.assert_allclose(fsl[sub], fsl_reference(lr, sub[:3], 0, [2.5, 1.0, 300.0, 0.5, 5.0, 0.5, 0.6]).tolist()
-                               + fsl[sub[3:]].tolist(), rtol=1e-9)
-    want = 2.0 + convex_bound_reference(lr, sub[:2], 1.0, np.ones(n))
-    np.testing.assert_allclose(cb[sub[:2]], want, rtol=1e-8)
+    sub = np.array([0, 999, 4999], dtype=np.int64)  # a few points the O(T²) references can afford
+    np.testing.assert_allclose(fsl[sub], fsl_reference(lr, sub, 0, params), rtol=1e-9)
+    np.testing.assert_allclose(cb[sub], 2.0 + convex_bound_reference(lr, sub, 1.0, np.ones(n)), rtol=1e-8)
     assert np.all(np.isfinite(fsl)) and np.all(np.isfinite(cb))
 
 
@@ -151,7 +151,8 @@ def synthetic_curves(law, params, names=("cosine", "wsd", "step")):
 @pytest.mark.parametrize(
     ("law", "params"),
     [
-        (lf.FunctionalScalingLaw(), {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}),
+        (lf.FunctionalScalingLaw(),
+         {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}),
         (lf.ConvexBoundLaw(), {"C": 2.4, "D": 0.8, "G": 3.0}),
     ],
 )
@@ -161,8 +162,6 @@ def test_fit_recovers_noise_free_curves_and_predicts(law, params):
     fit = lf.fit(law, train)
     pred = fit.predict(test.lr, test.steps)
     np.testing.assert_allclose(pred, test.loss, rtol=1e-4)
-    back = lf.load_fit_dict(fit.to_dict()) if hasattr(lf, "load_fit_dict") else None
-    assert back is None or back.params == fit.params
 
 
 def test_names_and_auto_choose_the_generating_law(tmp_path):

@@ -172,3 +172,98 @@ def fit_many_power_law(
     method: str = "auto",
 ) -> dict[str, Any]: ...
 def fit_multipower(*args: object, **kwargs: object) -> dict[str, object]: ...
+
+# ---- functional scaling law and convex last-iterate bound (issue 18) ----
+@overload
+def fsl_predict(
+    lrs: Sequence[npt.NDArray[np.float64]],
+    indices: Sequence[npt.NDArray[np.int64]],
+    warmups: Sequence[int],
+    params: Sequence[float],
+    *,
+    exact: bool = False,
+    gradients: Literal[False] = False,
+) -> npt.NDArray[np.float64]:
+    """FSL predictions at the 0-based ``indices`` of each schedule (curves concatenated)."""
+
+@overload
+def fsl_predict(
+    lrs: Sequence[npt.NDArray[np.float64]],
+    indices: Sequence[npt.NDArray[np.int64]],
+    warmups: Sequence[int],
+    params: Sequence[float],
+    *,
+    exact: bool = False,
+    gradients: Literal[True],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """FSL predictions (n,) and their gradients (n, 7)."""
+
+def fit_fsl(
+    lrs: Sequence[npt.NDArray[np.float64]],
+    indices: Sequence[npt.NDArray[np.int64]],
+    warmups: Sequence[int],
+    targets: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None,
+    *,
+    exact: bool,
+    loss: str,
+    delta: float,
+    space: str,
+    starts: npt.NDArray[np.float64],
+    lower: npt.NDArray[np.float64],
+    upper: npt.NDArray[np.float64],
+    fixed: Sequence[bool],
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_evals: int,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Multi-start fit of the functional scaling law; the solver's report dict."""
+
+@overload
+def convex_bound_predict(
+    lrs: Sequence[npt.NDArray[np.float64]],
+    indices: Sequence[npt.NDArray[np.int64]],
+    params: Sequence[float],
+    *,
+    g_model: str = "constant",
+    exact: bool = False,
+    gradients: Literal[False] = False,
+) -> npt.NDArray[np.float64]:
+    """Convex-bound law predictions at the 0-based ``indices`` of each schedule."""
+
+@overload
+def convex_bound_predict(
+    lrs: Sequence[npt.NDArray[np.float64]],
+    indices: Sequence[npt.NDArray[np.int64]],
+    params: Sequence[float],
+    *,
+    g_model: str = "constant",
+    exact: bool = False,
+    gradients: Literal[True],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Convex-bound law predictions (n,) and their gradients (n, p)."""
+
+def fit_convex_bound(
+    lrs: Sequence[npt.NDArray[np.float64]],
+    indices: Sequence[npt.NDArray[np.int64]],
+    targets: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64] | None,
+    *,
+    g_model: str,
+    exact: bool,
+    loss: str,
+    delta: float,
+    space: str,
+    starts: npt.NDArray[np.float64],
+    lower: npt.NDArray[np.float64],
+    upper: npt.NDArray[np.float64],
+    fixed: Sequence[bool],
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_evals: int,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Multi-start fit of the convex-bound law; the solver's report dict."""

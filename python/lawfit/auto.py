@@ -79,7 +79,9 @@ def fit_auto(auto: AutoLaw, curves: Sequence[Curve], **kwargs: Any) -> Any:
     fits: dict[str, Any] = {}
     loco = len(curve_list) >= 2
     if loco and kwargs.get("weights") is not None:
-        raise LawfitInputError("weights= are per point of all curves; 'auto' with several curves cannot split them")
+        raise LawfitInputError(
+            "weights= are per point of all curves; 'auto' with several curves cannot split them"
+        )
     for name in auto.candidates:
         law = LAWS[name]()
         t0 = time.perf_counter()
@@ -93,7 +95,8 @@ def fit_auto(auto: AutoLaw, curves: Sequence[Curve], **kwargs: Any) -> Any:
                         rest = curve_list[:i] + curve_list[i + 1:]
                         part = fit(law, rest, **kwargs)
                         pred = law.predict_curves(part.params, [held])
-                        errs.append(accuracy(pred, held.loss)["pred_e"] if np.all(np.isfinite(pred)) else math.inf)
+                        ok = bool(np.all(np.isfinite(pred)))
+                        errs.append(accuracy(pred, held.loss)["pred_e"] if ok else math.inf)
                     score = float(np.mean(errs))
                 else:
                     score = float(full.metrics["cost"])

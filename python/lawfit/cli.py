@@ -81,7 +81,6 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 
 def _laws_from_names(names: str) -> list:
     import lawfit as lf
-
     from lawfit.auto import AutoLaw
     from lawfit.laws import LAWS
 
@@ -416,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     f.add_argument("logs", nargs="+", help="log files (CSV/TSV/JSONL/Parquet/TensorBoard)")
-    f.add_argument("--law", default="momentum", help="momentum (default), multipower, fsl, convex-bound, or auto (choose by validation)")
+    f.add_argument("--law", default="momentum", help=("momentum (default), multipower, fsl"
+                   " , convex-bound, or auto (choose by validation)"))
     f.add_argument("--steps-col", default="step")
     f.add_argument("--loss-col", default="loss")
     f.add_argument("--lr-col", default="lr")

@@ -220,7 +220,7 @@ impl CurveData {
             let k = if exact {
                 kernel_exact(&lr, &q, &eff)
             } else {
-                kernel_fast(&lr, &[q.clone()], &eff, p_eff.last().copied().unwrap_or(1.0))
+                kernel_fast(&lr, std::slice::from_ref(&q), &eff, p_eff.last().copied().unwrap_or(1.0))
                     .unwrap_or_else(|| kernel_exact(&lr, &q, &eff))
             };
             let phi = p_eff.iter().map(|p| 0.5 / p).collect();

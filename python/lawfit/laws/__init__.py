@@ -16,7 +16,8 @@ from lawfit.laws.momentum import MomentumLaw
 from lawfit.laws.momentum_n import MomentumLawN
 from lawfit.laws.multipower import MultiPowerLaw
 
-__all__ = ["LAWS", "WARMUP_MODES", "ConvexBoundLaw", "FunctionalScalingLaw", "Law", "MomentumLaw", "MomentumLawN", "MultiPowerLaw", "law_from_dict",
+__all__ = ["LAWS", "WARMUP_MODES", "ConvexBoundLaw", "FunctionalScalingLaw",
+           "Law", "MomentumLaw", "MomentumLawN", "MultiPowerLaw", "law_from_dict",
            "schedule_query"]
 
 

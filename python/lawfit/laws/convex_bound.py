@@ -1,4 +1,4 @@
-"""The convex last-iterate bound as a loss-curve law (Schaipp et al. 2025); math in src/laws/convex_bound.rs."""
+"""The convex last-iterate bound as a loss-curve law (Schaipp et al. 2025); src/laws/convex_bound.rs."""
 
 from __future__ import annotations
 
