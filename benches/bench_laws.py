@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import json
 import os
 import platform
 import time
@@ -171,7 +172,7 @@ def run_split(key: str, args: argparse.Namespace) -> list[dict]:
         accs = [accuracy(fit.law.predict_curves(fit.params, [c]), c.loss) for c in test]
         row = {"split": title, "law": name, "pred_e": float(np.mean([a["pred_e"] for a in accs])),
                "worst_e": float(np.mean([a["worst_e"] for a in accs])), "seconds": seconds,
-               "chosen": fit.options.get("auto", {}).get("chosen", ""), "success": fit.success}
+               "chosen": fit.options.get("auto", {}).get("chosen", "")}
         rows.append(row)
         print(f"{title:<26} {name:<13} PredE {row['pred_e']:.5f}  WorstE {row['worst_e']:.5f}  "
               f"{seconds:8.2f} s {row['chosen']}", flush=True)
@@ -231,12 +232,17 @@ def main() -> None:
     p.add_argument("--fsl-stride", type=int, default=10, help="keep every n-th step of the FSL per-step logs")
     p.add_argument("--max-evals", type=int, default=400, help="evaluation budget per start")
     p.add_argument("--out", default=str(ROOT / "docs" / "law_comparison.md"))
+    p.add_argument("--fresh", action="store_true", help="drop the rows of splits not rerun (default: keep them)")
     args = p.parse_args()
     t0 = time.perf_counter()
-    rows = []
+    cache = Path(args.out).with_suffix(".json")
+    # Rows of splits not rerun now are kept from the last run (see --fresh).
+    rows = [] if args.fresh or not cache.exists() else json.loads(cache.read_text(encoding="utf-8"))
     for key in args.splits.split(","):
-        rows += run_split(key, args)
+        new = run_split(key, args)
+        rows = [r for r in rows if r["split"] != SPLITS[key][0]] + new
         # Written after every split, so an interrupted run still leaves the rows it finished.
+        cache.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
         text = markdown(rows, args, time.perf_counter() - t0)
         Path(args.out).write_text(text, encoding="utf-8")
     print(text)

@@ -23,7 +23,9 @@ class AutoLaw(Law):
 
     With two or more curves the score of a candidate is its leave-one-curve-out prediction error:
     for every curve, fit the others and take the mean relative error |pred − true|/true (PredE of
-    Luo et al. 2025) on the held-out curve; the score is the mean over curves. With one curve, the
+    Luo et al. 2025) on the held-out curve; the score is the mean over curves. Each of those fits
+    starts from the candidate's optimum on all curves (one start, not the law's grid: k + 1 fits
+    of k curves cost about as much as 2 grid fits). With one curve, the
     score is the training objective (Σ ρ(r), the same robust loss for every candidate). The result
     is the chosen law's fit on all curves; ``fit.options["auto"]`` holds every candidate's score,
     the criterion and the fit times.
@@ -93,7 +95,8 @@ def fit_auto(auto: AutoLaw, curves: Sequence[Curve], **kwargs: Any) -> Any:
                     errs = []
                     for i, held in enumerate(curve_list):
                         rest = curve_list[:i] + curve_list[i + 1:]
-                        part = fit(law, rest, **kwargs)
+                        # Warm-started from the all-curve optimum (one start instead of the grid).
+                        part = fit(law, rest, starts=full.params, **kwargs)
                         pred = law.predict_curves(part.params, [held])
                         ok = bool(np.all(np.isfinite(pred)))
                         errs.append(accuracy(pred, held.loss)["pred_e"] if ok else math.inf)
