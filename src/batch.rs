@@ -270,6 +270,11 @@ pub fn fit_power_rows(
         (Some(m), true) => Some(power::SeparableX::new(m.ln_x())),
         _ => None,
     };
+    // The grid's powers x^(−b) once for every task when x is shared.
+    let shared_grid = match (x, starts) {
+        (Abscissae::Shared(xs), Starts::Grid(_)) => Some(power::GridBasis::new(xs, None)),
+        _ => None,
+    };
     (0..n_rows)
         .into_par_iter()
         .map_init(power::SeparableScratch::default, |scratch, i| {
@@ -293,18 +298,29 @@ pub fn fit_power_rows(
             } else {
                 Some(DataProblem::new(model.clone(), yi, None, space).map_err(|e| in_row(e, i))?)
             };
+            let own_basis;
+            let basis = match (&shared_grid, starts) {
+                (Some(b), _) => Some(b),
+                (None, Starts::Grid(_)) => {
+                    own_basis = power::GridBasis::new(xi, None);
+                    Some(&own_basis)
+                }
+                _ => None,
+            };
+            let profile = basis.map(|b| b.profile(yi, &opts.lower, &opts.upper));
             let grid;
-            let row_starts: &[Vec<f64>] = match starts {
-                Starts::Shared(s) => s,
+            let row_starts: &[Vec<f64>] = match (starts, &profile) {
+                (Starts::Shared(s), _) => s,
                 // Read from `flat` below.
-                Starts::PerTask { .. } => &[],
-                Starts::Grid(k) => {
-                    grid = power::grid_starts(xi, yi, None, *k, &opts.lower, &opts.upper);
+                (Starts::PerTask { .. }, _) => &[],
+                (Starts::Grid(k), Some(profile)) => {
+                    grid = power::best_of_profile(profile, *k);
                     if grid.is_empty() {
                         return Ok(TaskResult::skipped(p));
                     }
                     &grid
                 }
+                (Starts::Grid(_), None) => unreachable!("a grid always has its basis"),
             };
             let flat = match starts {
                 Starts::PerTask { values, k } => Some(&values[i * k * p..(i + 1) * k * p]),
@@ -319,9 +335,17 @@ pub fn fit_power_rows(
                         &own
                     }
                 };
-                let done = match flat {
-                    Some(f) => separable_row(sx, yi, f.chunks_exact(p).map(|q| q[1]), opts, stop, scratch)?,
-                    None => separable_row(sx, yi, row_starts.iter().map(|q| q[1]), opts, stop, scratch)?,
+                let done = match (flat, starts, &profile) {
+                    (Some(f), _, _) => {
+                        separable_row(sx, yi, f.chunks_exact(p).map(|q| q[1]), opts, stop, scratch)?
+                    }
+                    // The reduced problem is one-dimensional in b: one start per dip of the
+                    // grid's error profile (neighbouring grid points share a basin).
+                    (None, Starts::Grid(k), Some(profile)) => {
+                        let minima = power::profile_minima(profile, *k);
+                        separable_row(sx, yi, minima.iter().map(|q| q[1]), opts, stop, scratch)?
+                    }
+                    _ => separable_row(sx, yi, row_starts.iter().map(|q| q[1]), opts, stop, scratch)?,
                 };
                 if let Some(done) = done {
                     return Ok(done);

@@ -50,6 +50,66 @@ pub struct LmOptions {
     /// Curvature floor of the first iteration (1: start as IRLS); a polish of an already good
     /// point starts at `curvature_floor`.
     pub initial_curvature_floor: f64,
+    /// Gaussian prior on the parameters (MAP estimate), or none.
+    pub prior: Option<Prior>,
+}
+
+/// A Gaussian prior: adds ½·Σⱼ wⱼ·(xⱼ − μⱼ)² to the cost, so the solver returns the MAP estimate
+/// and its Gauss–Newton matrix includes the prior's curvature wⱼ.
+///
+/// The weights are in cost units: for a prior N(μⱼ, σⱼ²) on data whose residual variance is s²,
+/// wⱼ = s²/σⱼ² (a weight 0 leaves parameter j without a prior). The term is exact and unrobust
+/// (the robust loss applies to the data residuals only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    /// Prior means μ, length p.
+    pub mean: Vec<f64>,
+    /// Prior weights w ≥ 0 (cost units), length p.
+    pub weight: Vec<f64>,
+}
+
+impl Prior {
+    fn check(&self, p: usize) -> Result<()> {
+        for (name, len) in [("prior mean", self.mean.len()), ("prior weight", self.weight.len())] {
+            if len != p {
+                return Err(Error::InvalidArgument(format!("{name} has {len} entries, expected {p}")));
+            }
+        }
+        for j in 0..p {
+            let (m, w) = (self.mean[j], self.weight[j]);
+            if !(w.is_finite() && w >= 0.0) || (w > 0.0 && !m.is_finite()) {
+                return Err(Error::InvalidArgument(format!(
+                    "prior of parameter {j} is invalid: mean {m}, weight {w} (weights finite and >= 0, \
+                     means finite)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Add the prior's cost, gradient and curvature at `x` to `acc` (gradient and matrix only
+    /// when `acc` holds them).
+    pub fn add_to(&self, x: &[f64], acc: &mut Accumulated) {
+        let p = x.len();
+        let with_jacobian = acc.gradient.len() == p;
+        for j in 0..p {
+            let w = self.weight[j];
+            if w == 0.0 {
+                continue;
+            }
+            let d = x[j] - self.mean[j];
+            acc.cost += 0.5 * w * d * d;
+            if with_jacobian {
+                acc.gradient[j] += w * d;
+                acc.hessian[j * p + j] += w;
+            }
+        }
+    }
+
+    /// Whether parameter `j` has a prior.
+    pub fn constrains(&self, j: usize) -> bool {
+        self.weight.get(j).is_some_and(|&w| w > 0.0)
+    }
 }
 
 /// Default [`LmOptions::curvature_floor`].
@@ -70,6 +130,7 @@ impl LmOptions {
             progress: None,
             curvature_floor: DEFAULT_CURVATURE_FLOOR,
             initial_curvature_floor: 1.0,
+            prior: None,
         }
     }
 
@@ -96,6 +157,9 @@ impl LmOptions {
         }
         if self.max_evals == 0 {
             return Err(Error::InvalidArgument("max_evals must be at least 1".into()));
+        }
+        if let Some(prior) = &self.prior {
+            prior.check(p)?;
         }
         Ok(())
     }
@@ -439,7 +503,14 @@ fn solve_inner<P: Problem>(
     // Start as IRLS (robust far from the optimum); each good step moves the curvature weights
     // towards the exact Hessian of the cost (fast convergence near the optimum).
     let mut floor = opts.initial_curvature_floor.max(opts.curvature_floor);
-    let mut cur = accumulate_with_floor(problem, &x, opts.loss, floor, true);
+    let evaluate = |x: &[f64], floor: f64| {
+        let mut acc = accumulate_with_floor(problem, x, opts.loss, floor, true);
+        if let Some(prior) = &opts.prior {
+            prior.add_to(x, &mut acc);
+        }
+        acc
+    };
+    let mut cur = evaluate(&x, floor);
     let mut n_evals = 1;
     let mut n_iter = 0;
     let finish = |x: Vec<f64>, cur: Accumulated, n_evals, n_iter, status| LmReport {
@@ -575,7 +646,7 @@ fn solve_inner<P: Problem>(
             if n_evals >= opts.max_evals {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::MaxEvals));
             }
-            let trial = accumulate_with_floor(problem, &x_new, opts.loss, floor, true);
+            let trial = evaluate(&x_new, floor);
             n_evals += 1;
             let actual = cur.cost - trial.cost;
             let ratio = if predicted > 0.0 { actual / predicted } else { -1.0 };
@@ -840,5 +911,75 @@ mod tests {
         let x = cholesky_solve(&a, &[2.0, 1.0], 2).unwrap();
         assert!((4.0 * x[0] + 2.0 * x[1] - 2.0).abs() < 1e-14);
         assert!(cholesky_solve(&[0.0, 0.0, 0.0, 1.0], &[1.0, 1.0], 2).is_none());
+    }
+
+    /// y ≈ a·x + b: linear least squares, so the MAP estimate under a Gaussian prior has a closed
+    /// form, (JᵀJ + W)·θ = Jᵀy + W·μ.
+    struct Line {
+        x: Vec<f64>,
+        y: Vec<f64>,
+    }
+
+    impl Problem for Line {
+        type Prepared = ();
+        fn n_params(&self) -> usize {
+            2
+        }
+        fn n_residuals(&self) -> usize {
+            self.x.len()
+        }
+        fn prepare(&self, _: &[f64]) {}
+        fn eval_chunk(&self, q: &[f64], _: &(), start: usize, r: &mut [f64], jac: Option<&mut [f64]>) {
+            for (i, ri) in r.iter_mut().enumerate() {
+                *ri = q[0] * self.x[start + i] + q[1] - self.y[start + i];
+            }
+            if let Some(jac) = jac {
+                for i in 0..r.len() {
+                    jac[2 * i] = self.x[start + i];
+                    jac[2 * i + 1] = 1.0;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prior_gives_the_closed_form_map_estimate_and_its_curvature() {
+        let x: Vec<f64> = (0..50).map(|i| i as f64 / 10.0).collect();
+        let y: Vec<f64> =
+            x.iter().enumerate().map(|(i, v)| 0.7 * v + 2.0 + 0.1 * ((i * 7) % 5) as f64).collect();
+        let prob = Line { x: x.clone(), y: y.clone() };
+        let (mean, weight) = (vec![0.0, 5.0], vec![3.0, 40.0]);
+        let mut opts = LmOptions::new(2);
+        opts.prior = Some(Prior { mean: mean.clone(), weight: weight.clone() });
+        let rep = solve(&prob, &[0.0, 0.0], &opts, &|| false).unwrap();
+        // Normal equations of the penalised problem.
+        let (sxx, sx, n) = (x.iter().map(|v| v * v).sum::<f64>(), x.iter().sum::<f64>(), x.len() as f64);
+        let (sxy, sy) = (x.iter().zip(&y).map(|(a, b)| a * b).sum::<f64>(), y.iter().sum::<f64>());
+        let a = [sxx + weight[0], sx, sx, n + weight[1]];
+        let b = [sxy + weight[0] * mean[0], sy + weight[1] * mean[1]];
+        let want = cholesky_solve(&a, &b, 2).unwrap();
+        for j in 0..2 {
+            assert!((rep.params[j] - want[j]).abs() < 1e-7, "param {j}: {} vs {}", rep.params[j], want[j]);
+            for k in 0..2 {
+                assert!((rep.hessian[j * 2 + k] - a[j * 2 + k]).abs() < 1e-9 * a[j * 2 + k].abs().max(1.0));
+            }
+        }
+        // Without the prior the estimate is the ordinary least-squares one, which differs.
+        let plain = solve(&prob, &[0.0, 0.0], &LmOptions::new(2), &|| false).unwrap();
+        assert!((plain.params[1] - rep.params[1]).abs() > 1e-3);
+    }
+
+    #[test]
+    fn invalid_priors_are_errors() {
+        let prob = data(20);
+        for (mean, weight) in [
+            (vec![0.0; 2], vec![1.0; 2]),
+            (vec![0.0; 3], vec![-1.0, 0.0, 0.0]),
+            (vec![f64::NAN, 0.0, 0.0], vec![1.0, 0.0, 0.0]),
+        ] {
+            let mut opts = LmOptions::new(3);
+            opts.prior = Some(Prior { mean, weight });
+            assert!(solve(&prob, &[1.0, 0.5, 0.0], &opts, &|| false).is_err());
+        }
     }
 }

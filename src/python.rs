@@ -5,7 +5,7 @@ use crate::areas::{self as core_areas, AreaOptions, WarmupMode};
 use crate::error::Error;
 use crate::laws::momentum::{self, MomentumConfig, RunSchedule, Steps};
 use crate::laws::momentum_n;
-use crate::lm::{LmOptions, MultiStartReport, Status};
+use crate::lm::{LmOptions, MultiStartReport, Prior, Status};
 use crate::problem::Space;
 use crate::robust::RobustLoss;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
@@ -305,6 +305,12 @@ fn lm_options(
     Ok(opts)
 }
 
+/// The Gaussian prior of a fit from its (means, weights), weights in cost units (see
+/// [`crate::lm::Prior`]); the solver validates both.
+fn prior_of(prior: Option<(Vec<f64>, Vec<f64>)>) -> Option<Prior> {
+    prior.map(|(mean, weight)| Prior { mean, weight })
+}
+
 fn starts_of(starts: &PyReadonlyArray2<'_, f64>) -> Vec<Vec<f64>> {
     starts.as_array().rows().into_iter().map(|r| r.to_vec()).collect()
 }
@@ -312,7 +318,7 @@ fn starts_of(starts: &PyReadonlyArray2<'_, f64>) -> Vec<Vec<f64>> {
 /// Fit the momentum law jointly over runs; returns a dict describing the best solve.
 #[pyfunction]
 #[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta,
-    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None))]
+    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None, prior=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_momentum<'py>(
     py: Python<'py>,
@@ -338,6 +344,7 @@ fn fit_momentum<'py>(
     gtol: f64,
     max_evals: usize,
     progress: Option<Py<PyAny>>,
+    prior: Option<(Vec<f64>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
     let config = MomentumConfig { fit_decay, fit_zeta, zeta };
@@ -354,6 +361,7 @@ fn fit_momentum<'py>(
         gtol,
         max_evals,
     )?;
+    opts.prior = prior_of(prior);
     let targets = slice("loss", &targets)?;
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
@@ -398,7 +406,7 @@ fn predict_momentum<'py>(
 /// Fit the N-extended momentum law jointly over runs of model sizes `sizes`.
 #[pyfunction]
 #[pyo3(signature = (lrs, steps, sizes, targets, weights, *, warmup_steps, warmup, decay,
-    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals))]
+    loss, delta, space, starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, prior=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_momentum_n<'py>(
     py: Python<'py>,
@@ -421,9 +429,10 @@ fn fit_momentum_n<'py>(
     xtol: f64,
     gtol: f64,
     max_evals: usize,
+    prior: Option<(Vec<f64>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
-    let opts = lm_options(
+    let mut opts = lm_options(
         7,
         loss,
         delta,
@@ -435,6 +444,7 @@ fn fit_momentum_n<'py>(
         gtol,
         max_evals,
     )?;
+    opts.prior = prior_of(prior);
     let targets = slice("loss", &targets)?;
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
@@ -741,7 +751,7 @@ fn multipower_predict<'py>(
 /// Fit the multi-power law jointly over curves (0-based logged indices into each LR array).
 #[pyfunction]
 #[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, loss, delta, space,
-    starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None, polish=false))]
+    starts, lower, upper, fixed, ftol, xtol, gtol, max_evals, progress=None, polish=false, prior=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_multipower<'py>(
     py: Python<'py>,
@@ -765,6 +775,7 @@ fn fit_multipower<'py>(
     max_evals: usize,
     progress: Option<Py<PyAny>>,
     polish: bool,
+    prior: Option<(Vec<f64>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
     if lrs.len() != indices.len() {
@@ -792,6 +803,7 @@ fn fit_multipower<'py>(
         gtol,
         max_evals,
     )?;
+    opts.prior = prior_of(prior);
     let targets = slice("loss", &targets)?;
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
@@ -882,7 +894,7 @@ fn chinchilla_default_starts(py: Python<'_>) -> PyResult<Bound<'_, numpy::PyArra
 /// Fit L(N, D) = E + A/N^α + B/D^β (log-sum-exp form) from every start; returns the report dict.
 #[pyfunction]
 #[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals, polish=32, screen_tol=1e-2, screen_max_evals=15))]
+    ftol, xtol, gtol, max_evals, polish=32, screen_tol=1e-2, screen_max_evals=15, prior=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_chinchilla<'py>(
     py: Python<'py>,
@@ -904,8 +916,9 @@ fn fit_chinchilla<'py>(
     polish: usize,
     screen_tol: f64,
     screen_max_evals: usize,
+    prior: Option<(Vec<f64>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = lm_options(
+    let mut opts = lm_options(
         chinchilla::N_PARAMS,
         loss,
         delta,
@@ -917,6 +930,7 @@ fn fit_chinchilla<'py>(
         gtol,
         max_evals,
     )?;
+    opts.prior = prior_of(prior);
     if !(screen_tol.is_finite() && screen_tol >= 0.0) {
         return Err(LawfitInputError::new_err(format!(
             "screen_tol must be finite and >= 0, got {screen_tol}"
@@ -950,7 +964,7 @@ fn predict_chinchilla<'py>(
 /// Refit the Chinchilla law once per row of `weights` (n_rep × n), in parallel.
 #[pyfunction]
 #[pyo3(signature = (n, d, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals))]
+    ftol, xtol, gtol, max_evals, prior=None))]
 #[allow(clippy::too_many_arguments)]
 fn refit_chinchilla<'py>(
     py: Python<'py>,
@@ -969,8 +983,9 @@ fn refit_chinchilla<'py>(
     xtol: f64,
     gtol: f64,
     max_evals: usize,
+    prior: Option<(Vec<f64>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = lm_options(
+    let mut opts = lm_options(
         chinchilla::N_PARAMS,
         loss,
         delta,
@@ -982,6 +997,7 @@ fn refit_chinchilla<'py>(
         gtol,
         max_evals,
     )?;
+    opts.prior = prior_of(prior);
     let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
     let (w, _, _) = slice2("weights", &weights)?;
     let space = space_of(space)?;
@@ -996,7 +1012,7 @@ fn refit_chinchilla<'py>(
 /// Fit y = a·x^(−b) + c from every start; returns the report dict.
 #[pyfunction]
 #[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals))]
+    ftol, xtol, gtol, max_evals, prior=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_power_law<'py>(
     py: Python<'py>,
@@ -1014,8 +1030,9 @@ fn fit_power_law<'py>(
     xtol: f64,
     gtol: f64,
     max_evals: usize,
+    prior: Option<(Vec<f64>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = lm_options(
+    let mut opts = lm_options(
         power::N_PARAMS,
         loss,
         delta,
@@ -1027,6 +1044,7 @@ fn fit_power_law<'py>(
         gtol,
         max_evals,
     )?;
+    opts.prior = prior_of(prior);
     let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
     let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
     let space = space_of(space)?;
@@ -1075,7 +1093,7 @@ fn power_law_grid_starts<'py>(
 /// Refit the power law once per row of `weights` (n_rep × n), in parallel.
 #[pyfunction]
 #[pyo3(signature = (x, targets, weights, *, loss, delta, space, starts, lower, upper, fixed,
-    ftol, xtol, gtol, max_evals))]
+    ftol, xtol, gtol, max_evals, prior=None))]
 #[allow(clippy::too_many_arguments)]
 fn refit_power_law<'py>(
     py: Python<'py>,
@@ -1093,8 +1111,9 @@ fn refit_power_law<'py>(
     xtol: f64,
     gtol: f64,
     max_evals: usize,
+    prior: Option<(Vec<f64>, Vec<f64>)>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = lm_options(
+    let mut opts = lm_options(
         power::N_PARAMS,
         loss,
         delta,
@@ -1106,6 +1125,7 @@ fn refit_power_law<'py>(
         gtol,
         max_evals,
     )?;
+    opts.prior = prior_of(prior);
     let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
     let (w, _, _) = slice2("weights", &weights)?;
     let space = space_of(space)?;

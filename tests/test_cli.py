@@ -70,7 +70,7 @@ def test_schedule_out_json_reports_path(tmp_path, capsys):
     ("argv", "message"),
     [
         (["schedule", "cosin:total=10,peak=1"], "unknown schedule family 'cosin'"),
-        (["schedule", "cosine:total=10,peak=1,warmup=20"], "warmup_steps (20) must be <= total_steps (10)"),
+        (["schedule", "cosine:total=10,peak=1,warmup=20"], "warmup (20) must be <= total (10)"),
         (["schedule", "cosine:total=10,peak=nan"], "not a finite number"),
         (["schedule", "cosine:peak=1"], "missing required key(s) total"),
         (["schedule", "constant:total=10,peak=1", "--out", "x.txt"], "--out must name a .csv or .npy"),

@@ -152,8 +152,11 @@ def test_forecast(tmp_path):
     )
     slow = run("forecast", log, "--schedule", spec72, "--until", "0.5", "--max-evals", "1")
     assert slow.returncode == 1
+    # a log without an LR column needs the planned schedule (a log with one uses it: see
+    # test_logs_formats.py::test_forecast_uses_the_logs_lr_column)
+    no_lr = run("forecast", str(TEST_DATA / "llmc_gpt2_124m" / "main.log.val.csv"), "--until", "0.5")
+    assert no_lr.returncode == 2 and "--schedule SPEC" in no_lr.stderr
     for bad in (
-        ["--until", "0.5"],
         ["--schedule", spec72, "--fit-from", "0"],
         ["--schedule", spec72, "--until", "-3"],
     ):
@@ -246,7 +249,7 @@ def test_schedule(tmp_path):
     np.testing.assert_array_equal(np.load(out), lf.schedules.parse(COSINE).lr)
     assert [r["step"] for r in data["rows"]] == [1, 12001, 24000]
     proc = run("schedule", "cosine:total=10,peak=1,warmup=20")
-    assert proc.returncode == 2 and "warmup_steps (20) must be <= total_steps (10)" in proc.stderr
+    assert proc.returncode == 2 and "warmup (20) must be <= total (10)" in proc.stderr
 
 
 def test_areas():

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from lawfit import LawfitInputError
-from lawfit.downstream import (
+from lawfit.tasks.downstream import (
     METHODS,
     STAGES,
     correlate_with_compute,

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lawfit import LawfitInputError
-from lawfit.passuntil import (
+from lawfit.tasks.passuntil import (
     classify_scaling,
     estimate_pass_rate,
     fit_task_law,

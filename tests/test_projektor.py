@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from lawfit import LawfitInputError
-from lawfit.projektor import (
+from lawfit.tasks.projektor import (
     Projektor,
     Stage1Model,
     extrapolate,
@@ -151,7 +151,7 @@ def test_projected_gradient_matches_a_grid_search():
 
 
 def test_missing_pot_names_the_extra(monkeypatch):
-    from lawfit.projektor import SinkhornDivergence
+    from lawfit.tasks.projektor import SinkhornDivergence
 
     monkeypatch.setitem(sys.modules, "ot", None)
     with pytest.raises(ImportError, match=r"lawfit\[projektor\]"):
@@ -159,7 +159,7 @@ def test_missing_pot_names_the_extra(monkeypatch):
 
 
 def test_sinkhorn_divergence_value_and_gradient():
-    from lawfit.projektor import SinkhornDivergence
+    from lawfit.tasks.projektor import SinkhornDivergence
 
     rng = np.random.default_rng(0)
     sources = [rng.normal(size=(25, 2)) + [2.0 * j, 0.0] for j in range(3)]

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from lawfit import LawfitInputError
-from lawfit.pruning import compare_pruning_scaling, prototype_scores, pruning_strategy, select_examples
+from lawfit.tasks.pruning import compare_pruning_scaling, prototype_scores, pruning_strategy, select_examples
 
 
 def _blobs(seed=0, per=60, dim=6, k=3):

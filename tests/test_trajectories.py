@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from lawfit import LawfitInputError
-from lawfit.trajectories import (
+from lawfit.tasks.trajectories import (
     compare_sizes,
     fit_trajectory,
     logistic_log_tokens,

@@ -17,19 +17,24 @@ from lawfit.crossover import Crossover, crossover
 from lawfit.curve import Curve
 from lawfit.fitting import ConvergenceWarning, FitResult, fit, load_fit
 from lawfit.forecast import Forecast, Forecaster, compare, forecast, optimize_schedule, predict_band
-from lawfit.io import LogFormatWarning, read_log
-from lawfit.laws import ConvexBoundLaw, FunctionalScalingLaw, Law, MomentumLaw, MomentumLawN, MultiPowerLaw
-from lawfit.lr_areas import areas
-from lawfit.schedules import Schedule
-from lawfit.size_laws import (
+from lawfit.io import LogFormatWarning, list_runs, read_log, read_logs
+from lawfit.laws import (
     ChinchillaLaw,
     ComputeOptimal,
+    ConvexBoundLaw,
+    FunctionalScalingLaw,
+    Law,
+    MomentumLaw,
+    MomentumLawN,
+    MultiPowerLaw,
     PointLaw,
     PowerLaw,
     PurePowerLaw,
     Regions,
     SaturatingPowerLaw,
 )
+from lawfit.lr_areas import areas
+from lawfit.schedules import Schedule
 from lawfit.solver import LeastSquaresResult, least_squares
 from lawfit.validation import Validation, validate
 
@@ -64,9 +69,9 @@ def __getattr__(name: str) -> object:
     import importlib
 
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"lawfit.{name}")
+        return importlib.import_module(f"lawfit.tasks.{name}")
     if name in _NAME_TO_MODULE:
-        return getattr(importlib.import_module(f"lawfit.{_NAME_TO_MODULE[name]}"), name)
+        return getattr(importlib.import_module(f"lawfit.tasks.{_NAME_TO_MODULE[name]}"), name)
     raise AttributeError(f"module 'lawfit' has no attribute {name!r}")
 
 
@@ -105,6 +110,8 @@ __all__ = [
     "least_squares",
     "load_fit",
     "read_log",
+    "read_logs",
+    "list_runs",
     "LawfitInputError",
     "LawfitTypeError",
     "Schedule",

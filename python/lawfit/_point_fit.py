@@ -1,5 +1,5 @@
 """The data-point path of :func:`lawfit.fit`: ``fit(law, N=..., D=..., loss=...)`` and
-``fit(law, x=..., y=...)`` for :class:`~lawfit.size_laws.PointLaw` laws."""
+``fit(law, x=..., y=...)`` for :class:`~lawfit.laws.PointLaw` laws."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import numpy as np
 
 from lawfit._validate import LawfitInputError, as_float_array
 from lawfit.bootstrap import RefitSpec
-from lawfit.size_laws import PointLaw
+from lawfit.laws import PointLaw
+from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
 
 ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
 
@@ -57,6 +58,7 @@ def fit_points(
     gtol: float,
     max_evals: int,
     nan_policy: str,
+    prior: Any = None,
 ) -> Any:
     """Fit a point law; see :func:`lawfit.fit`. Returns a FitResult."""
     from lawfit.fitting import (
@@ -130,6 +132,21 @@ def fit_points(
               "delta": delta, "space": space, "ftol": float(ftol), "xtol": float(xtol), "gtol": float(gtol),
               "max_evals": int(max_evals)}
     rep = law.fit_points(arrays, y, w, **solver)
+    prior_map = normalize_prior(prior, names, fixed)
+    s2 = None
+    solver_prior_vectors = None
+    if prior_map is not None:
+        def to_solver(v: np.ndarray) -> np.ndarray:
+            return law.to_solver(v, name="prior")
+
+        def run(starts_: np.ndarray, vectors: tuple[list[float], list[float]]) -> dict[str, Any]:
+            return law.fit_points(arrays, y, w, **{**solver, "starts": starts_, "prior": vectors})
+
+        rep, s2 = refit_with_prior(run, rep, names, prior_map, n=n, n_free=n_free,
+                                   absolute_sigma=absolute_sigma, lower=lower, upper=upper,
+                                   to_solver=to_solver, derivative=law.solver_derivative)
+        solver_prior_vectors = solver_prior(names, prior_map, s2, to_solver=to_solver,
+                                            derivative=law.solver_derivative)
     vec_s = np.asarray(rep["params"], dtype=float)
     vec = law.from_solver(vec_s)
     for j, k in enumerate(names):  # report fixed values exactly as given
@@ -140,7 +157,7 @@ def fit_points(
     at_bound = ((vec_s <= lower) & (grad > 0)) | ((vec_s >= upper) & (grad < 0))
     free = ~np.array(fixed_mask) & ~at_bound
     cov_s, identifiable = covariance(np.asarray(rep["hessian"], dtype=float), rep["cost"], n, free,
-                                     absolute_sigma=absolute_sigma)
+                                     absolute_sigma=absolute_sigma, s2=s2)
     jac = law.solver_derivative(vec_s)
     with np.errstate(invalid="ignore"):
         cov = cov_s * np.outer(jac, jac)
@@ -171,9 +188,10 @@ def fit_points(
                  "range": {k: [float(v.min()), float(v.max())] for k, v in arrays.items()}},
         "solver": {"names": list(law.solver_names), "params": [float(v) for v in vec_s],
                    "stderr": [_json_float(v) for v in stderr_s]},
+        "prior": prior_to_json(prior_map),
     }
     spec = RefitSpec(kind="points", data=arrays, targets=y, weights=w, best=vec_s, lower=lower, upper=upper,
                      fixed=fixed_mask, loss=robust, delta=delta, space=space, ftol=float(ftol),
-                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals))
+                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals), prior=solver_prior_vectors)
     return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options,
                      _refit=spec)

@@ -15,8 +15,7 @@ import numpy as np
 
 from lawfit import _core
 from lawfit._validate import LawfitInputError, LawfitTypeError
-from lawfit.laws import Law
-from lawfit.size_laws import PowerLaw, PurePowerLaw
+from lawfit.laws import Law, PowerLaw, PurePowerLaw
 
 ROBUST_LOSSES = ("linear", "huber", "soft_l1", "cauchy")
 

@@ -46,13 +46,18 @@ class RefitSpec:
     xtol: float
     gtol: float
     max_evals: int
+    #: The fit's Gaussian prior as solver (means, weights), kept by every refit; or None.
+    prior: tuple[list[float], list[float]] | None = None
 
     def solver(self, starts: np.ndarray) -> dict[str, Any]:
         """Solver keyword arguments of ``fit_core`` / ``fit_points`` with these ``starts``."""
-        return {"starts": np.ascontiguousarray(starts, dtype=np.float64), "lower": self.lower,
-                "upper": self.upper, "fixed": list(self.fixed), "loss": self.loss, "delta": self.delta,
-                "space": self.space, "ftol": self.ftol, "xtol": self.xtol, "gtol": self.gtol,
-                "max_evals": self.max_evals}
+        out = {"starts": np.ascontiguousarray(starts, dtype=np.float64), "lower": self.lower,
+               "upper": self.upper, "fixed": list(self.fixed), "loss": self.loss, "delta": self.delta,
+               "space": self.space, "ftol": self.ftol, "xtol": self.xtol, "gtol": self.gtol,
+               "max_evals": self.max_evals}
+        if self.prior is not None:
+            out["prior"] = self.prior
+        return out
 
     @property
     def n_points(self) -> int:
@@ -121,7 +126,7 @@ def _replicate_starts(result: FitResult, spec: RefitSpec, starts: Any) -> np.nda
         if starts == "best":
             return spec.best[None, :]
         if starts == "default":
-            from lawfit.size_laws import PointLaw
+            from lawfit.laws import PointLaw
 
             if isinstance(law, PointLaw):
                 s = law.default_starts_points(spec.data, spec.targets, spec.weights)
@@ -143,13 +148,13 @@ def _replicate_starts(result: FitResult, spec: RefitSpec, starts: Any) -> np.nda
 
 
 def _to_solver(law: Law, vec: np.ndarray) -> np.ndarray:
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     return law.to_solver(vec, name="starts") if isinstance(law, PointLaw) else vec
 
 
 def _from_solver(law: Law, vec: np.ndarray) -> np.ndarray:
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     return law.from_solver(vec) if isinstance(law, PointLaw) else vec
 

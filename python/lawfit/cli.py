@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from lawfit.priors import prior_from_cli
 
 
 def _cmd_areas(args: argparse.Namespace) -> int:
@@ -87,7 +93,10 @@ def _laws_from_names(names: str) -> list:
     known: dict = {"momentum": lf.MomentumLaw}
     if hasattr(lf, "MultiPowerLaw"):
         known["multipower"] = lf.MultiPowerLaw
-    known.update({k: v for k, v in LAWS.items() if k != "momentum_n"})
+    from lawfit.laws import PointLaw
+
+    # The loss-curve laws of the registry (not the size/point laws, nor the N-extended one).
+    known.update({k: v for k, v in LAWS.items() if k != "momentum_n" and not issubclass(v, PointLaw)})
     known["auto"] = AutoLaw
     out = []
     for name in names.split(","):
@@ -95,6 +104,145 @@ def _laws_from_names(names: str) -> list:
             raise lf.LawfitInputError(f"unknown law {name!r}; choose from {sorted(known)}")
         out.append(known[name]())
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# CLI words, one-line warnings, and the --run / --fit-from / --until helpers shared by commands
+
+#: Library phrasing -> the flags and step numbers a CLI user types and sees.
+_CLI_WORDS: list[tuple[re.Pattern[str], Any]] = [
+    (
+        re.compile(
+            r"steps\[\d+\] is (\d+)(?:\.0)?; S1 is 0 at this logged step \(no LR area yet\); drop the point"
+        ),
+        lambda m: f"the loss logged at step {m.group(1)} has no LR area yet (S1 = 0, the LR warmup has not "
+        "started); fit from a later step: --fit-from warmup (the default) or --fit-from STEP",
+    ),
+    (re.compile(r"pass schedule=\.\.\. \(a Schedule or spec; CLI: (--schedule SPEC)\)"), r"pass \1"),
+    (re.compile(r"pass schedule=\.\.\. \(CLI: (--schedule SPEC)\)"), r"pass \1"),
+    (re.compile(r"pass schedule=\.\.\. / (--schedule SPEC)"), r"pass \1"),
+    (
+        re.compile(r"choose one with run= \(CLI: --run NAME\), or read them all with read_logs\(\)"),
+        "choose one with --run NAME (repeat --run to fit several jointly)",
+    ),
+    (re.compile(r"drop run="), "drop --run"),
+    (re.compile(r"\(fit_from=1 also fits the warmup\)"), "(--fit-from 1 also fits the warmup)"),
+    (re.compile(r"\blr\[(\d+)\]"), lambda m: f"the LR of step {int(m.group(1)) + 1}"),
+    (
+        re.compile(r"\blr in (\S+?)\[(\d+)\]"),
+        lambda m: f"the LR of step {int(m.group(2)) + 1} in {m.group(1)}",
+    ),
+    (re.compile(r"\btotal_steps\b"), "total"),
+    (re.compile(r"\bwarmup_steps\b"), "warmup"),
+    (re.compile(r"\bpeak_lr\b"), "peak"),
+]
+
+
+def _cli_message(text: str) -> str:
+    """A library message in the words of the command line (flags, 1-based step numbers)."""
+    for pattern, repl in _CLI_WORDS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` of the CLI: one ``lawfit: warning: ...`` line, no source line."""
+    print(f"lawfit: warning: {_cli_message(str(message))}", file=sys.stderr)
+
+
+def _add_run_args(parser: argparse.ArgumentParser, *, fit_from: bool = True) -> None:
+    """``--run`` (repeatable) and ``--fit-from`` of the commands that read logs."""
+    parser.add_argument(
+        "--run",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="the run to read from a log holding several (a run/name/schedule column); repeat to "
+        "fit several runs jointly",
+    )
+    if fit_from:
+        parser.add_argument(
+            "--fit-from",
+            default="warmup",
+            metavar="STEP|warmup",
+            help="first step to fit on: 'warmup' (default: the first step after the LR warmup) or a "
+            "step (1 fits everything)",
+        )
+
+
+def _read_cli_logs(paths: Sequence[str], args: argparse.Namespace, runs: Sequence[str] | None) -> list:
+    """Read every log; with ``runs``, read those runs of each log (each a named curve)."""
+    import lawfit as lf
+
+    kw = dict(
+        steps=getattr(args, "steps_col", "step"),
+        loss=getattr(args, "loss_col", "loss"),
+        lr=getattr(args, "lr_col", "lr"),
+        schedule=getattr(args, "schedule", None),
+        warmup_steps=getattr(args, "warmup_steps", None),
+    )
+    curves = []
+    for path in paths:
+        if runs:
+            curves.extend(lf.read_logs(path, runs=list(runs), **kw))
+        else:
+            curves.append(lf.read_log(path, **kw))
+    return curves
+
+
+def _cut_fit_from(curves: Sequence[Any], text: str, n_params: int) -> list:
+    """The curves from ``--fit-from`` on (and never a point with no LR area yet)."""
+    import lawfit as lf
+    from lawfit.forecast import fit_start
+
+    start = _fit_from(text)
+    out = []
+    for c in curves:
+        first = fit_start(c) if start == "warmup" else int(start)
+        if (c.lr > 0).any():
+            first = max(first, int(np.argmax(c.lr > 0)) + 1)
+        if start == "warmup" and first <= int(c.steps[0]) and c.steps.size > 1:
+            warnings.warn(
+                f"{c.name}: the LR has no warmup, so the fit starts at the first logged step "
+                f"({int(c.steps[0])}, loss {float(c.loss[0]):.4g}); if the loss drops fast at first, "
+                "those steps dominate the fit: pass --fit-from STEP to skip them",
+                UserWarning,
+                stacklevel=2,
+            )
+        keep = c.steps >= first
+        if keep.sum() < n_params:
+            raise lf.LawfitInputError(
+                f"{c.name}: only {int(keep.sum())} logged points from step {first} on (--fit-from "
+                f"{text}); need at least {n_params} (--fit-from 1 also fits the warmup)"
+            )
+        if keep.all():
+            out.append(c)
+        else:
+            out.append(
+                lf.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name, N=c.N)
+            )
+    return out
+
+
+def _check_positive(curves: Sequence[Any]) -> None:
+    """Log-space fits need positive losses: name the log and step instead of a flat index."""
+    import lawfit as lf
+
+    for c in curves:
+        bad = c.loss <= 0
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise lf.LawfitInputError(
+                f"{c.name}: the loss at step {int(c.steps[i])} is {float(c.loss[i])!r}; the laws fit "
+                "log(loss), so every loss must be positive"
+            )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -148,9 +296,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     import lawfit as lf
 
-    train = [lf.read_log(p) for p in args.train]
-    test = [lf.read_log(p) for p in args.test]
-    val = lf.validate(_laws_from_names(args.laws), train, test)
+    laws = _laws_from_names(args.laws)
+    n_params = max(len(law.param_names) for law in laws)
+    train = _cut_fit_from(_read_cli_logs(args.train, args, args.train_run), args.fit_from, n_params)
+    test = _cut_fit_from(_read_cli_logs(args.test, args, args.test_run), args.fit_from, 1)
+    _check_positive([*train, *test])
+    val = lf.validate(laws, train, test)
     if args.json:
         json.dump(val.to_dict(), sys.stdout, indent=1)
         print()
@@ -160,19 +311,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _read_logs(args: argparse.Namespace) -> list:
-    import lawfit as lf
-
-    return [
-        lf.read_log(
-            path,
-            steps=args.steps_col,
-            loss=args.loss_col,
-            lr=args.lr_col,
-            schedule=args.schedule,
-            warmup_steps=args.warmup_steps,
-        )
-        for path in args.logs
-    ]
+    return _read_cli_logs(args.logs, args, args.run)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -180,19 +319,22 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     import lawfit as lf
 
-    curves = _read_logs(args)
     (law,) = _laws_from_names(args.law)
+    logged = _read_logs(args)
+    curves = _cut_fit_from(logged, args.fit_from, len(law.param_names))
+    _check_positive(curves)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", lf.ConvergenceWarning)
-        result = lf.fit(law, curves, loss=args.loss, delta=args.delta, max_evals=_max_evals(args))
+        result = lf.fit(law, curves, loss=args.loss, delta=args.delta, max_evals=_max_evals(args),
+                        prior=prior_from_cli(args.prior))
     for w in caught:
-        print(f"lawfit: warning: {w.message}", file=sys.stderr)
+        print(f"lawfit: warning: {_cli_message(str(w.message))}", file=sys.stderr)
     if args.output:
         result.save(args.output)
     if args.plot:
-        from lawfit.plot import forecast_figure
+        from lawfit.plot import fit_figure
 
-        forecast_figure({law.name: result}, curves, [], args.plot)
+        fit_figure(result, curves, args.plot, logged=logged)
     if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=1)
         print()
@@ -208,6 +350,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     result = lf.load_fit(args.fit)
     sched = lf.schedules.parse(args.schedule)
+    if args.every is not None and args.every < 1:
+        raise lf.LawfitInputError(f"--every must be a step count >= 1, got {args.every}")
     steps = (
         np.arange(1, sched.total_steps + 1)
         if args.every is None
@@ -218,7 +362,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write("step,lr,loss\n")
             for s_, p_ in zip(steps, pred, strict=True):
-                fh.write(f"{int(s_)},{sched.lr[s_ - 1]!r},{float(p_)!r}\n")
+                fh.write(f"{int(s_)},{float(sched.lr[s_ - 1])!r},{float(p_)!r}\n")
     if args.json:
         json.dump({"schedule": str(sched), "steps": steps.tolist(), "loss": pred.tolist()}, sys.stdout)
         print()
@@ -231,10 +375,28 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _until(text: str | None) -> int | float | None:
+    """``--until``: a step (a whole number >= 1) or a fraction of the schedule in (0, 1]."""
+    import lawfit as lf
+
     if text is None:
         return None
-    value = float(text)
-    return value if 0 < value < 1 else int(value)
+    bad = lf.LawfitInputError(
+        f"--until must be a step (a whole number >= 1) or a fraction of the schedule in (0, 1], got {text!r}"
+    )
+    t = text.strip()
+    if re.fullmatch(r"[+]?\d+", t):
+        if int(t) < 1:
+            raise bad
+        return int(t)
+    try:
+        value = float(t)
+    except ValueError:
+        raise bad from None
+    if 0 < value <= 1:
+        return value
+    if value > 1 and value.is_integer():
+        return int(value)
+    raise bad
 
 
 def _max_evals(args: argparse.Namespace) -> int:
@@ -265,18 +427,39 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     import lawfit as lf
     from lawfit.forecast import forecast
 
-    if not args.schedule:
-        raise lf.LawfitInputError("forecast needs --schedule: the run's whole planned schedule")
-    planned = lf.schedules.parse(args.schedule[0])
-    curve = lf.read_log(args.log, steps=args.steps_col, loss=args.loss_col, lr=args.lr_col, schedule=planned)
+    until = _until(args.until)
+    runs = args.run or []
+    if len(runs) > 1:
+        raise lf.LawfitInputError("forecast reads one run: give --run once")
+    run = runs[0] if runs else None
+    kw = dict(steps=args.steps_col, loss=args.loss_col, lr=args.lr_col, run=run, name=run)
+    if args.schedule:
+        planned = lf.schedules.parse(args.schedule[0])
+        curve = lf.read_log(args.log, schedule=planned, **kw)
+    else:
+        # The log's own LR column is the planned schedule when it covers the run.
+        try:
+            curve = lf.read_log(args.log, **kw)
+        except lf.LawfitInputError as exc:
+            if "learning-rate" not in str(exc):
+                raise
+            raise lf.LawfitInputError(
+                f"{args.log} has no LR column: pass --schedule SPEC, the run's whole planned schedule"
+            ) from None
+        if isinstance(until, int) and until > curve.lr.size:
+            raise lf.LawfitInputError(
+                f"--until {until} is past the last step of the log's LR column ({curve.lr.size}); "
+                "pass --schedule SPEC for the whole planned schedule"
+            )
     prior = lf.load_fit(args.prior) if args.prior else None
     (law,) = _laws_from_names(args.law)
     alternatives = [lf.schedules.parse(s) for s in args.schedule[1:]]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        # Forecast notes are printed in its summary (and --json "warnings"); not twice.
+        warnings.simplefilter("ignore", lf.ConvergenceWarning)
         fc = forecast(
             curve,
-            until=_until(args.until),
+            until=until,
             alternatives=alternatives,
             law=law,
             prior=prior,
@@ -314,6 +497,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from lawfit.forecast import compare
 
     result = lf.load_fit(args.fit)
+    if args.at and min(args.at) < 1:
+        raise lf.LawfitInputError(f"--at takes steps >= 1 (the first step is 1), got {min(args.at)}")
     rows = compare(result, [lf.schedules.parse(s) for s in args.schedule], steps=args.at)
     if args.json:
         json.dump(rows, sys.stdout, indent=1)
@@ -321,6 +506,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     else:
         for rank, r in enumerate(rows, 1):
             print(f"{rank}. {r['final_loss']:.5f}  {r['schedule']}")
+            for step, loss in r.get("at", {}).items():
+                print(f"     loss at step {step}: {loss:.5f}")
+            if args.at and r.get("at") is not None and len(r["at"]) < len(set(args.at)):
+                past = sorted(set(args.at) - set(r["at"]))
+                print(f"     (steps {past} are past its last step {r['final_step']})")
     return 0
 
 
@@ -414,18 +604,30 @@ def build_parser() -> argparse.ArgumentParser:
         "  lawfit fit a.csv b.csv --schedule 'cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5'",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    f.add_argument("logs", nargs="+", help="log files (CSV/TSV/JSONL/Parquet/TensorBoard)")
-    f.add_argument("--law", default="momentum", help=("momentum (default), multipower, fsl"
-                   " , convex-bound, or auto (choose by validation)"))
+    f.add_argument(
+        "logs",
+        nargs="+",
+        help="log files: CSV/TSV/JSON(L) (also .gz/.bz2/.xz), W&B exports, Parquet, HF trainer_state.json "
+        "(or its checkpoint folder), TensorBoard event files or run directories",
+    )
+    f.add_argument("--law", default="momentum", help=("momentum (default), multipower, fsl, convex-bound,"
+                   " or auto (choose by validation)"))
     f.add_argument("--steps-col", default="step")
-    f.add_argument("--loss-col", default="loss")
+    f.add_argument(
+        "--loss-col", default="loss", help="loss column or tag (trainer_state.json: loss or eval_loss)"
+    )
     f.add_argument("--lr-col", default="lr")
     f.add_argument("--schedule", default=None, help="schedule spec, when logs have no per-step LR")
     f.add_argument("--warmup-steps", type=int, default=None)
+    _add_run_args(f)
     f.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
     f.add_argument("--delta", type=float, default=1e-3)
     f.add_argument(
         "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
+    )
+    f.add_argument(
+        "--prior", action="append", default=None, metavar="NAME=MEAN,SD|FIT.json",
+        help="Gaussian prior on a parameter (repeatable), or an earlier fit's values and errors",
     )
     f.add_argument("-o", "--output", default=None, help="write the fit as JSON")
     f.add_argument("--plot", default=None, help="write a PNG of data and fit")
@@ -452,6 +654,19 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--train", nargs="+", required=True)
     v.add_argument("--test", nargs="+", required=True)
     v.add_argument("--laws", default="momentum")
+    v.add_argument("--train-run", action="append", default=None, metavar="NAME",
+                   help="runs of the --train logs (for logs holding several runs)")
+    v.add_argument("--test-run", action="append", default=None, metavar="NAME",
+                   help="runs of the --test logs (for logs holding several runs)")
+    v.add_argument(
+        "--fit-from",
+        default="warmup",
+        metavar="STEP|warmup",
+        help="first step to fit on and score: 'warmup' (default: after the LR warmup) or a step",
+    )
+    v.add_argument("--steps-col", default="step")
+    v.add_argument("--loss-col", default="loss")
+    v.add_argument("--lr-col", default="lr")
     v.add_argument("--json", action="store_true", help="machine-readable output")
     v.set_defaults(func=_cmd_validate)
 
@@ -474,7 +689,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--schedule",
         action="append",
         default=[],
-        help="the run's planned schedule (first) and alternatives (more --schedule)",
+        help="the run's planned schedule (first; default: the log's LR column) and alternatives "
+        "(more --schedule)",
     )
     fc.add_argument(
         "--until", default=None, help="last step (int) or fraction (0-1) of the schedule to fit on"
@@ -491,6 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
     )
     fc.add_argument("--law", default="momentum")
+    _add_run_args(fc, fit_from=False)
     fc.add_argument("--steps-col", default="step")
     fc.add_argument("--loss-col", default="loss")
     fc.add_argument("--lr-col", default="lr")
@@ -534,11 +751,17 @@ def main(argv: list[str] | None = None) -> int:
     import lawfit as lf
 
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (lf.LawfitInputError, lf.LawfitTypeError, OSError) as exc:
-        print(f"lawfit: error: {exc}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings(), np.errstate(over="ignore", under="ignore"):
+        # One "lawfit: warning: ..." line per warning, in CLI words (no source lines).
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args))
+        except (lf.LawfitInputError, lf.LawfitTypeError, OSError) as exc:
+            print(f"lawfit: error: {_cli_message(str(exc))}", file=sys.stderr)
+            return 2
+        except MemoryError as exc:
+            print(f"lawfit: error: out of memory ({exc or 'the input is too large'})", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

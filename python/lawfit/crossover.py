@@ -86,7 +86,7 @@ class Crossover:
 
 def _one_variable(fit: Any, which: str) -> Any:
     from lawfit.fitting import FitResult
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     if not isinstance(fit, FitResult):
         raise LawfitTypeError(f"{which} must be a FitResult, got {type(fit).__name__}")

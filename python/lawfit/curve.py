@@ -127,3 +127,120 @@ class Curve:
 
     def __len__(self) -> int:
         return int(self.steps.size)
+
+    def _repr_html_(self) -> str:
+        """A summary table for notebooks: points, step range, loss range, schedule length."""
+        from html import escape
+
+        return (
+            f"<div><b>lawfit Curve</b> {escape(str(self.name or ''))}<table>"
+            f"<tr><td>points</td><td>{self.steps.size}</td></tr>"
+            f"<tr><td>steps</td><td>{int(self.steps[0])} .. {int(self.steps[-1])}</td></tr>"
+            f"<tr><td>loss</td><td>{float(self.loss.min()):.5g} .. {float(self.loss.max()):.5g}</td></tr>"
+            f"<tr><td>schedule</td><td>{self.lr.size} steps, warmup {self.warmup_steps}, "
+            f"peak lr {float(self.lr.max()):.4g}</td></tr></table></div>"
+        )
+
+    @classmethod
+    def from_frame(
+        cls,
+        df: Any,
+        steps: str | None = None,
+        loss: str | None = None,
+        lr: Any = None,
+        *,
+        warmup_steps: int | None = None,
+        name: str | None = None,
+        nan_policy: NanPolicy = "omit",
+        N: float | None = None,
+    ) -> Curve:
+        """A curve from a pandas or polars DataFrame of logged rows.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame or polars.DataFrame
+            One row per logged step.
+        steps, loss : str, optional
+            Column names (default: found like :func:`lawfit.read_log` does: ``step``, ``_step``,
+            ``iter``...; ``loss``, ``train/loss``, ``train_loss``...).
+        lr : str, Schedule, spec string or array_like, optional
+            The LR column's name (default: ``lr``, ``learning_rate``... when present), or the
+            run's whole schedule (a :class:`~lawfit.Schedule`, a spec such as
+            ``"cosine:total=24000,peak=3e-4"``, or a per-step array of length T). A column must
+            hold the LR of every step 1..T, else it is interpolated with a warning.
+        warmup_steps, name, nan_policy, N
+            As :class:`Curve` (``nan_policy`` defaults to ``"omit"``: rows with a missing loss
+            are dropped, counted in a :class:`lawfit.LogFormatWarning`).
+
+        Returns
+        -------
+        Curve
+        """
+        import warnings
+
+        from lawfit.io import LOSS_NAMES, LR_NAMES, STEP_NAMES, LogFormatWarning, _match
+        from lawfit.schedules import Schedule, parse
+
+        if not hasattr(df, "columns"):
+            raise LawfitTypeError(f"df must be a pandas or polars DataFrame, got {type(df).__name__}")
+        columns = [str(c) for c in df.columns]
+
+        def column(col: str) -> np.ndarray:
+            values = df[col]
+            to_numpy = getattr(values, "to_numpy", None)
+            arr = np.asarray(to_numpy() if to_numpy is not None else values)
+            if arr.dtype == object:
+                arr = np.array([_float_or_nan(v) for v in arr])
+            return arr
+
+        step_col = _match(columns, steps or "step", "step", STEP_NAMES, "step")
+        loss_col = _match(columns, loss or "loss", "loss", LOSS_NAMES, "loss")
+        assert step_col is not None and loss_col is not None
+        st = column(step_col).astype(np.float64)
+        y = column(loss_col).astype(np.float64)
+        if isinstance(lr, str) and ":" in lr:
+            lr = parse(lr)
+        lr_col = None
+        if lr is None or isinstance(lr, str):
+            lr_col = _match(columns, lr or "lr", "lr", LR_NAMES, "learning-rate", required=lr is not None)
+            if lr_col is None:
+                raise LawfitInputError(
+                    f"the frame has no learning-rate column (columns {columns}); pass lr= a column name, "
+                    "a Schedule, a spec string or a per-step array"
+                )
+        order = np.argsort(st, kind="stable")
+        st, y = st[order], y[order]
+        if lr_col is not None:
+            lr_vals = column(lr_col).astype(np.float64)[order]
+            has = np.isfinite(lr_vals) & np.isfinite(st)
+            total = int(np.nanmax(st))
+            if has.sum() == total and np.array_equal(st[has], np.arange(1, total + 1)):
+                per_step: Any = lr_vals[has]
+            else:
+                if not has.any():
+                    raise LawfitInputError(f"the learning-rate column {lr_col!r} is empty")
+                warnings.warn(
+                    f"the LR column {lr_col!r} holds {int(has.sum())} of {total} steps; interpolating it "
+                    "linearly (pass lr= a Schedule for exact areas)",
+                    LogFormatWarning,
+                    stacklevel=2,
+                )
+                per_step = np.interp(np.arange(1, total + 1), st[has], lr_vals[has])
+        else:
+            per_step = lr if isinstance(lr, Schedule) else np.asarray(lr, dtype=float)
+        bad = ~np.isfinite(y)
+        if bad.any() and nan_policy == "omit":
+            warnings.warn(
+                f"{int(bad.sum())} of {y.size} rows have no finite loss in column {loss_col!r}; dropped them",
+                LogFormatWarning,
+                stacklevel=2,
+            )
+            st, y = st[~bad], y[~bad]
+        return cls(st, y, per_step, warmup_steps=warmup_steps, name=name, nan_policy=nan_policy, N=N)
+
+
+def _float_or_nan(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")

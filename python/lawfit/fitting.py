@@ -19,6 +19,7 @@ from lawfit._progress import auto_bar
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 from lawfit.curve import Curve
 from lawfit.laws import Law, law_from_dict
+from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
 
 #: Version of the saved-fit JSON format; files of other versions are rejected.
 FORMAT_VERSION = 1
@@ -76,10 +77,68 @@ class FitResult:
         :class:`~lawfit.PowerLaw`, ``fit.predict(N, D)`` or ``fit.predict(N=..., D=...)`` for
         :class:`~lawfit.ChinchillaLaw`.
         """
+        if isinstance(schedule_or_lr, str) and not _is_point_law(self.law):
+            from lawfit.schedules import parse
+
+            schedule_or_lr = parse(schedule_or_lr)
         args = [a for a in (schedule_or_lr, steps) if a is not None]
         if steps is not None and schedule_or_lr is None:
             raise LawfitInputError("predict needs the schedule (or data) before steps")
         return self.law.predict(self.params, *args, **kwargs)
+
+    def to_frame(self, schedule: Any, steps: Any = None, *, level: float | None = None) -> Any:
+        """The predicted loss curve of a schedule as a pandas DataFrame.
+
+        Parameters
+        ----------
+        schedule : Schedule, spec string or array_like, shape (T,)
+            The per-step LR (a spec such as ``"cosine:total=24000,peak=3e-4"`` is parsed).
+        steps : array_like of int, optional
+            1-based steps to predict at (default: every step).
+        level : float, optional
+            Also return a parameter-uncertainty band of this level (columns ``lower``,
+            ``upper``; see :func:`lawfit.predict_band`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``step`` (int64), ``lr`` (float64, the LR of that step), ``loss`` (float64, the
+            predicted loss), and ``lower``/``upper`` with ``level``.
+        """
+        from lawfit.schedules import Schedule, parse
+
+        pd = _pandas()
+        if isinstance(schedule, str):
+            schedule = parse(schedule)
+        lr = schedule.lr if isinstance(schedule, Schedule) else np.asarray(schedule, dtype=float)
+        st = np.arange(1, lr.size + 1) if steps is None else np.asarray(steps, dtype=np.int64)
+        cols: dict[str, Any] = {"step": st.astype(np.int64)}
+        if level is not None:
+            from lawfit.forecast import predict_band
+
+            pred, lo, hi = predict_band(self, schedule, st, level=level)
+            cols.update(lr=lr[st - 1], loss=pred, lower=lo, upper=hi)
+        else:
+            cols.update(lr=lr[st - 1], loss=self.predict(schedule, st))
+        return pd.DataFrame(cols)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the fit for notebooks: parameters with errors, then the metrics."""
+        from html import escape
+
+        rows = "".join(
+            f"<tr><td>{escape(k)}</td><td>{v:.6g}</td><td>{self.stderr.get(k, float('nan')):.3g}</td></tr>"
+            for k, v in self.params.items()
+        )
+        m = self.metrics
+        keys = [k for k in ("r2", "rmse", "mae", "n_points", "n_starts", "n_converged") if k in m]
+        mets = "".join(f"<tr><td>{k}</td><td colspan=2>{m[k]:.6g}</td></tr>" for k in keys)
+        status = "converged" if self.success else "NOT converged"
+        return (
+            f"<div><b>lawfit fit: {escape(repr(self.law))}</b> &mdash; {status} ({escape(self.message)})"
+            "<table><tr><th>parameter</th><th>value</th><th>stderr</th></tr>"
+            f"{rows}{mets}</table></div>"
+        )
 
     def bootstrap(self, n: int = 1000, *, seed: int | None = 0, level: float = 0.95, starts: Any = "best",
                   workers: int | None = None) -> Any:
@@ -147,6 +206,10 @@ class FitResult:
                 lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g} ({abs(se / v) * 100:.2f}%)")
             else:
                 lines.append(f"    {k:<8s} = {v:.8g} +/- {se:.4g}")
+        prior = self.options.get("prior") or {}
+        if prior:
+            lines.append("[[Priors]] (Gaussian; the fit is the MAP estimate)")
+            lines.extend(f"    {k:<8s} ~ N({m:.6g}, {sd:.4g}^2)" for k, (m, sd) in prior.items())
         names = [k for k in self.params if k not in fixed]
         idx = {k: i for i, k in enumerate(self.law.param_names)}
         corr = []
@@ -254,16 +317,69 @@ def load_fit(path: str | os.PathLike[str]) -> FitResult:
         raise LawfitInputError(f"{p}: cov has shape {cov.shape}, expected {(p_, p_)}")
     if not isinstance(success, bool) or not isinstance(message, str) or not isinstance(options, dict):
         raise LawfitInputError(f"{p}: success/message/options have the wrong types")
-    return FitResult(law, params, stderr, cov, metrics, success, message, options)
+    result = FitResult(law, params, stderr, cov, metrics, success, message, options)
+    _check_fit_file(p, data, result)
+    return result
+
+
+def _check_fit_file(p: Path, data: Mapping[str, Any], result: FitResult) -> None:
+    """Refuse what a saved fit never holds: unknown keys, parameters outside the law's bounds."""
+    known = set(result.to_dict())
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise LawfitInputError(f"{p} has unknown keys {unknown}; a lawfit fit file holds {sorted(known)}")
+    names = list(result.law.param_names)
+    for field_name in ("params", "stderr"):
+        extra = sorted(set(data[field_name]) - set(names))
+        if extra:
+            raise LawfitInputError(
+                f"{p}: {field_name} has unknown parameters {extra}; {result.law.name} has {names}"
+            )
+    if _is_point_law(result.law):
+        return  # point laws save public parameters; their bounds are in solver coordinates
+    bounds = dict(result.law.bounds())
+    saved = result.options.get("bounds")
+    if isinstance(saved, Mapping):
+        for k, b in saved.items():
+            if k in bounds and isinstance(b, (list, tuple)) and len(b) == 2:
+                bounds[k] = (_from_json_float(b[0]), _from_json_float(b[1]))
+    for k, v in result.params.items():
+        lo, hi = bounds.get(k, (-math.inf, math.inf))
+        if not math.isfinite(v) or not lo <= v <= hi:
+            raise LawfitInputError(
+                f"{p}: parameter {k} = {v!r} is outside the {result.law.name} law's bounds [{lo}, {hi}]"
+            )
+
+
+def _is_point_law(law: Law) -> bool:
+    from lawfit.laws import PointLaw
+
+    return isinstance(law, PointLaw)
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("DataFrame output needs pandas: pip install pandas") from exc
+    return pd
 
 
 def _as_curves(data: Any) -> list[Curve]:
     if isinstance(data, Curve):
         return [data]
+    if _is_frame(data):
+        return [Curve.from_frame(data)]
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and data:
         if all(isinstance(c, Curve) for c in data):
             return list(data)
     raise LawfitTypeError("curves must be a Curve or a non-empty list of Curve objects")
+
+
+def _is_frame(data: Any) -> bool:
+    """A pandas or polars DataFrame (checked by module name: neither library is imported)."""
+    mod = type(data).__module__.split(".")[0]
+    return mod in ("pandas", "polars") and hasattr(data, "columns")
 
 
 def _bounds_and_fixed(
@@ -293,13 +409,15 @@ def _bounds_and_fixed(
 
 
 def covariance(
-    hessian: np.ndarray, cost: float, n: int, free: np.ndarray, *, absolute_sigma: bool = False
+    hessian: np.ndarray, cost: float, n: int, free: np.ndarray, *, absolute_sigma: bool = False,
+    s2: float | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Covariance from the Gauss–Newton matrix H at the optimum (scipy ``curve_fit`` conventions).
 
     cov = H⁻¹·s² over the free parameters with s² = 2·cost/(n − p_free) (the reduced chi-square
-    for a linear loss), or s² = 1 with ``absolute_sigma``. Returns (cov, identifiable); entries of
-    an unidentifiable problem are ``inf``.
+    for a linear loss), or s² = 1 with ``absolute_sigma``, or the given ``s2`` (a MAP fit passes
+    the residual scale its prior was weighted with: H then includes the prior). Returns
+    (cov, identifiable); entries of an unidentifiable problem are ``inf``.
     """
     p = hessian.shape[0]
     cov = np.full((p, p), np.nan)
@@ -308,7 +426,8 @@ def covariance(
         return cov, True
     h = hessian[np.ix_(free, free)]
     dof = n - k
-    s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
+    if s2 is None:
+        s2 = 1.0 if absolute_sigma else (2.0 * cost / dof if dof > 0 else np.inf)
     # Judge identifiability on the scale-free (correlation) form of H.
     d = np.sqrt(np.abs(np.diag(h)))
     ok = bool(np.all(np.isfinite(h)) and np.all(d > 0))
@@ -376,6 +495,7 @@ def fit(
     x: Any = None,
     y: Any = None,
     nan_policy: str = "raise",
+    prior: Any = None,
 ) -> FitResult:
     """Fit a law to training curves, or to data points, by multi-start Levenberg–Marquardt in Rust.
 
@@ -432,6 +552,12 @@ def fit(
         Abscissa and observed values (``PowerLaw``, ``PurePowerLaw``).
     nan_policy : {"raise", "omit"}, default "raise"
         Data-point fits: raise on a non-finite value (naming it), or drop those points.
+    prior : dict or FitResult, optional
+        Gaussian priors ``{name: (mean, sd)}`` (public parameters, their units), or an earlier
+        fit whose values and finite standard errors become priors of the parameters both laws
+        share. The fit then returns the MAP estimate, and its covariance includes the prior
+        (``(H/s² + Σ⁻¹)⁻¹``, with s² the residual variance of the unpenalised fit; see
+        :mod:`lawfit.priors`). ``metrics["cost"]`` then includes the prior term.
 
     Returns
     -------
@@ -456,7 +582,7 @@ def fit(
     loss_is_data = loss is not None and not isinstance(loss, str)
     if data_kw or y is not None or loss_is_data:
         from lawfit._point_fit import fit_points
-        from lawfit.size_laws import PointLaw
+        from lawfit.laws import PointLaw
 
         if curves is not None:
             raise LawfitInputError("pass either curves or data keywords (N=, D=, x=, y=), not both")
@@ -473,14 +599,14 @@ def fit(
         return fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta, space=space,
                           weights=weights, fix=fix, bounds=bounds, starts=starts,
                           absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
-                          nan_policy=nan_policy)
+                          nan_policy=nan_policy, prior=prior)
     if robust is not None:
         if loss is not None and loss != robust:
             raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass one of them")
         loss = robust
     if loss is None:
         loss = "huber"
-    from lawfit.size_laws import PointLaw
+    from lawfit.laws import PointLaw
 
     if isinstance(law, PointLaw):
         names = ", ".join(f"{k}=" for k in law.data_names)
@@ -537,31 +663,26 @@ def fit(
     bar = None if callable(progress) else auto_bar(f"fitting {law.name}", progress)
     callback = progress if callable(progress) else bar
     extra: dict[str, Any] = {"progress": callback} if callback is not None and law.reports_progress else {}
+    solver_kw: dict[str, Any] = dict(lower=lower, upper=upper, fixed=fixed_mask, loss=loss, delta=delta,
+                                     space=space, ftol=float(ftol), xtol=float(xtol), gtol=float(gtol),
+                                     max_evals=int(max_evals))
+    prior_map = normalize_prior(prior, names, fixed)
+    s2 = None
     with bar if bar is not None else contextlib.nullcontext():
-        rep = law.fit_core(
-            curve_list,
-            targets,
-            w,
-            starts=start_arr,
-            lower=lower,
-            upper=upper,
-            fixed=fixed_mask,
-            loss=loss,
-            delta=delta,
-            space=space,
-            ftol=float(ftol),
-            xtol=float(xtol),
-            gtol=float(gtol),
-            max_evals=int(max_evals),
-            **extra,
-        )
+        rep = law.fit_core(curve_list, targets, w, starts=start_arr, **solver_kw, **extra)
+        if prior_map is not None:
+            def run(starts_: np.ndarray, vectors: tuple[list[float], list[float]]) -> dict[str, Any]:
+                return law.fit_core(curve_list, targets, w, starts=starts_, prior=vectors, **solver_kw)
+
+            rep, s2 = refit_with_prior(run, rep, names, prior_map, n=n, n_free=n_free,
+                                       absolute_sigma=absolute_sigma, lower=lower, upper=upper)
     vec = np.asarray(rep["params"], dtype=float)
     params = {k: float(v) for k, v in zip(names, vec, strict=True)}
     grad = np.asarray(rep["gradient"], dtype=float)
     # A parameter held at a bound by the data is reported like a fixed one (lmfit does the same).
     at_bound = ((vec <= lower) & (grad > 0)) | ((vec >= upper) & (grad < 0))
     free = ~np.array(fixed_mask) & ~at_bound
-    cov, identifiable = covariance(rep["hessian"], rep["cost"], n, free, absolute_sigma=absolute_sigma)
+    cov, identifiable = covariance(rep["hessian"], rep["cost"], n, free, absolute_sigma=absolute_sigma, s2=s2)
     stderr = {k: float(math.sqrt(cov[j, j])) if free[j] else float("nan") for j, k in enumerate(names)}
     if not identifiable:
         warnings.warn(
@@ -592,11 +713,13 @@ def fit(
         "status": rep["status"],
         "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
         "curves": [c.name for c in curve_list],
+        "prior": prior_to_json(prior_map),
     }
     from lawfit.bootstrap import RefitSpec
 
     spec = RefitSpec(kind="curves", data=curve_list, targets=targets, weights=w, best=vec, lower=lower,
                      upper=upper, fixed=fixed_mask, loss=loss, delta=delta, space=space, ftol=float(ftol),
-                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals))
+                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals),
+                     prior=None if prior_map is None else solver_prior(names, prior_map, s2 or 1.0))
     return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options,
                      _refit=spec)

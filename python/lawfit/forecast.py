@@ -250,6 +250,14 @@ def forecast(
         cut = int(until)
     else:
         raise LawfitInputError(f"until must be a step ≥ 1 or a fraction in (0, 1], got {until!r}")
+    if cut > total:
+        raise LawfitInputError(f"until is step {cut}, past the end of the planned schedule ({total} steps)")
+    if cut > int(curve.steps[-1]):
+        warnings.warn(
+            f"until is step {cut} but the log ends at step {int(curve.steps[-1])}; fitting every logged step",
+            UserWarning,
+            stacklevel=2,
+        )
     if isinstance(fit_from, str):
         if fit_from != "warmup":
             raise LawfitInputError(f"fit_from must be 'warmup' or a step >= 1, got {fit_from!r}")
@@ -545,8 +553,9 @@ class Forecaster:
 
     Parameters
     ----------
-    schedule : Schedule or array_like
-        The run's whole planned per-step LR.
+    schedule : Schedule, spec string or array_like
+        The run's whole planned per-step LR (a spec such as ``"cosine:total=10000,peak=3e-4"``
+        is parsed).
     law : Law, optional
         Default ``MomentumLaw()``.
     min_points : int, default 20
@@ -570,6 +579,10 @@ class Forecaster:
         min_points: int = 20,
         warmup_steps: int | None = None,
     ) -> None:
+        if isinstance(schedule, str):
+            from lawfit.schedules import parse
+
+            schedule = parse(schedule)
         if isinstance(schedule, Schedule):
             self._lr = schedule.lr
             self._warmup = schedule.warmup_steps if warmup_steps is None else warmup_steps

@@ -23,18 +23,29 @@ def _pyplot() -> Any:
 
 
 def forecast_figure(
-    fits: Mapping[str, Any], train: Sequence[Curve], test: Sequence[Curve], path: str | os.PathLike[str]
+    fits: Mapping[str, Any],
+    train: Sequence[Curve],
+    test: Sequence[Curve],
+    path: str | os.PathLike[str],
+    *,
+    logged: Sequence[Curve] | None = None,
 ) -> str:
     """Data versus each law's predictions (top) and relative residuals (bottom); saved as PNG.
+
+    The data are drawn as faint dots under the fitted lines; the y-axis covers the fitted (and
+    held-out) points and their predictions; residuals are drawn over those points only.
 
     Parameters
     ----------
     fits : dict[str, FitResult]
         Fits by label.
     train, test : list of Curve
-        Curves used for fitting (drawn solid) and held out (drawn with markers).
+        Curves used for fitting (dots) and held out (circles).
     path : path-like
         Output PNG path.
+    logged : list of Curve, optional
+        The whole logs the train curves were cut from (e.g. with the warmup): their points
+        outside the fitted range are drawn in grey, outside the axis limits when far off.
 
     Returns
     -------
@@ -45,6 +56,10 @@ def forecast_figure(
     fig, (ax, axr) = plt.subplots(2, 1, figsize=(10, 7.5), sharex=True, height_ratios=(3, 1.3))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     styles = ["-", "--", ":", "-."]
+    y_lo, y_hi = np.inf, -np.inf
+    x_lo, x_hi = np.inf, -np.inf
+    for c in logged or []:
+        ax.plot(c.steps, c.loss, ".", ms=1.5, color="0.75", alpha=0.5, zorder=1)
     for i, c in enumerate([*train, *test]):
         col = colors[i % len(colors)]
         held_out = i >= len(train)
@@ -54,17 +69,27 @@ def forecast_figure(
             "o" if held_out else ".",
             ms=2.5,
             color=col,
-            alpha=0.6,
+            alpha=0.35,
+            zorder=2,
             label=f"{c.name} ({'test' if held_out else 'train'})",
         )
+        y_lo, y_hi = min(y_lo, float(c.loss.min())), max(y_hi, float(np.percentile(c.loss, 99.5)))
+        x_lo, x_hi = min(x_lo, float(c.steps[0])), max(x_hi, float(c.steps[-1]))
         for j, f in enumerate(fits.values()):
             pred = f.law.predict_curves(f.params, [c])
-            ax.plot(c.steps, pred, styles[j % len(styles)], color=col, lw=1)
-            axr.plot(c.steps, (pred - c.loss) / c.loss * 100, styles[j % len(styles)], color=col, lw=0.8)
+            ax.plot(c.steps, pred, styles[j % len(styles)], color="k" if len(train) + len(test) == 1 else col,
+                    lw=1.8, zorder=4)
+            finite = np.isfinite(pred)
+            if finite.any():
+                y_lo = min(y_lo, float(pred[finite].min()))
+                y_hi = max(y_hi, float(pred[finite].max()))
+            axr.plot(c.steps, (pred - c.loss) / c.loss * 100, ".", color=col, ms=1.5, alpha=0.5)
     ax.set_ylabel("loss")
-    lo = min(float(np.percentile(c.loss, 1)) for c in [*train, *test])
-    hi = max(float(np.percentile(c.loss, 60)) for c in [*train, *test])
-    ax.set_ylim(lo - 0.02 * (hi - lo), hi)
+    if np.isfinite(y_lo) and np.isfinite(y_hi) and y_hi > y_lo:
+        pad = 0.04 * (y_hi - y_lo)
+        ax.set_ylim(y_lo - pad, y_hi + pad)
+    if np.isfinite(x_lo) and x_hi > x_lo:
+        ax.set_xlim(x_lo - 0.01 * (x_hi - x_lo), x_hi + 0.01 * (x_hi - x_lo))
     ax.legend(fontsize=7, ncol=2)
     ax.set_title(
         "loss curves: data (dots) and fitted laws ("
@@ -80,9 +105,19 @@ def forecast_figure(
     return os.fspath(path)
 
 
-def fit_figure(result: Any, curves: Sequence[Curve], path: str | os.PathLike[str]) -> str:
-    """A fit against its data, with a residual panel; saved as PNG. Returns the path."""
-    return forecast_figure({result.law.name: result}, curves, [], path)
+def fit_figure(
+    result: Any,
+    curves: Sequence[Curve],
+    path: str | os.PathLike[str],
+    *,
+    logged: Sequence[Curve] | None = None,
+) -> str:
+    """A fit against its data, with a residual panel; saved as PNG. Returns the path.
+
+    ``curves`` are the fitted points; ``logged`` (optional) the whole logs they were cut from,
+    drawn in grey where they were not fitted.
+    """
+    return forecast_figure({result.law.name: result}, curves, [], path, logged=logged)
 
 
 def schedules_figure(

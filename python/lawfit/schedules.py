@@ -168,6 +168,19 @@ class Schedule:
     def __str__(self) -> str:
         return self.spec
 
+    def _repr_html_(self) -> str:
+        """A one-table summary for notebooks: spec, steps, warmup, peak and last LR."""
+        from html import escape
+
+        last = float(self.lr[-1]) if self.lr.size else 0.0
+        return (
+            f"<div><b>lawfit Schedule</b> <code>{escape(self.spec)}</code><table>"
+            f"<tr><td>steps</td><td>{self.total_steps}</td></tr>"
+            f"<tr><td>warmup</td><td>{self.warmup_steps}</td></tr>"
+            f"<tr><td>peak lr</td><td>{self.peak_lr:.6g}</td></tr>"
+            f"<tr><td>last lr</td><td>{last:.6g}</td></tr></table></div>"
+        )
+
 
 # --------------------------------------------------------------------------------------------
 # argument validation
@@ -213,6 +226,10 @@ def _as_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     return v
 
 
+#: Longest schedule built (steps): its per-step LR array is 8 bytes a step, so 10⁹ steps is 8 GB.
+MAX_TOTAL_STEPS = 10**9
+
+
 @dataclass(frozen=True)
 class _Common:
     total: int
@@ -223,6 +240,11 @@ class _Common:
 
 def _common(total_steps: Any, peak_lr: Any, warmup_steps: Any, warmup_init: Any) -> _Common:
     total = _as_int("total_steps", total_steps, minimum=1)
+    if total > MAX_TOTAL_STEPS:
+        raise LawfitInputError(
+            f"total_steps is {total}; lawfit builds schedules of at most {MAX_TOTAL_STEPS} steps "
+            f"(the per-step LR alone would take {8 * total / 2**30:.3g} GiB)"
+        )
     peak = _as_float("peak_lr", peak_lr, positive=True)
     warmup = _as_int("warmup_steps", warmup_steps, minimum=0)
     if warmup > total:

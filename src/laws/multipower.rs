@@ -1427,7 +1427,9 @@ pub fn fit(
     let ln_ref = model.reference_lr().map(f64::ln);
     let reparam = ln_ref.filter(|_| {
         let lower_ok = opts.lower[4] == 0.0 || opts.lower[4] == f64::NEG_INFINITY;
-        !opts.fixed[4] && !opts.fixed[6] && lower_ok && opts.upper[4] == f64::INFINITY
+        // A prior on C or γ is Gaussian in the law's coordinates, not in C̃'s.
+        let prior_ok = opts.prior.as_ref().is_none_or(|p| !p.constrains(4) && !p.constrains(6));
+        !opts.fixed[4] && !opts.fixed[6] && lower_ok && opts.upper[4] == f64::INFINITY && prior_ok
     });
     let Some(ln_ref) = reparam else {
         let full = DataProblem::new(model, targets, weights, space)?;

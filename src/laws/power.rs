@@ -93,42 +93,134 @@ pub fn grid_starts(
     lower: &[f64],
     upper: &[f64],
 ) -> Vec<Vec<f64>> {
-    let mut scored: Vec<(f64, [f64; 3])> = Vec::with_capacity(B_GRID.len());
-    let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
-    for &b in &B_GRID {
-        // Normal equations of y ≈ a·u + c with u = x^(−b).
-        let (mut sw, mut su, mut suu, mut sy, mut suy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for (i, (&lx, &yi)) in ln_x.iter().zip(y).enumerate() {
-            let w = weights.map_or(1.0, |w| w[i]);
-            let u = (-b * lx).exp();
-            sw += w;
-            su += w * u;
-            suu += w * u * u;
-            sy += w * yi;
-            suy += w * u * yi;
-        }
-        let det = sw * suu - su * su;
-        if !(det.abs() > 1e-300) || !det.is_finite() {
-            continue;
-        }
-        let a = (sw * suy - su * sy) / det;
-        let c = (sy - a * su) / sw;
-        let mut sse = 0.0;
-        for (i, (&lx, &yi)) in ln_x.iter().zip(y).enumerate() {
-            let w = weights.map_or(1.0, |w| w[i]);
-            let r = a * (-b * lx).exp() + c - yi;
-            sse += w * r * r;
-        }
-        if sse.is_finite() && a.is_finite() && c.is_finite() {
-            let mut q = [a, b, c];
-            for j in 0..3 {
-                q[j] = q[j].clamp(lower[j], upper[j]);
+    GridBasis::new(x, weights).starts(y, keep, lower, upper)
+}
+
+/// The y-independent part of [`grid_starts`] for fixed abscissae (and weights): u = x^(−b) for
+/// every b of [`B_GRID`] and the sums Σw, Σw·u, Σw·u². A batch of fits on one x builds it once;
+/// each fit then costs one dot product per grid point (no exponentials).
+#[derive(Debug, Clone)]
+pub struct GridBasis {
+    /// w·u, row-major `B_GRID.len() × n` (w = 1 without weights).
+    wu: Vec<f64>,
+    weights: Option<Vec<f64>>,
+    sw: f64,
+    su: [f64; B_GRID.len()],
+    suu: [f64; B_GRID.len()],
+}
+
+impl GridBasis {
+    /// The basis of abscissae `x` (positive) with optional non-negative `weights`.
+    pub fn new(x: &[f64], weights: Option<&[f64]>) -> Self {
+        let n = x.len();
+        let ln_x: Vec<f64> = x.iter().map(|v| v.ln()).collect();
+        let w_of = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let sw = (0..n).map(w_of).sum();
+        let mut wu = vec![0.0; B_GRID.len() * n];
+        let (mut su, mut suu) = ([0.0; B_GRID.len()], [0.0; B_GRID.len()]);
+        for (g, &b) in B_GRID.iter().enumerate() {
+            let row = &mut wu[g * n..(g + 1) * n];
+            for (i, (out, &lx)) in row.iter_mut().zip(&ln_x).enumerate() {
+                let u = (-b * lx).exp();
+                let w = w_of(i);
+                *out = w * u;
+                su[g] += w * u;
+                suu[g] += w * u * u;
             }
-            scored.push((sse, q));
         }
+        Self { wu, weights: weights.map(<[f64]>::to_vec), sw, su, suu }
     }
+
+    /// The `keep` grid points of lowest weighted squared error for targets `y` (length n).
+    pub fn starts(&self, y: &[f64], keep: usize, lower: &[f64], upper: &[f64]) -> Vec<Vec<f64>> {
+        best_of_profile(&self.scored(y, lower, upper), keep)
+    }
+
+    /// (SSE, clamped (a, b, c)) of every grid point, in grid order; None where the normal
+    /// equations are singular or the numbers are not finite. See [`best_of_profile`] and
+    /// [`profile_minima`].
+    pub fn profile(&self, y: &[f64], lower: &[f64], upper: &[f64]) -> Vec<Option<(f64, [f64; 3])>> {
+        self.scored(y, lower, upper)
+    }
+
+    /// (SSE, clamped (a, b, c)) of every grid point, in grid order; None where the normal
+    /// equations are singular or the numbers are not finite.
+    fn scored(&self, y: &[f64], lower: &[f64], upper: &[f64]) -> Vec<Option<(f64, [f64; 3])>> {
+        let n = y.len();
+        let (mut sy, mut syy) = (0.0, 0.0);
+        for (i, &yi) in y.iter().enumerate() {
+            let w = self.weights.as_ref().map_or(1.0, |w| w[i]);
+            sy += w * yi;
+            syy += w * yi * yi;
+        }
+        let sw = self.sw;
+        B_GRID
+            .iter()
+            .enumerate()
+            .map(|(g, &b)| {
+                let row = &self.wu[g * n..(g + 1) * n];
+                let suy: f64 = row.iter().zip(y).map(|(wu, yi)| wu * yi).sum();
+                let (su, suu) = (self.su[g], self.suu[g]);
+                // Normal equations of y ≈ a·u + c.
+                let det = sw * suu - su * su;
+                if !(det.abs() > 1e-300) || !det.is_finite() {
+                    return None;
+                }
+                let a = (sw * suy - su * sy) / det;
+                let c = (sy - a * su) / sw;
+                // Residual sum of squares at the least-squares (a, c), from centred sums.
+                let (cuu, cuy, cyy) = (suu - su * su / sw, suy - su * sy / sw, syy - sy * sy / sw);
+                let sse = (cyy - cuy * cuy / cuu).max(0.0);
+                if !(sse.is_finite() && a.is_finite() && c.is_finite()) {
+                    return None;
+                }
+                let mut q = [a, b, c];
+                for j in 0..3 {
+                    q[j] = q[j].clamp(lower[j], upper[j]);
+                }
+                Some((sse, q))
+            })
+            .collect()
+    }
+}
+
+/// The `keep` points of lowest error of a grid profile ([`GridBasis::profile`]), best first.
+pub fn best_of_profile(profile: &[Option<(f64, [f64; 3])>], keep: usize) -> Vec<Vec<f64>> {
+    let mut scored: Vec<(f64, [f64; 3])> = profile.iter().flatten().copied().collect();
     scored.sort_by(|l, r| l.0.total_cmp(&r.0));
     scored.into_iter().take(keep.max(1)).map(|(_, q)| q.to_vec()).collect()
+}
+
+/// The local minima of a grid profile over b (grid points better than both neighbours), best
+/// first, at most `keep`: one start per basin of the problem reduced to b. An interior minimum's
+/// b is refined to the vertex of the parabola through it and its neighbours in ln b (kept between
+/// the neighbours), which saves the reduced solver a step or two.
+pub fn profile_minima(profile: &[Option<(f64, [f64; 3])>], keep: usize) -> Vec<Vec<f64>> {
+    let sse = |g: usize| profile.get(g).copied().flatten().map_or(f64::INFINITY, |(v, _)| v);
+    let mut minima: Vec<(f64, [f64; 3])> = (0..profile.len())
+        .filter_map(|g| {
+            let (v, mut q) = profile[g]?;
+            let left = if g == 0 { f64::INFINITY } else { sse(g - 1) };
+            let right = sse(g + 1);
+            if !(v <= left && v < right) {
+                return None;
+            }
+            if left.is_finite() && right.is_finite() {
+                let (l, m, r) = (B_GRID[g - 1].ln(), B_GRID[g].ln(), B_GRID[g + 1].ln());
+                let num = (m - l).powi(2) * (v - right) - (m - r).powi(2) * (v - left);
+                let den = (m - l) * (v - right) - (m - r) * (v - left);
+                if den != 0.0 {
+                    let vertex = m - 0.5 * num / den;
+                    if vertex.is_finite() {
+                        q[1] = vertex.clamp(l, r).exp();
+                    }
+                }
+            }
+            Some((v, q))
+        })
+        .collect();
+    minima.sort_by(|l, r| l.0.total_cmp(&r.0));
+    minima.into_iter().take(keep.max(1)).map(|(_, q)| q.to_vec()).collect()
 }
 
 /// The outcome of [`separable_fit`].
@@ -146,9 +238,12 @@ pub struct SeparableReport {
 }
 
 /// Whether [`separable_fit`] solves the same problem as the general solver: ordinary least
-/// squares on the values (linear space, linear loss) with nothing fixed.
+/// squares on the values (linear space, linear loss) with nothing fixed and no prior.
 pub fn separable_applicable(space: Space, opts: &LmOptions) -> bool {
-    space == Space::Linear && opts.loss == RobustLoss::Linear && !opts.fixed.iter().any(|f| *f)
+    space == Space::Linear
+        && opts.loss == RobustLoss::Linear
+        && !opts.fixed.iter().any(|f| *f)
+        && opts.prior.is_none()
 }
 
 /// Abscissae prepared once for [`separable_fit`] and shared by every fit on the same points:
@@ -526,6 +621,75 @@ mod tests {
             for i in 0..n {
                 let fd = (vh[i] - vl[i]) / (2.0 * h);
                 assert!((fd - g[3 * i + j]).abs() < 1e-6 * (1.0 + fd.abs()));
+            }
+        }
+    }
+
+    /// The grid by brute force: (a, c) from the normal equations, the SSE summed point by point.
+    fn naive_grid(x: &[f64], y: &[f64], w: &[f64]) -> Vec<(f64, [f64; 3])> {
+        let mut out = Vec::new();
+        for &b in &B_GRID {
+            let u: Vec<f64> = x.iter().map(|v| v.powf(-b)).collect();
+            let s = |f: &dyn Fn(usize) -> f64| (0..x.len()).map(|i| w[i] * f(i)).sum::<f64>();
+            let (sw, su, suu) = (s(&|_| 1.0), s(&|i| u[i]), s(&|i| u[i] * u[i]));
+            let (sy, suy) = (s(&|i| y[i]), s(&|i| u[i] * y[i]));
+            let a = (sw * suy - su * sy) / (sw * suu - su * su);
+            let c = (sy - a * su) / sw;
+            out.push((s(&|i| (a * u[i] + c - y[i]).powi(2)), [a, b, c]));
+        }
+        out.sort_by(|l, r| l.0.total_cmp(&r.0));
+        out
+    }
+
+    #[test]
+    fn profile_minima_are_the_local_minima_of_the_brute_force_profile() {
+        let (lo, hi) = ([f64::NEG_INFINITY; 3], [f64::INFINITY; 3]);
+        let x: Vec<f64> = (0..60).map(|i| 10f64.powf(i as f64 * 0.07)).collect();
+        let ones = vec![1.0; 60];
+        // A sum of two power laws: a profile over b that can dip twice.
+        for (b1, b2, mix) in [(0.05, 2.0, 0.5), (0.3, 0.35, 0.5), (0.1, 1.5, 0.9), (0.6, 0.6, 0.0)] {
+            let y: Vec<f64> =
+                x.iter().map(|v| mix * v.powf(-b1) + (1.0 - mix) * 3.0 * v.powf(-b2) + 0.2).collect();
+            let mut by_b = naive_grid(&x, &y, &ones);
+            by_b.sort_by(|l, r| l.1[1].total_cmp(&r.1[1]));
+            let sse: Vec<f64> = by_b.iter().map(|t| t.0).collect();
+            let mut want: Vec<(f64, f64)> = (0..sse.len())
+                .filter(|&g| (g == 0 || sse[g] <= sse[g - 1]) && (g + 1 == sse.len() || sse[g] < sse[g + 1]))
+                .map(|g| (sse[g], by_b[g].1[1]))
+                .collect();
+            want.sort_by(|l, r| l.0.total_cmp(&r.0));
+            let got = profile_minima(&GridBasis::new(&x, None).profile(&y, &lo, &hi), 12);
+            // Each minimum's refined b lies between its grid neighbours.
+            assert_eq!(got.len(), want.len(), "b1 {b1} b2 {b2}");
+            for (q, (_, b)) in got.iter().zip(&want) {
+                let g = B_GRID.iter().position(|v| v == b).unwrap();
+                let lo_b = if g == 0 { *b } else { B_GRID[g - 1] };
+                let hi_b = if g + 1 == B_GRID.len() { *b } else { B_GRID[g + 1] };
+                assert!(q[1] >= lo_b * (1.0 - 1e-12) && q[1] <= hi_b * (1.0 + 1e-12), "{q:?} near {b}");
+            }
+            assert!(!got.is_empty());
+        }
+    }
+
+    #[test]
+    fn grid_basis_matches_the_brute_force_grid() {
+        let (lo, hi) = ([f64::NEG_INFINITY; 3], [f64::INFINITY; 3]);
+        for (seed, b_true) in [(1u64, 0.07), (2, 0.35), (3, 0.9), (4, 2.2)] {
+            let x: Vec<f64> = (0..50).map(|i| 10f64.powf(0.5 + i as f64 * 0.08)).collect();
+            let noise =
+                |i: usize| (((i as u64 * 2654435761 + seed * 97) % 1000) as f64 / 1000.0 - 0.5) * 0.01;
+            let y: Vec<f64> =
+                x.iter().enumerate().map(|(i, v)| 2.0 * v.powf(-b_true) + 0.4 + noise(i)).collect();
+            let w: Vec<f64> = (0..50).map(|i| 0.5 + (i % 3) as f64).collect();
+            for weights in [None, Some(&w[..])] {
+                let ones = vec![1.0; 50];
+                let want = naive_grid(&x, &y, weights.unwrap_or(&ones));
+                let got = GridBasis::new(&x, weights).starts(&y, 3, &lo, &hi);
+                for (g, (_, q)) in got.iter().zip(&want) {
+                    for j in 0..3 {
+                        assert!((g[j] - q[j]).abs() <= 1e-9 * q[j].abs().max(1.0), "{g:?} vs {q:?}");
+                    }
+                }
             }
         }
     }

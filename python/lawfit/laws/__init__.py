@@ -10,15 +10,18 @@ from typing import Any
 
 from lawfit._validate import LawfitInputError
 from lawfit.laws.base import WARMUP_MODES, Law, schedule_query
+from lawfit.laws.chinchilla import ChinchillaLaw, ComputeOptimal
 from lawfit.laws.convex_bound import ConvexBoundLaw
 from lawfit.laws.fsl import FunctionalScalingLaw
 from lawfit.laws.momentum import MomentumLaw
 from lawfit.laws.momentum_n import MomentumLawN
 from lawfit.laws.multipower import MultiPowerLaw
+from lawfit.laws.point import PointLaw
+from lawfit.laws.power import PowerLaw, PurePowerLaw, Regions, SaturatingPowerLaw
 
-__all__ = ["LAWS", "WARMUP_MODES", "ConvexBoundLaw", "FunctionalScalingLaw",
-           "Law", "MomentumLaw", "MomentumLawN", "MultiPowerLaw", "law_from_dict",
-           "schedule_query"]
+__all__ = ["LAWS", "WARMUP_MODES", "ChinchillaLaw", "ComputeOptimal", "ConvexBoundLaw",
+           "FunctionalScalingLaw", "Law", "MomentumLaw", "MomentumLawN", "MultiPowerLaw", "PointLaw",
+           "PowerLaw", "PurePowerLaw", "Regions", "SaturatingPowerLaw", "law_from_dict", "schedule_query"]
 
 
 LAWS: dict[str, type[Law]] = {
@@ -27,6 +30,9 @@ LAWS: dict[str, type[Law]] = {
     "multipower": MultiPowerLaw,
     "fsl": FunctionalScalingLaw,
     "convex-bound": ConvexBoundLaw,
+    "chinchilla": ChinchillaLaw,
+    "power": PowerLaw,
+    "pure_power": PurePowerLaw,
 }
 
 

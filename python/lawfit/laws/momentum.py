@@ -170,8 +170,11 @@ class MomentumLaw(Law):
         gtol: float,
         max_evals: int,
         progress: Any = None,
+        prior: tuple[list[float], list[float]] | None = None,
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict.
+
+        ``prior`` is (means, weights) of a Gaussian prior in cost units (see :mod:`lawfit.priors`).
 
         With λ or ζ free, the nested 4-parameter law is fitted first (extras held at their start
         values) and its optimum joins the starts, so the larger law never ends worse than it.
@@ -196,6 +199,7 @@ class MomentumLaw(Law):
                 gtol=gtol,
                 max_evals=max_evals,
                 progress=progress,
+                prior=prior,
                 **self._core_kwargs(),
             )
 

@@ -148,6 +148,13 @@ class MultiPowerLaw(Law):
         levels = self._levels(t_max, np.concatenate([c.steps for c in curves]))
         starts = np.array(kwargs.pop("starts"), dtype=float, copy=True)
         progress = kwargs.pop("progress", None)
+        prior = kwargs.pop("prior", None)
+        # Blocks rescale B and C (B' = B/k, C' = C·k^γ): their prior acts on the full data only.
+        coarse_prior = None
+        if prior is not None:
+            coarse_weight = list(prior[1])
+            coarse_weight[3] = coarse_weight[4] = 0.0
+            coarse_prior = (list(prior[0]), coarse_weight)
         lower, upper = kwargs["lower"], kwargs["upper"]
         rough: dict[str, Any] = {}
         best = starts
@@ -159,7 +166,8 @@ class MultiPowerLaw(Law):
             x0[:, 4] *= k ** x0[:, 6]
             if i == 0:
                 rep = self._fit_rust(
-                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), progress=progress, **kwargs
+                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), progress=progress,
+                    prior=coarse_prior, **kwargs
                 )
                 rough = rep
             else:
@@ -169,13 +177,14 @@ class MultiPowerLaw(Law):
                     "xtol": max(kwargs["xtol"], self.LEVEL_TOL),
                 }
                 rep = self._fit_rust(
-                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), polish=True, **level_kw
+                    coarse, coarse_targets, None, starts=np.ascontiguousarray(x0), polish=True,
+                    prior=coarse_prior, **level_kw
                 )
             x = np.array(rep["params"], dtype=float)
             x[3] *= k
             x[4] /= k ** x[6]
             best = np.clip(x, lower, upper)[None, :]
-        rep = self._fit_rust(curves, targets, weights, starts=best, polish=True, **kwargs)
+        rep = self._fit_rust(curves, targets, weights, starts=best, polish=True, prior=prior, **kwargs)
         rep["n_starts"] = rough["n_starts"]
         rep["n_converged"] = rough["n_converged"]
         return rep

@@ -1,16 +1,9 @@
-"""Laws of data points rather than training curves: loss versus model size, data size or compute.
+"""Power laws of one variable (spec §5); the general form's math is in src/laws/power.rs.
 
-* :class:`ChinchillaLaw` — L(N, D) = E + A/N^α + B/D^β (Hoffmann et al. 2022), fitted in the
-  log-sum-exp form of Besiroglu et al. 2024 with Huber on log residuals (spec §4).
 * :class:`PowerLaw` — y = a·x^(−b) + c (Hestness et al. 2017), with :meth:`PowerLaw.regions`
-  (small-data, power-law and irreducible regions) (spec §5).
+  (small-data, power-law and irreducible regions).
 * :class:`PurePowerLaw` — L(X) = (X_c/X)^α fitted by OLS in log10–log10, as in the TSFM scaling
-  paper (Yao et al.) and Kaplan et al. 2020 (spec §5).
-
-They are fitted with ``lf.fit(law, N=..., D=..., loss=...)`` or ``lf.fit(law, x=..., y=...)``.
-Each law may fit in *solver coordinates* that differ from its public parameters (Chinchilla fits
-log E, log A, log B); :meth:`PointLaw.to_solver` and :meth:`PointLaw.from_solver` convert, one
-monotone map per parameter, so bounds and fixed values carry over exactly.
+  paper (Yao et al.) and Kaplan et al. 2020 (closed form, NumPy).
 """
 
 from __future__ import annotations
@@ -18,277 +11,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lawfit import _core
 from lawfit._validate import LawfitInputError, as_float_array
-from lawfit.laws import LAWS, Law
 
 if TYPE_CHECKING:
     from lawfit.fitting import FitResult
 
-LN10 = math.log(10.0)
-
-
-class PointLaw(Law):
-    """Base class of laws fitted to data points (``lf.fit(law, x=..., y=...)``).
-
-    Subclasses declare ``data_names`` (the data keywords, e.g. ``("N", "D")``), ``param_names``,
-    ``solver_names`` and ``transforms`` (per parameter: ``"log"`` when the solver fits its
-    logarithm, else ``None``), and implement :meth:`fit_points` and :meth:`predict`.
-    """
-
-    #: Data keywords of ``lf.fit`` this law needs, in order.
-    data_names: ClassVar[tuple[str, ...]] = ("x",)
-    #: Names of the solver coordinates.
-    solver_names: ClassVar[tuple[str, ...]] = ()
-    #: Per-parameter map from public value to solver coordinate: "log" or None (identity).
-    transforms: ClassVar[tuple[str | None, ...]] = ()
-    #: Robust loss used when ``lf.fit`` is not given one.
-    default_loss: ClassVar[str] = "huber"
-    #: Residual spaces the law supports.
-    spaces: ClassVar[tuple[str, ...]] = ("log", "linear")
-    #: Whether every value of ``y`` must be positive (log residuals or a log-log fit).
-    positive_targets: ClassVar[bool] = False
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        raise NotImplementedError
-
-    # -- coordinates ---------------------------------------------------------------------
-    def to_solver(self, vec: np.ndarray, *, name: str = "params") -> np.ndarray:
-        """Public parameter vector(s) (last axis in ``param_names`` order) to solver coordinates.
-
-        A log-transformed parameter must be positive (0 maps to −inf, allowed for bounds only).
-        """
-        out = np.array(vec, dtype=np.float64, copy=True)
-        for j, t in enumerate(self.transforms):
-            if t == "log":
-                col = out[..., j]
-                if np.any(col < 0) or np.any(np.isnan(col)):
-                    k = self.param_names[j]
-                    raise LawfitInputError(f"{name}: {k} must be positive, got {col.ravel().tolist()[:4]}")
-                with np.errstate(divide="ignore"):
-                    out[..., j] = np.log(col)
-        return out
-
-    def from_solver(self, vec: np.ndarray) -> np.ndarray:
-        """Solver coordinates (last axis) to public parameter values."""
-        out = np.array(vec, dtype=np.float64, copy=True)
-        for j, t in enumerate(self.transforms):
-            if t == "log":
-                out[..., j] = np.exp(out[..., j])
-        return out
-
-    def solver_derivative(self, vec_solver: np.ndarray) -> np.ndarray:
-        """d(public)/d(solver) per parameter at ``vec_solver`` (the maps are element-wise)."""
-        vec_solver = np.asarray(vec_solver, dtype=np.float64)
-        return np.array([math.exp(v) if t == "log" else 1.0
-                         for v, t in zip(vec_solver, self.transforms, strict=True)])
-
-    # -- data ----------------------------------------------------------------------------
-    def check_data(self, data: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Validate the data keywords: exactly ``data_names``, 1-D float arrays of one length."""
-        given = sorted(data)
-        if given != sorted(self.data_names):
-            raise LawfitInputError(
-                f"{type(self).__name__} is fitted to data {list(self.data_names)}; got {given or 'none'}"
-            )
-        out = {k: as_float_array(k, data[k], finite=False, allow_empty=False) for k in self.data_names}
-        n = {k: v.size for k, v in out.items()}
-        if len(set(n.values())) > 1:
-            raise LawfitInputError(f"data arrays must have one length; got {n}")
-        return out
-
-    def default_starts_points(self, data: Mapping[str, np.ndarray], y: np.ndarray,
-                              weights: np.ndarray | None, *, lower: np.ndarray | None = None,
-                              upper: np.ndarray | None = None) -> np.ndarray:
-        """Default starts, shape (k, p), in solver coordinates (``lower``/``upper``: solver bounds)."""
-        raise NotImplementedError
-
-    def fit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray | None,
-                   **solver: Any) -> dict[str, Any]:
-        """Run the solver; returns the Rust report dict (solver coordinates)."""
-        raise NotImplementedError
-
-    def refit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray,
-                     **solver: Any) -> dict[str, Any]:
-        """Refit once per row of ``weights`` (shape (n_rep, n)); dict of arrays (solver coordinates).
-
-        The default runs :meth:`fit_points` per row; laws with a Rust batch override it.
-        """
-        reps = [self.fit_points(data, y, np.ascontiguousarray(w), **solver) for w in weights]
-        return {
-            "params": np.array([r["params"] for r in reps]),
-            "cost": np.array([r["cost"] for r in reps]),
-            "success": np.array([r["success"] for r in reps]),
-        }
-
-    def curve(self, params: Mapping[str, Any], x: Any) -> np.ndarray:
-        """Vectorised NumPy evaluation for one-input laws, broadcasting the parameter values (scalars
-        or arrays) against ``x`` (used by :func:`lawfit.crossover` over bootstrap replicates)."""
-        raise LawfitInputError(f"{type(self).__name__} is not a law of one variable x")
-
-
-def _solver_kwargs(solver: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("loss", "delta", "space", "starts", "lower", "upper", "fixed", "ftol", "xtol", "gtol",
-            "max_evals")
-    return {k: solver[k] for k in keys}
-
-
-class ComputeOptimal(NamedTuple):
-    """Compute-optimal allocation of a FLOP budget C = 6·N·D."""
-
-    #: Parameters (scalar or array like the budget).
-    N_opt: Any
-    #: Training tokens.
-    D_opt: Any
-    #: Predicted loss L(N_opt, D_opt).
-    loss: Any
-
-
-class ChinchillaLaw(PointLaw):
-    r"""Loss versus model size and training tokens (Hoffmann et al. 2022, Approach 3).
-
-    .. math:: L(N, D) = E + \frac{A}{N^{\alpha}} + \frac{B}{D^{\beta}}
-
-    fitted as :math:`\log\hat L = \mathrm{LSE}(a - \alpha\log N,\ b - \beta\log D,\ e)` with
-    :math:`A = e^a, B = e^b, E = e^e`, minimising :math:`\sum \mathrm{Huber}_\delta(\log\hat L - \log L)`,
-    δ = 1e-3, from Epoch's grid of 4,500 starts (Besiroglu et al. 2024, arXiv 2404.10102):
-    α, β ∈ {0, 0.5, …, 2}, e ∈ {−1, −0.5, …, 1}, a, b ∈ {0, 5, …, 25}.
-
-    Fit with ``lf.fit(ChinchillaLaw(), N=N, D=D, loss=L)`` (N parameters, D tokens, L loss in
-    nats/token). ``fit.params`` holds ``E, A, B, alpha, beta``; their standard errors come from
-    the covariance of (e, a, b, α, β) by the delta method, which is also reported in
-    ``fit.options["solver"]``.
-
-    Parameters
-    ----------
-    polish : int, default 32
-        The 4,500 starts are first *screened*: solved with loose tolerances (``screen_tol``, at
-        most ``screen_max_evals`` evaluations each); the ``polish`` best are then solved to the
-        fit's full tolerances and the best of those wins. ``polish=0`` solves every start to full
-        tolerance (about 10× slower). On Epoch's data, on 12 bootstrap-perturbed copies of it and
-        on 16 synthetic data sets (30–300 points, noise 0.1–5%) the screened fit reached the same
-        optimum as solving every start fully.
-    screen_tol : float, default 1e-2
-        ftol and xtol of the screening solves.
-    screen_max_evals : int, default 15
-        Evaluation budget of each screening solve.
-    """
-
-    name = "chinchilla"
-    data_names = ("N", "D")
-    solver_names = ("e", "a", "b", "alpha", "beta")
-    transforms = ("log", "log", "log", None, None)
-    default_loss = "huber"
-    positive_targets = True
-
-    def __init__(self, *, polish: int = 32, screen_tol: float = 1e-2, screen_max_evals: int = 15) -> None:
-        for name, v in (("polish", polish), ("screen_max_evals", screen_max_evals)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise LawfitInputError(f"{name} must be a non-negative integer, got {v!r}")
-        if not (math.isfinite(float(screen_tol)) and float(screen_tol) >= 0):
-            raise LawfitInputError(f"screen_tol must be finite and >= 0, got {screen_tol!r}")
-        self.polish = int(polish)
-        self.screen_tol = float(screen_tol)
-        self.screen_max_evals = int(screen_max_evals)
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return ("E", "A", "B", "alpha", "beta")
-
-    def bounds(self) -> dict[str, tuple[float, float]]:
-        return {"E": (0.0, np.inf), "A": (0.0, np.inf), "B": (0.0, np.inf), "alpha": (0.0, 10.0),
-                "beta": (0.0, 10.0)}
-
-    def options(self) -> dict[str, Any]:
-        return {"polish": self.polish, "screen_tol": self.screen_tol,
-                "screen_max_evals": self.screen_max_evals}
-
-    def check_data(self, data: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        out = super().check_data(data)
-        for k, v in out.items():
-            bad = np.isfinite(v) & (v <= 0)
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise LawfitInputError(f"{k}[{i}] is {float(v[i])!r}; model and data sizes must be positive")
-        return out
-
-    def default_starts_points(self, data: Mapping[str, np.ndarray], y: np.ndarray,
-                              weights: np.ndarray | None, *, lower: np.ndarray | None = None,
-                              upper: np.ndarray | None = None) -> np.ndarray:
-        """Epoch's 4,500-start grid in solver coordinates (e, a, b, alpha, beta)."""
-        return _core.chinchilla_default_starts()
-
-    def fit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray | None,
-                   **solver: Any) -> dict[str, Any]:
-        return _core.fit_chinchilla(data["N"], data["D"], y, weights, polish=self.polish,
-                                    screen_tol=self.screen_tol, screen_max_evals=self.screen_max_evals,
-                                    **_solver_kwargs(solver))
-
-    def refit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray,
-                     **solver: Any) -> dict[str, Any]:
-        return _core.refit_chinchilla(data["N"], data["D"], y, np.ascontiguousarray(weights),
-                                      **_solver_kwargs(solver))
-
-    def predict(self, params: Mapping[str, float], N: Any, D: Any) -> np.ndarray:
-        """Predicted loss.
-
-        Parameters
-        ----------
-        params : dict
-            ``E, A, B, alpha, beta``.
-        N, D : array_like
-            Parameters and training tokens (positive; broadcast against each other).
-
-        Returns
-        -------
-        ndarray
-            L(N, D), shape of the broadcast of N and D.
-        """
-        vec = self.to_solver(self.params_vector(params))
-        n_arr, d_arr = np.broadcast_arrays(np.asarray(N, dtype=np.float64), np.asarray(D, dtype=np.float64))
-        shape = n_arr.shape
-        n1 = as_float_array("N", n_arr.ravel(), positive=True)
-        d1 = as_float_array("D", d_arr.ravel(), positive=True)
-        return _core.predict_chinchilla(n1, d1, list(vec)).reshape(shape)
-
-    def compute_optimal(self, params: Mapping[str, float], budget: Any) -> ComputeOptimal:
-        r"""Compute-optimal allocation of a training budget C = 6·N·D FLOPs (spec §4).
-
-        .. math:: N_{opt} = G\,(C/6)^{\beta/(\alpha+\beta)},\quad D_{opt} = \frac{C/6}{N_{opt}},
-                  \quad G = \left(\frac{\alpha A}{\beta B}\right)^{1/(\alpha+\beta)}
-
-        Parameters
-        ----------
-        params : dict
-            ``E, A, B, alpha, beta`` (e.g. ``fit.params``).
-        budget : float or array_like
-            Training compute C in FLOPs (positive).
-
-        Returns
-        -------
-        ComputeOptimal
-            ``(N_opt, D_opt, loss)``: parameters, tokens and the predicted loss there; scalars
-            for a scalar budget, else arrays shaped like ``budget``.
-        """
-        p = {k: float(v) for k, v in zip(self.param_names, self.params_vector(params), strict=True)}
-        c = np.asarray(budget, dtype=np.float64)
-        if not np.all(np.isfinite(c) & (c > 0)):
-            raise LawfitInputError(f"budget must be positive and finite FLOPs, got {budget!r}")
-        a, b = p["alpha"], p["beta"]
-        if not (a > 0 and b > 0 and p["A"] > 0 and p["B"] > 0):
-            raise LawfitInputError("compute_optimal needs A, B, alpha and beta > 0")
-        g = (a * p["A"] / (b * p["B"])) ** (1.0 / (a + b))
-        n_opt = g * (c / 6.0) ** (b / (a + b))
-        d_opt = (c / 6.0) / n_opt
-        loss = p["E"] + p["A"] / n_opt**a + p["B"] / d_opt**b
-        if c.ndim == 0:
-            return ComputeOptimal(float(n_opt), float(d_opt), float(loss))
-        return ComputeOptimal(n_opt, d_opt, loss)
+from lawfit.laws.point import LN10, PointLaw, _solver_kwargs
 
 
 class PowerLaw(PointLaw):
@@ -569,18 +302,53 @@ class PurePowerLaw(PointLaw):
         if used.size < 2 or np.ptp(used) == 0:
             raise LawfitInputError("PurePowerLaw needs at least two distinct x values")
         q = self.ols(ln_x, np.log10(y), w, self._fixed_map(solver))
-        ln_xc, alpha = float(q[0]), float(q[1])
-        r = alpha * (ln_xc - ln_x) / LN10 - np.log10(y)
-        jac = np.column_stack([np.full_like(ln_x, alpha / LN10), (ln_xc - ln_x) / LN10])
-        hess = (jac * w[:, None]).T @ jac
-        return {"params": q, "cost": 0.5 * float(np.sum(w * r * r)),
-                "gradient": (jac * (w * r)[:, None]).sum(0), "hessian": hess, "n_evals": 1, "n_iter": 0,
-                "status": "ClosedForm", "message": "closed-form ordinary least squares in log10-log10",
-                "success": bool(np.isfinite(q).all()), "best_start": 0, "n_converged": 1, "n_starts": 1}
+        prior = solver.get("prior")
+        mean, weight = np.zeros(2), np.zeros(2)
+        if prior is not None:
+            mean, weight = np.array(prior[0]), np.array(prior[1])
+        free = ~np.array(solver["fixed"], dtype=bool)
+
+        def terms(q: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+            r = q[1] * (q[0] - ln_x) / LN10 - np.log10(y)
+            jac = np.column_stack([np.full_like(ln_x, q[1] / LN10), (q[0] - ln_x) / LN10])
+            cost = 0.5 * float(np.sum(w * r * r) + np.sum(weight * (q - mean) ** 2))
+            grad = (jac * (w * r)[:, None]).sum(0) + weight * (q - mean)
+            return cost, grad, (jac * w[:, None]).T @ jac + np.diag(weight)
+
+        cost, grad, hess = terms(q)
+        n_evals, status, message = 1, "ClosedForm", "closed-form ordinary least squares in log10-log10"
+        if prior is not None and np.isfinite(q).all():
+            # The prior makes the problem bilinear: damped Gauss-Newton from the OLS solution.
+            status, message = "Ftol", "`ftol` termination condition is satisfied."
+            for _ in range(100):
+                step = np.zeros(2)
+                h = hess[np.ix_(free, free)] + 1e-12 * np.diag(np.diag(hess[np.ix_(free, free)]))
+                step[free] = np.linalg.solve(h, -grad[free])
+                trial = terms(q + step)
+                n_evals += 1
+                while trial[0] > cost and np.abs(step).max() > 1e-15:
+                    step /= 2
+                    trial = terms(q + step)
+                    n_evals += 1
+                done = cost - trial[0] <= 1e-14 * cost
+                if trial[0] <= cost:
+                    q = q + step
+                    cost, grad, hess = trial
+                if done:
+                    break
+            else:
+                status, message = "MaxEvals", "The maximum number of function evaluations is exceeded."
+        return {"params": q, "cost": cost, "gradient": grad, "hessian": hess, "n_evals": n_evals, "n_iter": 0,
+                "status": status, "message": message,
+                "success": bool(np.isfinite(q).all()) and status != "MaxEvals", "best_start": 0,
+                "n_converged": 1, "n_starts": 1}
 
     def refit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray,
                      **solver: Any) -> dict[str, Any]:
         self._check_solver(solver)
+        if solver.get("prior") is not None:
+            raise LawfitInputError("bootstrap of a PurePowerLaw fit with a prior is not supported; "
+                                   "fit PowerLaw, or bootstrap without the prior")
         ln_x = np.log(data["x"])
         with np.errstate(divide="ignore", invalid="ignore"):
             q = self.ols(ln_x[None, :], np.log10(y)[None, :], weights, self._fixed_map(solver))
@@ -602,5 +370,3 @@ class PurePowerLaw(PointLaw):
 
 #: The name issue 6 uses for the TSFM form (X_c/X)^α.
 SaturatingPowerLaw = PurePowerLaw
-
-LAWS.update({"chinchilla": ChinchillaLaw, "power": PowerLaw, "pure_power": PurePowerLaw})

@@ -31,7 +31,7 @@ from lawfit._core import LawfitInputError
 from lawfit._optional import require
 from lawfit._validate import as_float_array
 
-_stats = require("scipy.stats", extra="tasks", package="scipy", what="lawfit.downstream")
+_stats = require("scipy.stats", extra="tasks", package="scipy", what="lawfit.tasks.downstream")
 
 __all__ = [
     "METHODS",

@@ -30,8 +30,8 @@ from lawfit._core import LawfitInputError
 from lawfit._optional import require
 from lawfit._validate import as_float_array
 
-_optimize = require("scipy.optimize", extra="tasks", package="scipy", what="lawfit.trajectories")
-_stats = require("scipy.stats", extra="tasks", package="scipy", what="lawfit.trajectories")
+_optimize = require("scipy.optimize", extra="tasks", package="scipy", what="lawfit.tasks.trajectories")
+_stats = require("scipy.stats", extra="tasks", package="scipy", what="lawfit.tasks.trajectories")
 
 __all__ = [
     "TaskPrediction",

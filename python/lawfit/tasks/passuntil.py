@@ -53,7 +53,7 @@ from lawfit._core import LawfitInputError
 from lawfit._optional import require
 from lawfit._validate import as_float_array
 
-_stats = require("scipy.stats", extra="tasks", package="scipy", what="lawfit.passuntil")
+_stats = require("scipy.stats", extra="tasks", package="scipy", what="lawfit.tasks.passuntil")
 
 __all__ = [
     "PassUntilEstimate",
