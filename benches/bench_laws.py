@@ -232,7 +232,7 @@ def main() -> None:
     p.add_argument("--fsl-stride", type=int, default=10, help="keep every n-th step of the FSL per-step logs")
     p.add_argument("--max-evals", type=int, default=400, help="evaluation budget per start")
     p.add_argument("--out", default=str(ROOT / "docs" / "law_comparison.md"))
-    p.add_argument("--fresh", action="store_true", 
+    p.add_argument("--fresh", action="store_true",
                    help="drop the rows of splits not rerun (default: keep them)")
     args = p.parse_args()
     t0 = time.perf_counter()
