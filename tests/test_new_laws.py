@@ -37,6 +37,7 @@ def schedules(draw, max_len: int = 200):
         else:
             lr[pos:pos + seg.size] = target
         pos += seg.size
+    lr = np.maximum(lr, 0.0)  # interpolation to 0 can round to -1e-18
     lr[0] = max(lr[0], peak * 1e-3)  # the first step trains
     return lr
 
