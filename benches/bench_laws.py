@@ -207,7 +207,7 @@ def markdown(rows: list[dict], args: argparse.Namespace, elapsed: float) -> str:
             extra = f" [{r['chosen']}]" if r["chosen"] else ""
             best = min(cell[(s, x)]["pred_e"] for x in laws if (s, x) in cell and x != "auto")
             mark = "**" if law != "auto" and r["pred_e"] == best else ""
-            cells.append(f"{mark}{r['pred_e']:.4f}{mark} / {r['worst_e']:.4f}, {r['seconds']:.1f} s{extra}")
+            cells.append(f"{mark}{r['pred_e']:.5f}{mark} / {r['worst_e']:.5f}, {r['seconds']:.1f} s{extra}")
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
     load = os.getloadavg()
     lines += [
@@ -218,7 +218,7 @@ def markdown(rows: list[dict], args: argparse.Namespace, elapsed: float) -> str:
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs shared with other jobs (load average at"
         f" the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}); lawfit {lf.__version__};"
-        f" whole run {elapsed:.0f} s;"
+        f" this invocation of the script {elapsed:.0f} s;"
         f" max_evals={args.max_evals}. Times are wall-clock on a loaded machine: compare them within a row.",
         "",
     ]
@@ -239,13 +239,15 @@ def main() -> None:
     cache = Path(args.out).with_suffix(".json")
     # Rows of splits not rerun now are kept from the last run (see --fresh).
     rows = [] if args.fresh or not cache.exists() else json.loads(cache.read_text(encoding="utf-8"))
-    for key in args.splits.split(","):
+    for key in [k for k in args.splits.split(",") if k]:
         new = run_split(key, args)
         rows = [r for r in rows if r["split"] != SPLITS[key][0]] + new
         # Written after every split, so an interrupted run still leaves the rows it finished.
         cache.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
-        text = markdown(rows, args, time.perf_counter() - t0)
-        Path(args.out).write_text(text, encoding="utf-8")
+        Path(args.out).write_text(markdown(rows, args, time.perf_counter() - t0), encoding="utf-8")
+    # `--splits ""` only re-renders the table from the cached rows.
+    text = markdown(rows, args, time.perf_counter() - t0)
+    Path(args.out).write_text(text, encoding="utf-8")
     print(text)
 
 
