@@ -1133,6 +1133,205 @@ fn fit_many_power_law<'py>(
 }
 // ---- end of size laws and batches ----
 
+// ---- functional scaling law and convex last-iterate bound (issue 18) ----
+// Conversions only; the work is in `laws::fsl` and `laws::convex_bound`.
+
+/// 0-based indices from int64 arrays (each non-negative).
+fn index_vecs(indices: &[PyReadonlyArray1<'_, i64>]) -> PyResult<Vec<Vec<usize>>> {
+    indices.iter().map(|a| steps_of("indices", a)).collect()
+}
+
+/// Check that `params` has `p` finite values.
+fn check_params(params: &[f64], names: &[&str]) -> PyResult<()> {
+    if params.len() != names.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "params has {} values, expected {} ({names:?})",
+            params.len(),
+            names.len()
+        )));
+    }
+    if let Some((i, v)) = params.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(LawfitInputError::new_err(format!(
+            "params[{:?}] is {v}; parameters must be finite",
+            names[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Values (n,) and, when `gradients`, the (n, p) gradient matrix, as Python objects.
+fn values_and_gradients<'py>(
+    py: Python<'py>,
+    values: Vec<f64>,
+    grads: Option<Vec<f64>>,
+    p: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let n = values.len();
+    let values = values.into_pyarray(py).into_any();
+    match grads {
+        None => Ok(values),
+        Some(g) => {
+            let g = numpy::ndarray::Array2::from_shape_vec((n, p), g).expect("n × p gradients");
+            Ok((values, g.into_pyarray(py)).into_pyobject(py)?.into_any())
+        }
+    }
+}
+
+/// The functional scaling law at the 0-based logged indices of LR schedules sharing parameters
+/// (`warmups[c]`: LR changes before it are not drops): predictions (n,) and, when `gradients`,
+/// also the (n, 7) gradient matrix.
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, warmups, params, *, exact=false, gradients=false))]
+fn fsl_predict<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    warmups: Vec<usize>,
+    params: Vec<f64>,
+    exact: bool,
+    gradients: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    use crate::laws::fsl::{FslCurve, FslModel, FslOptions, N_PARAMS, PARAM_NAMES};
+    if lrs.len() != indices.len() || lrs.len() != warmups.len() {
+        return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
+    }
+    check_params(&params, &PARAM_NAMES)?;
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let (values, grads) = py
+        .detach(|| -> Result<_, Error> {
+            let curves: Vec<FslCurve<'_>> = lr_slices
+                .iter()
+                .zip(&idx)
+                .zip(&warmups)
+                .map(|((lr, ix), &w)| FslCurve { lr, indices: ix, warmup: w })
+                .collect();
+            let model = FslModel::new(&curves, FslOptions { exact })?;
+            Ok(model.evaluate(&params, gradients))
+        })
+        .map_err(to_py)?;
+    values_and_gradients(py, values, grads, N_PARAMS)
+}
+
+/// Fit the functional scaling law jointly over curves (0-based logged indices).
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, warmups, targets, weights, *, exact, starts, progress=None, options))]
+#[allow(clippy::too_many_arguments)]
+fn fit_fsl<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    warmups: Vec<usize>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    exact: bool,
+    starts: PyReadonlyArray2<'py, f64>,
+    progress: Option<Py<PyAny>>,
+    options: PyRef<'py, SolverOptions>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::laws::fsl::{self, FslCurve, FslOptions, N_PARAMS};
+    if lrs.len() != indices.len() || lrs.len() != warmups.len() {
+        return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
+    }
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let curves: Vec<FslCurve<'_>> = lr_slices
+        .iter()
+        .zip(&idx)
+        .zip(&warmups)
+        .map(|((lr, ix), &w)| FslCurve { lr, indices: ix, warmup: w })
+        .collect();
+    let mut opts = options.lm(N_PARAMS)?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = options.space;
+    let starts = starts_of(&starts);
+    let progress = progress_of(&mut opts, progress, starts.len());
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        fsl::fit(
+            &curves,
+            FslOptions { exact },
+            Observations { targets, weights, space },
+            &starts,
+            &opts,
+            stop,
+        )
+    })?;
+    report_with_stats(py, rep)
+}
+
+/// The convex last-iterate bound law C + Ω_T at the 0-based logged indices of LR schedules sharing
+/// parameters (`g_model` "constant": C, D, G; "parametric": C, D, G1, A1, G2, A2, B): predictions
+/// (n,) and, when `gradients`, also the (n, p) gradient matrix.
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, params, *, g_model="constant", exact=false, gradients=false))]
+fn convex_bound_predict<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    params: Vec<f64>,
+    g_model: &str,
+    exact: bool,
+    gradients: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    use crate::laws::convex_bound::{BoundCurve, BoundModel, GradientModel};
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
+    }
+    let gm = GradientModel::parse(g_model).map_err(to_py)?;
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let p = gm.n_params();
+    let (values, grads) = py
+        .detach(|| -> Result<_, Error> {
+            let curves: Vec<BoundCurve<'_>> =
+                lr_slices.iter().zip(&idx).map(|(lr, ix)| BoundCurve { lr, indices: ix }).collect();
+            let model = BoundModel::new(&curves, gm, exact)?;
+            check_params(&params, model.param_names()).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+            Ok(model.evaluate(&params, gradients))
+        })
+        .map_err(to_py)?;
+    values_and_gradients(py, values, grads, p)
+}
+
+/// Fit the convex-bound law jointly over curves (0-based logged indices).
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, targets, weights, *, g_model, exact, starts, progress=None, options))]
+#[allow(clippy::too_many_arguments)]
+fn fit_convex_bound<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    g_model: &str,
+    exact: bool,
+    starts: PyReadonlyArray2<'py, f64>,
+    progress: Option<Py<PyAny>>,
+    options: PyRef<'py, SolverOptions>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::laws::convex_bound::{self, BoundCurve, GradientModel};
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
+    }
+    let gm = GradientModel::parse(g_model).map_err(to_py)?;
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let curves: Vec<BoundCurve<'_>> =
+        lr_slices.iter().zip(&idx).map(|(lr, ix)| BoundCurve { lr, indices: ix }).collect();
+    let mut opts = options.lm(gm.n_params())?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = options.space;
+    let starts = starts_of(&starts);
+    let progress = progress_of(&mut opts, progress, starts.len());
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        convex_bound::fit(&curves, gm, exact, Observations { targets, weights, space }, &starts, &opts, stop)
+    })?;
+    report_with_stats(py, rep)
+}
+// ---- end of functional scaling law and convex last-iterate bound ----
+
 /// The extension module `lawfit._core`.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -1157,5 +1356,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(power_law_grid_starts, m)?)?;
     m.add_function(wrap_pyfunction!(refit_power_law, m)?)?;
     m.add_function(wrap_pyfunction!(fit_many_power_law, m)?)?;
+    m.add_function(wrap_pyfunction!(fsl_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_fsl, m)?)?;
+    m.add_function(wrap_pyfunction!(convex_bound_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(fit_convex_bound, m)?)?;
     Ok(())
 }

@@ -137,3 +137,43 @@ def loglog_ols(x, y) -> tuple[float, float]:
 def crossing_pure_power(xc_a: float, alpha_a: float, xc_b: float, alpha_b: float) -> float:
     """x* of (X_a/x)^α_a = (X_b/x)^α_b: ln x* = (α_a ln X_a − α_b ln X_b)/(α_a − α_b)."""
     return float(np.exp((alpha_a * np.log(xc_a) - alpha_b * np.log(xc_b)) / (alpha_a - alpha_b)))
+
+
+def fsl_reference(lr, indices, warmup: int, params) -> np.ndarray:
+    """The functional scaling law (spec §12) at 0-based logged indices, summing every drop literally.
+
+    T(k) = Σ_{τ≤k} lr[τ]; drops d_i = lr[i−1] − lr[i] for i ≥ max(warmup, 1).
+    """
+    l0, c1, c2, c3, c4, s, gamma = (float(v) for v in params)
+    lr = np.asarray(lr, dtype=np.float64)
+    t = np.cumsum(lr)
+    out = []
+    for k in indices:
+        ld = 0.0
+        for i in range(max(warmup, 1), k + 1):
+            d = lr[i - 1] - lr[i]
+            if d != 0.0:
+                ld += d * (c3 + t[i] ** (-s)) * (1.0 - (1.0 + c4 * (t[k] - t[i])) ** (-gamma))
+        out.append(l0 + c1 * t[k] ** (-s) - c2 * ld)
+    return np.array(out)
+
+
+def convex_bound_reference(lr, indices, d: float, g) -> np.ndarray:
+    """Ω_T of the convex last-iterate bound (spec §13), literally, for T = index + 1 of each index.
+
+    ``g`` is the per-step G_t (array like ``lr``). A step with η = 0 takes the bound of the last
+    step with η > 0 (the iterate does not move).
+    """
+    lr = np.asarray(lr, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    out = []
+    for k in indices:
+        t = int(np.nonzero(lr[: k + 1] > 0)[0][-1]) + 1
+        e = lr[:t]
+        q = e**2 * g[:t] ** 2
+        total = e.sum()
+        om = d * d / (2 * total) + q.sum() / (2 * total)
+        for kk in range(1, t):  # the spec's k = 1..T−1 (1-based)
+            om += 0.5 * e[kk - 1] / e[kk:].sum() * q[kk - 1:].sum() / e[kk - 1:].sum()
+        out.append(om)
+    return np.array(out)

@@ -21,6 +21,8 @@ from lawfit.io import LogFormatWarning, list_runs, read_log, read_logs
 from lawfit.laws import (
     ChinchillaLaw,
     ComputeOptimal,
+    ConvexBoundLaw,
+    FunctionalScalingLaw,
     Law,
     MomentumLaw,
     MomentumLawN,
@@ -100,6 +102,8 @@ __all__ = [
     "MomentumLaw",
     "MomentumLawN",
     "MultiPowerLaw",
+    "FunctionalScalingLaw",
+    "ConvexBoundLaw",
     "fit",
     "least_squares",
     "load_fit",

@@ -333,3 +333,80 @@ def fit_many_power_law(
     (data-driven, ``grid_keep`` per row)."""
 
 # ---- end of size laws and batches ----
+
+# ---- functional scaling law and convex last-iterate bound (issue 18) ----
+@overload
+def fsl_predict(
+    lrs: Sequence[_F64],
+    indices: Sequence[_I64],
+    warmups: Sequence[int],
+    params: Sequence[float],
+    *,
+    exact: bool = False,
+    gradients: Literal[False] = False,
+) -> _F64:
+    """FSL predictions at the 0-based ``indices`` of each schedule (curves concatenated)."""
+
+@overload
+def fsl_predict(
+    lrs: Sequence[_F64],
+    indices: Sequence[_I64],
+    warmups: Sequence[int],
+    params: Sequence[float],
+    *,
+    exact: bool = False,
+    gradients: Literal[True],
+) -> tuple[_F64, _F64]:
+    """FSL predictions (n,) and their gradients (n, 7)."""
+
+def fit_fsl(
+    lrs: Sequence[_F64],
+    indices: Sequence[_I64],
+    warmups: Sequence[int],
+    targets: _F64,
+    weights: _F64 | None,
+    *,
+    exact: bool,
+    starts: _F64,
+    progress: _Progress | None = None,
+    options: SolverOptions,
+) -> _Report:
+    """Multi-start fit of the functional scaling law; the solver's report dict."""
+
+@overload
+def convex_bound_predict(
+    lrs: Sequence[_F64],
+    indices: Sequence[_I64],
+    params: Sequence[float],
+    *,
+    g_model: Literal["constant", "parametric"] = "constant",
+    exact: bool = False,
+    gradients: Literal[False] = False,
+) -> _F64:
+    """Convex-bound law predictions at the 0-based ``indices`` of each schedule."""
+
+@overload
+def convex_bound_predict(
+    lrs: Sequence[_F64],
+    indices: Sequence[_I64],
+    params: Sequence[float],
+    *,
+    g_model: Literal["constant", "parametric"] = "constant",
+    exact: bool = False,
+    gradients: Literal[True],
+) -> tuple[_F64, _F64]:
+    """Convex-bound law predictions (n,) and their gradients (n, p)."""
+
+def fit_convex_bound(
+    lrs: Sequence[_F64],
+    indices: Sequence[_I64],
+    targets: _F64,
+    weights: _F64 | None,
+    *,
+    g_model: Literal["constant", "parametric"],
+    exact: bool,
+    starts: _F64,
+    progress: _Progress | None = None,
+    options: SolverOptions,
+) -> _Report:
+    """Multi-start fit of the convex-bound law; the solver's report dict."""

@@ -87,10 +87,17 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
 
 def _laws_from_names(names: str) -> list:
     import lawfit as lf
+    from lawfit.auto import AutoLaw
+    from lawfit.laws import LAWS
 
-    known = {"momentum": lf.MomentumLaw}
+    known: dict = {"momentum": lf.MomentumLaw}
     if hasattr(lf, "MultiPowerLaw"):
         known["multipower"] = lf.MultiPowerLaw
+    from lawfit.laws import PointLaw
+
+    # The loss-curve laws of the registry (not the size/point laws, nor the N-extended one).
+    known.update({k: v for k, v in LAWS.items() if k != "momentum_n" and not issubclass(v, PointLaw)})
+    known["auto"] = AutoLaw
     out = []
     for name in names.split(","):
         if name not in known:
@@ -673,7 +680,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="log files: CSV/TSV/JSON(L) (also .gz/.bz2/.xz), W&B exports, Parquet, HF trainer_state.json "
         "(or its checkpoint folder), TensorBoard event files or run directories",
     )
-    f.add_argument("--law", default="momentum", help="momentum (default) or multipower")
+    f.add_argument("--law", default="momentum", help=("momentum (default), multipower, fsl, convex-bound,"
+                   " or auto (choose by validation)"))
     f.add_argument("--steps-col", default="step")
     f.add_argument(
         "--loss-col", default="loss", help="loss column or tag (trainer_state.json: loss or eval_loss)"

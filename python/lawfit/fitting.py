@@ -412,7 +412,7 @@ def _is_frame(data: Any) -> bool:
 
 
 def fit(
-    law: Law,
+    law: Law | str,
     curves: Curve | Sequence[Curve] | None = None,
     *,
     loss: Any = None,
@@ -448,8 +448,12 @@ def fit(
 
     Parameters
     ----------
-    law : Law
-        The law, e.g. ``MomentumLaw()``.
+    law : Law or str
+        The law, e.g. ``MomentumLaw()``, or its name (``"momentum"``, ``"multipower"``, ``"fsl"``,
+        ``"convex-bound"``), or ``"auto"``: fit every loss-curve law and keep the one with the lowest
+        leave-one-curve-out prediction error (two or more curves) or training objective (one curve);
+        see :class:`lawfit.auto.AutoLaw`. ``weights`` are not supported with ``"auto"`` and two or
+        more curves.
     curves : Curve or list of Curve
         The data; every point counts once. Not used with data keywords.
     loss : str or array_like, optional
@@ -501,8 +505,18 @@ def fit(
         Point laws report their public parameters (e.g. ``E, A, B, alpha, beta``) and keep the
         solver-coordinate estimates in ``options["solver"]``.
     """
+    if isinstance(law, str):
+        from lawfit.auto import resolve_law
+
+        law = resolve_law(law)
     if not isinstance(law, Law):
-        raise LawfitTypeError(f"law must be a lawfit Law instance, got {type(law).__name__}")
+        raise LawfitTypeError(f"law must be a lawfit Law instance or a law name, got {type(law).__name__}")
+    from lawfit.auto import AutoLaw, fit_auto
+
+    if isinstance(law, AutoLaw):
+        return fit_auto(law, _as_curves(curves), loss=loss, robust=robust, delta=delta, space=space,
+                        weights=weights, absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
+                        max_evals=max_evals, progress=progress)
     data_kw = {k: v for k, v in (("N", N), ("D", D), ("x", x)) if v is not None}
     loss_is_data = loss is not None and not isinstance(loss, str)
     if data_kw or y is not None or loss_is_data:

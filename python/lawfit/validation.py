@@ -66,7 +66,7 @@ def accuracy(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     }
 
 
-def validate(laws: Law | Sequence[Law], train: Sequence[Curve], test: Sequence[Curve],
+def validate(laws: Law | str | Sequence[Law | str], train: Sequence[Curve], test: Sequence[Curve],
              **fit_kwargs: Any) -> Validation:
     """Fit each law on ``train`` and score its predictions on every curve of ``test``.
 
@@ -83,7 +83,9 @@ def validate(laws: Law | Sequence[Law], train: Sequence[Curve], test: Sequence[C
     -------
     Validation
     """
-    law_list = [laws] if isinstance(laws, Law) else list(laws)
+    from lawfit.auto import resolve_law
+
+    law_list = [resolve_law(law) for law in ([laws] if isinstance(laws, (Law, str)) else list(laws))]
     if not law_list or not all(isinstance(law, Law) for law in law_list):
         raise LawfitTypeError("laws must be a Law or a list of Law instances")
     out = Validation(fits={})
@@ -92,7 +94,7 @@ def validate(laws: Law | Sequence[Law], train: Sequence[Curve], test: Sequence[C
         out.fits[law.name] = result
         metrics = []
         for i, c in enumerate(test):
-            pred = law.predict_curves(result.params, [c])
+            pred = result.law.predict_curves(result.params, [c])
             m = accuracy(pred, c.loss)
             metrics.append(m)
             out.rows.append({"law": law.name, "curve": c.name or f"test[{i}]", **m})

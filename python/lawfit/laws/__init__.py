@@ -11,21 +11,25 @@ from typing import Any
 from lawfit._validate import LawfitInputError
 from lawfit.laws.base import WARMUP_MODES, Law, schedule_query
 from lawfit.laws.chinchilla import ChinchillaLaw, ComputeOptimal
+from lawfit.laws.convex_bound import ConvexBoundLaw
+from lawfit.laws.fsl import FunctionalScalingLaw
 from lawfit.laws.momentum import MomentumLaw
 from lawfit.laws.momentum_n import MomentumLawN
 from lawfit.laws.multipower import MultiPowerLaw
 from lawfit.laws.point import PointLaw
 from lawfit.laws.power import PowerLaw, PurePowerLaw, SaturatingPowerLaw
 
-__all__ = ["LAWS", "WARMUP_MODES", "ChinchillaLaw", "ComputeOptimal", "Law", "MomentumLaw", "MomentumLawN",
-           "MultiPowerLaw", "PointLaw", "PowerLaw", "PurePowerLaw", "SaturatingPowerLaw",
-           "law_from_dict", "schedule_query"]
+__all__ = ["LAWS", "WARMUP_MODES", "ChinchillaLaw", "ComputeOptimal", "ConvexBoundLaw",
+           "FunctionalScalingLaw", "Law", "MomentumLaw", "MomentumLawN", "MultiPowerLaw", "PointLaw",
+           "PowerLaw", "PurePowerLaw", "SaturatingPowerLaw", "law_from_dict", "schedule_query"]
 
 
 LAWS: dict[str, type[Law]] = {
     "momentum": MomentumLaw,
     "momentum_n": MomentumLawN,
     "multipower": MultiPowerLaw,
+    "fsl": FunctionalScalingLaw,
+    "convex-bound": ConvexBoundLaw,
     "chinchilla": ChinchillaLaw,
     "power": PowerLaw,
     "pure_power": PurePowerLaw,

@@ -1,0 +1,236 @@
+"""The functional scaling law (Li et al. 2025); its math runs in src/laws/fsl.rs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from lawfit import _core
+from lawfit._options import split_solver
+from lawfit.curve import Curve
+from lawfit.laws.base import Law, schedule_query
+
+
+def infer_warmup(lr: np.ndarray) -> int:
+    """Warmup length of a schedule: the step after its first maximum (0 when it starts at its peak).
+
+    LR changes before it are the warmup ramp, not drops of the law.
+    """
+    if lr.size == 0:
+        return 0
+    best = int(np.argmax(lr))
+    return 0 if best == 0 else best + 1
+
+
+def warmup_of(curve: Curve) -> int:
+    """A curve's warmup: its ``warmup_steps`` when set, else :func:`infer_warmup` of its LR."""
+    return int(curve.warmup_steps) if curve.warmup_steps > 0 else infer_warmup(curve.lr)
+
+
+def block_curve(c: Curve, k: int) -> Curve:
+    """The curve on a schedule of k-step blocks (LR = block sum), at each block's last logged point.
+
+    The forward area is exact at block ends and the LR drops add up to k times the mean drop.
+    """
+    n_blocks = -(-c.lr.size // k)
+    padded = np.zeros(n_blocks * k)
+    padded[: c.lr.size] = c.lr
+    block_lr = padded.reshape(n_blocks, k).sum(axis=1)
+    block = (c.steps - 1) // k
+    last = np.ones(block.size, dtype=bool)
+    last[:-1] = block[1:] != block[:-1]
+    w = warmup_of(c)
+    return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name, warmup_steps=-(-w // k) if w else 0)
+
+
+def _strided(c: Curve, stride: int) -> Curve:
+    """Every ``stride``-th logged point of a curve, and its last."""
+    idx = np.arange(0, c.steps.size, stride)
+    if idx[-1] != c.steps.size - 1:
+        idx = np.append(idx, c.steps.size - 1)
+    return Curve(c.steps[idx], c.loss[idx], c.lr, name=c.name, warmup_steps=c.warmup_steps)
+
+
+class FunctionalScalingLaw(Law):
+    r"""The functional scaling law of Li et al., NeurIPS 2025 (arXiv 2509.19189, App. B.2 Eq. 30).
+
+    .. math::
+        L(k) = L_0 + c_1 T(k)^{-s} - c_2 \sum_{i=W+1}^{k} (\eta_{i-1} - \eta_i)\,(c_3 + T(i)^{-s})
+        \left(1 - (1 + c_4 (T(k) - T(i)))^{-\gamma}\right)
+
+    with the intrinsic time :math:`T(k) = \sum_{i \le k} \eta_i` (the forward LR area, warmup ramp
+    included) and W the warmup length (a curve's ``warmup_steps``, else the step after the
+    schedule's first maximum): warmup rises are not drops. This is the paper's practical
+    seven-parameter form (spec §12), not its general kernel form. Parameters ``L0, c1, c2, c3,
+    c4, s, gamma``, all ≥ 0.
+
+    Every logged step of a curve is evaluated in O(J·T) by an exponential-sum recurrence along the
+    schedule (J ≈ 50 nodes; relative error ≤ ~1e-9, see the Rust module documentation).
+
+    Parameters
+    ----------
+    exact : bool, default False
+        Sum the drops literally (O(K·n) for K LR changes and n logged points).
+    """
+
+    name = "fsl"
+    #: Schedules longer than this (steps) run the multi-start on a block-summed schedule first.
+    COARSE_ABOVE_STEPS: ClassVar[int] = 50_000
+    #: Blocks of the coarse schedule.
+    COARSE_STEPS: ClassVar[int] = 4_000
+
+    def __init__(self, *, exact: bool = False) -> None:
+        self.exact = bool(exact)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return ("L0", "c1", "c2", "c3", "c4", "s", "gamma")
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        return {
+            "L0": (0.0, np.inf),
+            "c1": (0.0, np.inf),
+            "c2": (0.0, np.inf),
+            "c3": (0.0, np.inf),
+            "c4": (0.0, np.inf),
+            "s": (0.0, 5.0),
+            "gamma": (1e-6, 10.0),
+        }
+
+    def options(self) -> dict[str, Any]:
+        return {"exact": self.exact}
+
+    def default_starts(self, curves: Sequence[Curve]) -> np.ndarray:
+        """Starts from a grid fit of the linear form L0 + c1·T^(−s) − B·(η_max − η_k).
+
+        For each s of a grid, (L0, c1, B) by linear least squares; the best gives L0, c1, s and the
+        saturated drop coefficient B ≈ c2·(c3 + T^(−s)). Around it: c3 ∈ {0.1, 1}·T_mid^(−s),
+        c4 ∈ {3, 30}/T_end (saturation after ~3–30 % of the run's intrinsic time), γ = 0.5; and
+        c3 = T_mid^(−s), c4 = 10/T_end, γ = 2.
+        """
+        ln_t, drop, y = [], [], []
+        t_end, t_mid = 0.0, []
+        for c in curves:
+            take = np.unique(np.linspace(0, c.steps.size - 1, min(4096, c.steps.size)).astype(np.int64))
+            idx = c.steps[take] - 1
+            t = np.cumsum(c.lr)[idx]
+            keep = t > 0
+            ln_t.append(np.log(t[keep]))
+            drop.append((c.lr.max() - c.lr[idx])[keep])
+            y.append(c.loss[take][keep])
+            t_end = max(t_end, float(t[-1]))
+            t_mid.append(float(np.median(t[keep])) if keep.any() else 1.0)
+        ln_t_a, drop_a, y_a = np.concatenate(ln_t), np.concatenate(drop), np.concatenate(y)
+        best = None
+        for s in np.linspace(0.05, 2.0, 40):
+            design = np.column_stack([np.ones_like(y_a), np.exp(-s * ln_t_a), -drop_a])
+            coef, *_ = np.linalg.lstsq(design, y_a, rcond=None)
+            if not np.all(np.isfinite(coef)):
+                continue
+            sse = float(np.sum((design @ coef - y_a) ** 2))
+            if best is None or sse < best[0]:
+                best = (sse, float(coef[0]), float(coef[1]), float(s), float(coef[2]))
+        l0, c1, s, b = (2.0, 1.0, 0.5, 100.0) if best is None else best[1:]
+        l0, c1 = max(l0, 1e-3), max(c1, 1e-3)
+        b = max(b, 1e-3 / max(float(np.max(drop_a)) if drop_a.size else 1.0, 1e-12))
+        tm = max(float(np.median(t_mid)), 1e-12) ** (-s)
+        t_end = max(t_end, 1e-12)
+        starts = []
+        for c3f in (0.1, 1.0):
+            c3 = c3f * tm
+            c2 = b / (c3 + tm)
+            for c4f in (3.0, 30.0):
+                starts.append([l0, c1, c2, c3, c4f / t_end, s, 0.5])
+        starts.append([l0, c1, b / (2 * tm), tm, 10.0 / t_end, s, 2.0])
+        return np.array(starts, dtype=np.float64)
+
+    def _fit_rust(self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None,
+                  **kwargs: Any) -> dict[str, Any]:
+        options, rest = split_solver(kwargs)
+        return _core.fit_fsl(
+            [c.lr for c in curves],
+            [c.steps - 1 for c in curves],
+            [warmup_of(c) for c in curves],
+            targets,
+            weights,
+            exact=self.exact,
+            options=options,
+            **rest,
+        )
+
+    #: Logged points above which the multi-start runs on an evenly strided subsample.
+    SUBSAMPLE_ABOVE: ClassVar[int] = 8192
+    #: Points of that subsample (about).
+    SUBSAMPLE_POINTS: ClassVar[int] = 2048
+    #: Evaluation budget of each start on the coarse problem (the polish gets the caller's).
+    COARSE_MAX_EVALS: ClassVar[int] = 300
+
+    def fit_core(
+        self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Run the Rust multi-start solver; returns its report dict.
+
+        Large problems run the starts on a cheaper version first, then polish the best start on the
+        full data with the caller's tolerances (the reported optimum is always the full objective's):
+        schedules longer than ``COARSE_ABOVE_STEPS`` are merged into blocks of k steps (LR = the
+        block's sum, at each block's last logged point: T is exact at block ends and drops add up
+        k-fold, so the law keeps its form with c2' = c2/k); logs of more than ``SUBSAMPLE_ABOVE``
+        points keep every m-th point (and each curve's last). Each coarse start gets at most
+        ``COARSE_MAX_EVALS`` evaluations.
+        """
+        t_max = max(c.lr.size for c in curves)
+        n_points = sum(c.steps.size for c in curves)
+        if t_max <= self.COARSE_ABOVE_STEPS and n_points <= self.SUBSAMPLE_ABOVE:
+            return self._fit_rust(curves, targets, weights, **kwargs)
+        k = max(t_max // self.COARSE_STEPS, 2) if t_max > self.COARSE_ABOVE_STEPS else 1
+        coarse = [block_curve(c, k) for c in curves] if k > 1 else list(curves)
+        n_coarse = sum(c.steps.size for c in coarse)
+        if n_coarse > self.SUBSAMPLE_ABOVE:
+            stride = -(-n_coarse // self.SUBSAMPLE_POINTS)
+            coarse = [_strided(c, stride) for c in coarse]
+        starts = np.array(kwargs.pop("starts"), dtype=float, copy=True)
+        starts[:, 2] /= k
+        coarse_kw = {**kwargs, "max_evals": min(kwargs["max_evals"], self.COARSE_MAX_EVALS)}
+        rough = self._fit_rust(coarse, np.concatenate([c.loss for c in coarse]), None,
+                               starts=np.ascontiguousarray(starts), **coarse_kw)
+        x = np.array(rough["params"], dtype=float)
+        x[2] *= k
+        best = np.clip(x, kwargs["lower"], kwargs["upper"])[None, :]
+        rep = self._fit_rust(curves, targets, weights, starts=np.ascontiguousarray(best), **kwargs)
+        rep["n_starts"] = rough["n_starts"]
+        rep["n_converged"] = rough["n_converged"]
+        return rep
+
+    def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
+        """Predicted loss at the logged steps of ``curves`` (concatenated)."""
+        return np.asarray(_core.fsl_predict(
+            [c.lr for c in curves],
+            [c.steps - 1 for c in curves],
+            [warmup_of(c) for c in curves],
+            self.params_vector(params).tolist(),
+            exact=self.exact,
+        ))
+
+    def predict(
+        self, params: Mapping[str, float], lr: Any, steps: Any = None, *, warmup_steps: int | None = None
+    ) -> np.ndarray:
+        """Predicted loss under schedule ``lr`` (array, shape (T,), or Schedule) at 1-based ``steps``.
+
+        ``warmup_steps`` defaults to the Schedule's, else the step after the first LR maximum.
+        Steps where T = 0 (nothing trained yet) predict +inf.
+        """
+        lr_arr, w, query, inverse = schedule_query(lr, steps, warmup_steps)
+        if w == 0 and warmup_steps is None:
+            w = infer_warmup(lr_arr)
+        t = np.cumsum(lr_arr)[query - 1]
+        ok = t > 0
+        pred = np.full(query.size, np.inf)
+        if ok.any():
+            pred[ok] = _core.fsl_predict(
+                [lr_arr], [np.ascontiguousarray(query[ok] - 1)], [w],
+                self.params_vector(params).tolist(), exact=self.exact,
+            )
+        return pred if inverse is None else pred[inverse]
+

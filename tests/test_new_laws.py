@@ -1,0 +1,200 @@
+"""The functional scaling law and the convex-bound law against slow NumPy references; ``auto``."""
+
+from __future__ import annotations
+
+import warnings
+
+import lawfit as lf
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from lawfit import _core
+from reference import convex_bound_reference, fsl_reference
+
+
+@st.composite
+def schedules(draw, max_len: int = 200):
+    """Piecewise schedules: constant pieces, linear/cosine decays, drops, re-warmups, zero steps."""
+    n = draw(st.integers(20, max_len))
+    peak = draw(st.floats(1e-4, 1e-1))
+    lr = np.full(n, peak)
+    pos = 0
+    while pos < n:
+        length = draw(st.integers(1, n))
+        kind = draw(st.sampled_from(["flat", "linear", "cosine", "jump"]))
+        seg = np.arange(min(length, n - pos))
+        level = lr[pos - 1] if pos else peak
+        frac = draw(st.floats(0.0, 1.2))
+        target = peak * frac if frac >= 1e-3 else 0.0  # no subnormal learning rates
+        if kind == "flat":
+            lr[pos:pos + seg.size] = level
+        elif kind == "linear":
+            lr[pos:pos + seg.size] = level + (target - level) * (seg + 1) / seg.size
+        elif kind == "cosine":
+            wave = 1 + np.cos(np.pi * (seg + 1) / seg.size)
+            lr[pos:pos + seg.size] = target + 0.5 * (level - target) * wave
+        else:
+            lr[pos:pos + seg.size] = target
+        pos += seg.size
+    lr = np.maximum(lr, 0.0)  # interpolation to 0 can round to -1e-18
+    lr[0] = max(lr[0], peak * 1e-3)  # the first step trains
+    return lr
+
+
+def indices_of(data, n: int) -> np.ndarray:
+    k = data.draw(st.integers(1, min(n, 25)))
+    idx = np.unique(np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k))))
+    return idx.astype(np.int64)
+
+
+fsl_params = st.tuples(
+    st.floats(0.5, 4.0), st.floats(0.0, 2.0), st.floats(0.0, 500.0), st.floats(0.0, 3.0),
+    st.floats(0.0, 300.0), st.floats(0.0, 1.5), st.floats(0.01, 4.0),
+)
+
+
+@given(data=st.data(), params=fsl_params, exact=st.booleans())
+def test_fsl_matches_reference(data, params, exact):
+    lr = data.draw(schedules())
+    idx = indices_of(data, lr.size)
+    warmup = data.draw(st.integers(0, 5))
+    got = np.asarray(_core.fsl_predict([lr], [idx], [warmup], list(params), exact=exact))
+    want = fsl_reference(lr, idx, warmup, params)
+    # Fast path: |ΔLD| ≤ ~2e-9·Σ|d_i|(c3 + T_i^−s); the scale below bounds c2 times that sum.
+    t = np.cumsum(lr)
+    drops = np.abs(np.diff(lr))
+    scale = params[2] * float(np.sum(drops * (params[3] + t[1:] ** (-params[5])))) + np.abs(want)
+    np.testing.assert_array_less(np.abs(got - want), 1e-8 * scale + 1e-12)
+
+
+@given(data=st.data(), params=fsl_params)
+def test_fsl_gradients_match_central_differences(data, params):
+    lr = data.draw(schedules(max_len=120))
+    idx = indices_of(data, lr.size)
+    x = np.array(params, dtype=float)
+    x[4] = max(x[4], 1e-3)
+    _, grad = _core.fsl_predict([lr], [idx], [0], list(x), gradients=True)
+    for j in range(7):
+        h = 1e-6 * max(abs(x[j]), 1e-2)
+        hi, lo = x.copy(), x.copy()
+        hi[j] += h
+        lo[j] -= max(min(h, lo[j] - 1e-9), 0) if j in (4, 6) and lo[j] - h <= 0 else h
+        dlo = x[j] - lo[j]
+        if dlo == 0:
+            continue
+        fd = (fsl_reference(lr, idx, 0, hi) - fsl_reference(lr, idx, 0, lo)) / (h + dlo)
+        noise = 1e-13 * float(np.abs(fsl_reference(lr, idx, 0, x)).max()) / min(h, dlo)
+        np.testing.assert_allclose(grad[:, j], fd, rtol=2e-4, atol=1e-6 * (1 + np.abs(fd).max()) + noise)
+
+
+@given(data=st.data(), d=st.floats(0.0, 5.0), g=st.floats(0.0, 10.0), exact=st.booleans())
+def test_convex_bound_constant_matches_reference(data, d, g, exact):
+    lr = data.draw(schedules())
+    idx = indices_of(data, lr.size)
+    got = np.asarray(_core.convex_bound_predict([lr], [idx], [0.3, d, g], exact=exact))
+    want = 0.3 + convex_bound_reference(lr, idx, d, np.full(lr.size, g))
+    np.testing.assert_allclose(got, want, rtol=1e-8)
+
+
+@given(data=st.data(), p=st.tuples(st.floats(0, 3), st.floats(0, 3), st.floats(-0.05, 0.0), st.floats(0, 3),
+                                   st.floats(-1.0, 1.0), st.floats(0, 3)))
+def test_convex_bound_parametric_matches_reference_and_differences(data, p):
+    lr = data.draw(schedules(max_len=120))
+    idx = indices_of(data, lr.size)
+    params = [0.1, *p]
+    got, grad = _core.convex_bound_predict([lr], [idx], params, g_model="parametric", gradients=True)
+
+    def ref(q):
+        t = np.arange(1, lr.size + 1, dtype=float)
+        gt = q[2] * np.exp(q[3] * t) + q[4] * t ** q[5] + q[6]
+        return q[0] + convex_bound_reference(lr, idx, q[1], gt)
+
+    want = ref(params)
+    np.testing.assert_allclose(got, want, rtol=1e-8)
+    for j in range(7):
+        h = 1e-6 * max(abs(params[j]), 1e-2)
+        hi, lo = list(params), list(params)
+        hi[j] += h
+        lo[j] -= h
+        fd = (ref(hi) - ref(lo)) / (2 * h)
+        # Central differences are exact to second order; their rounding is ~1e-16·|value|/h.
+        noise = 1e-13 * float(np.abs(want).max()) / h
+        np.testing.assert_allclose(grad[:, j], fd, rtol=1e-4, atol=1e-7 * (1 + np.abs(fd).max()) + noise)
+
+
+def test_long_schedule_is_linear_time():
+    """A per-step log of 2e5 steps evaluates in one pass (the O(T²) reference would not finish)."""
+    n = 200_000
+    lr = 1e-3 * (0.1 + 0.45 * (1 + np.cos(np.pi * np.arange(n) / n)))
+    idx = np.arange(n, dtype=np.int64)
+    params = [2.5, 1.0, 300.0, 0.5, 5.0, 0.5, 0.6]
+    fsl = np.asarray(_core.fsl_predict([lr], [idx], [0], params))
+    cb = np.asarray(_core.convex_bound_predict([lr], [idx], [2.0, 1.0, 1.0]))
+    sub = np.array([0, 999, 4999], dtype=np.int64)  # a few points the O(T²) references can afford
+    np.testing.assert_allclose(fsl[sub], fsl_reference(lr, sub, 0, params), rtol=1e-9)
+    np.testing.assert_allclose(cb[sub], 2.0 + convex_bound_reference(lr, sub, 1.0, np.ones(n)), rtol=1e-8)
+    assert np.all(np.isfinite(fsl)) and np.all(np.isfinite(cb))
+
+
+def synthetic_curves(law, params, names=("cosine", "wsd", "step")):
+    n = 3000
+    s = np.arange(n)
+    lrs = {
+        "cosine": 1e-3 * (0.1 + 0.45 * (1 + np.cos(np.pi * s / n))),
+        "wsd": np.where(s < 0.8 * n, 1e-3, 1e-3 * 0.01 ** ((s - 0.8 * n) / (0.2 * n))),
+        "step": np.where(s < 0.8 * n, 1e-3, np.where(s < 0.9 * n, 3e-4, 1e-4)),
+    }
+    steps = np.arange(100, n + 1, 25)
+    return [lf.Curve(steps, law.predict(params, lrs[k], steps), lrs[k], name=k) for k in names]
+
+
+@pytest.mark.parametrize(
+    ("law", "params"),
+    [
+        (lf.FunctionalScalingLaw(),
+         {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}),
+        (lf.ConvexBoundLaw(), {"C": 2.4, "D": 0.8, "G": 3.0}),
+    ],
+)
+def test_fit_recovers_noise_free_curves_and_predicts(law, params):
+    train = synthetic_curves(law, params, ("cosine", "step"))
+    (test,) = synthetic_curves(law, params, ("wsd",))
+    fit = lf.fit(law, train)
+    pred = fit.predict(test.lr, test.steps)
+    np.testing.assert_allclose(pred, test.loss, rtol=1e-4)
+
+
+def test_names_and_auto_choose_the_generating_law(tmp_path):
+    params = {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}
+    curves = synthetic_curves(lf.FunctionalScalingLaw(), params)
+    assert lf.fit("fsl", curves).law.name == "fsl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = lf.fit("auto", curves)
+    info = auto.options["auto"]
+    assert info["criterion"] == "loco_pred_e"
+    assert set(info["scores"]) == {"momentum", "multipower", "fsl", "convex-bound"}
+    assert info["chosen"] == min(info["scores"], key=info["scores"].get)
+    assert info["scores"]["fsl"] < 1e-4
+    path = tmp_path / "fit.json"
+    auto.save(path)
+    assert lf.load_fit(path).law.name == info["chosen"]
+    single = lf.fit("auto", curves[:1])
+    assert single.options["auto"]["criterion"] == "train_cost"
+    with pytest.raises(lf.LawfitInputError, match="unknown law"):
+        lf.fit("nope", curves)
+
+
+def test_bad_input_is_rejected():
+    lr = np.full(10, 1e-3)
+    with pytest.raises(lf.LawfitInputError):
+        _core.fsl_predict([lr], [np.array([3, 3])], [0], [1.0] * 7)
+    with pytest.raises(lf.LawfitInputError):
+        _core.fsl_predict([lr], [np.array([1])], [0], [1.0] * 6)
+    with pytest.raises(lf.LawfitInputError):
+        _core.convex_bound_predict([np.zeros(5)], [np.array([2])], [1.0, 1.0, 1.0])
+    with pytest.raises(lf.LawfitInputError):
+        _core.convex_bound_predict([lr], [np.array([2])], [1.0, 1.0, 1.0], g_model="nope")
+    with pytest.raises(lf.LawfitInputError):
+        lf.ConvexBoundLaw(g_model="linear")
