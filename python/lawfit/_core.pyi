@@ -33,6 +33,10 @@ __all__ = [
     "power_law_grid_starts",
     "refit_power_law",
     "fit_many_power_law",
+    "fsl_predict",
+    "fit_fsl",
+    "convex_bound_predict",
+    "fit_convex_bound",
 ]
 
 _F64: TypeAlias = npt.NDArray[np.float64]

@@ -173,3 +173,17 @@ def metrics_from_sums(
         "n_points": float(n),
         "n_params": float(k),
     }
+
+
+def accuracy(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    """R², MAE, RMSE, PredE (mean relative error) and WorstE (max relative error)."""
+    resid = pred - true
+    rel = np.abs(resid) / np.abs(true)
+    ss_tot = float(np.sum((true - true.mean()) ** 2))
+    return {
+        "r2": 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else float("nan"),
+        "mae": float(np.mean(np.abs(resid))),
+        "rmse": float(np.sqrt(np.mean(resid**2))),
+        "pred_e": float(rel.mean()),
+        "worst_e": float(rel.max()),
+    }

@@ -30,10 +30,12 @@ from lawfit._stats import (
 )
 from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
 from lawfit._version import __version__
+from lawfit.auto import fit_auto
 from lawfit.bands import predict_band
 from lawfit.bootstrap import RefitSpec, bootstrap_fit
 from lawfit.curve import Curve
 from lawfit.laws import Law, PointLaw, law_from_dict
+from lawfit.laws.auto import AutoLaw, resolve_law
 from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
 
 #: Version of the saved-fit JSON format; files of other versions are rejected.
@@ -506,15 +508,11 @@ def fit(
         solver-coordinate estimates in ``options["solver"]``.
     """
     if isinstance(law, str):
-        from lawfit.auto import resolve_law
-
         law = resolve_law(law)
     if not isinstance(law, Law):
         raise LawfitTypeError(f"law must be a lawfit Law instance or a law name, got {type(law).__name__}")
-    from lawfit.auto import AutoLaw, fit_auto
-
     if isinstance(law, AutoLaw):
-        return fit_auto(law, _as_curves(curves), loss=loss, robust=robust, delta=delta, space=space,
+        return fit_auto(law, _as_curves(curves), fit, loss=loss, robust=robust, delta=delta, space=space,
                         weights=weights, absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
                         max_evals=max_evals, progress=progress)
     data_kw = {k: v for k, v in (("N", N), ("D", D), ("x", x)) if v is not None}

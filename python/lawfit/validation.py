@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from lawfit._stats import accuracy as accuracy  # re-exported: lawfit.validation.accuracy
 from lawfit._validate import LawfitTypeError
 from lawfit.curve import Curve
 from lawfit.fitting import FitResult, fit
 from lawfit.laws import Law
+from lawfit.laws.auto import resolve_law
 
 
 @dataclass
@@ -52,20 +54,6 @@ class Validation:
                 "fits": {k: f.to_dict() for k, f in self.fits.items()}}
 
 
-def accuracy(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    """R², MAE, RMSE, PredE (mean relative error) and WorstE (max relative error)."""
-    resid = pred - true
-    rel = np.abs(resid) / np.abs(true)
-    ss_tot = float(np.sum((true - true.mean()) ** 2))
-    return {
-        "r2": 1.0 - float(np.sum(resid**2)) / ss_tot if ss_tot > 0 else float("nan"),
-        "mae": float(np.mean(np.abs(resid))),
-        "rmse": float(np.sqrt(np.mean(resid**2))),
-        "pred_e": float(rel.mean()),
-        "worst_e": float(rel.max()),
-    }
-
-
 def validate(laws: Law | str | Sequence[Law | str], train: Sequence[Curve], test: Sequence[Curve],
              **fit_kwargs: Any) -> Validation:
     """Fit each law on ``train`` and score its predictions on every curve of ``test``.
@@ -83,8 +71,6 @@ def validate(laws: Law | str | Sequence[Law | str], train: Sequence[Curve], test
     -------
     Validation
     """
-    from lawfit.auto import resolve_law
-
     law_list = [resolve_law(law) for law in ([laws] if isinstance(laws, (Law, str)) else list(laws))]
     if not law_list or not all(isinstance(law, Law) for law in law_list):
         raise LawfitTypeError("laws must be a Law or a list of Law instances")
