@@ -3,7 +3,7 @@
 //! The pure-Rust core: learning-rate areas ([`areas`]), a streaming Levenberg–Marquardt solver
 //! ([`lm`]) with robust losses ([`robust`]), multi-start strategies over it ([`strategy`]), the
 //! laws ([`laws`]) and a parallel runner of many small fits ([`batch`]). Python bindings live in
-//! `python.rs` alone, behind the `python` feature.
+//! `src/python/` alone, behind the `python` feature.
 #![forbid(unsafe_code)]
 // `!(x > 0.0)` is deliberate: it also rejects NaN. Index loops mirror the math of small p×p matrices.
 #![allow(clippy::neg_cmp_op_on_partial_ord, clippy::needless_range_loop)]

@@ -1,0 +1,502 @@
+//! Loss-curve laws: LR areas, the momentum laws, the multi-power law, the functional scaling law
+//! and the convex last-iterate bound (conversions only; the work is in `crate::laws`).
+
+use super::prelude::*;
+
+/// S1, S2 (and dS2/dλ when `derivative`) for every step of `lr`, as the rows of one
+/// `(2 or 3, len(lr))` float64 array.
+///
+/// One NumPy allocation for all rows, written in place without the GIL: NumPy's allocator asks
+/// for huge pages on large blocks, and a single block (unlike two or three separate ones) is kept
+/// by glibc's heap between calls instead of being returned to the OS and page-faulted in again,
+/// which for 1e5–1e6 steps costs more than the computation itself.
+#[pyfunction]
+#[pyo3(signature = (lr, *, decay=0.999, warmup_steps=0, warmup="as_peak", derivative=false))]
+pub(crate) fn areas<'py>(
+    py: Python<'py>,
+    lr: PyReadonlyArray1<'py, f64>,
+    decay: f64,
+    warmup_steps: usize,
+    warmup: &str,
+    derivative: bool,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let lr = slice("lr", &lr)?;
+    let opts = AreaOptions { decay, warmup_steps, warmup: WarmupMode::parse(warmup).map_err(to_py)? };
+    let n = lr.len();
+    let out = PyArray2::<f64>::zeros(py, [if derivative { 3 } else { 2 }, n], false);
+    {
+        let mut rows = out.readwrite();
+        let all = rows
+            .as_slice_mut()
+            .map_err(|_| LawfitInputError::new_err("internal error: output array is not contiguous"))?;
+        let (s1, rest) = all.split_at_mut(n);
+        let (s2, d) = rest.split_at_mut(n);
+        detach_in_pool(py, || -> Result<(), Error> {
+            core_areas::areas_into(lr, &opts, s1, s2)?;
+            if derivative {
+                core_areas::ds2_ddecay_into(lr, &opts, d)?;
+            }
+            Ok(())
+        })?
+        .map_err(to_py)?;
+    }
+    Ok(out)
+}
+
+/// S1 and S2 at some 1-based `steps` (ascending) of a schedule: shape (2, len(steps)); O(T) time
+/// at most, O(T / 256 + len(steps)) memory (no per-step arrays).
+#[pyfunction]
+#[pyo3(signature = (lr, steps, *, decay=0.999, warmup_steps=0, warmup="as_peak"))]
+pub(crate) fn areas_at<'py>(
+    py: Python<'py>,
+    lr: PyReadonlyArray1<'py, f64>,
+    steps: PyReadonlyArray1<'py, i64>,
+    decay: f64,
+    warmup_steps: usize,
+    warmup: &str,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let lr = slice("lr", &lr)?;
+    let steps = steps_of("steps", &steps)?;
+    momentum::validate_steps(&steps, lr.len()).map_err(to_py)?;
+    let opts = AreaOptions { decay, warmup_steps, warmup: WarmupMode::parse(warmup).map_err(to_py)? };
+    let k = steps.len();
+    let mut out = vec![0.0; 2 * k];
+    detach_in_pool(py, || -> Result<(), Error> {
+        let stream = core_areas::AreaStream::new(lr, &opts)?;
+        let indices: Vec<usize> = steps.iter().map(|s| s - 1).collect();
+        let (s1, s2) = out.split_at_mut(k);
+        stream.values_at(&indices, s1, s2);
+        Ok(())
+    })?
+    .map_err(to_py)?;
+    numpy::PyArray1::from_vec(py, out).reshape([2, k])
+}
+
+/// Fit the momentum law jointly over runs; returns a dict describing the best solve.
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta, starts, progress=None, options))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_momentum<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: f64,
+    starts: PyReadonlyArray2<'py, f64>,
+    progress: Option<Py<PyAny>>,
+    options: PyRef<'py, SolverOptions>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
+    let p = 4 + usize::from(fit_decay) + usize::from(fit_zeta);
+    let mut opts = options.lm(p)?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = options.space;
+    let starts = starts_of(&starts);
+    // Long logs screen the starts on a subsample, run the best few on, then polish the winner.
+    let total = if targets.len() > momentum::COARSE_ABOVE {
+        let screened = if starts.len() > crate::strategy::LEVELS_SCREEN_POLISH {
+            crate::strategy::LEVELS_SCREEN_POLISH
+        } else {
+            0
+        };
+        starts.len() + screened + 1
+    } else {
+        starts.len()
+    };
+    let progress = progress_of(&mut opts, progress, total);
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        momentum::fit(runs, config, Observations { targets, weights, space }, &starts, &opts, stop)
+    })?;
+    report_with_stats(py, rep)
+}
+
+/// Momentum-law predictions at the logged steps of each run (runs concatenated).
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, params, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn predict_momentum<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    params: Vec<f64>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    fit_decay: bool,
+    fit_zeta: bool,
+    zeta: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
+    let out = detach_in_pool(py, || momentum::predict(runs, config, &params))?.map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Fit the N-extended momentum law jointly over runs of model sizes `sizes`.
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, sizes, targets, weights, *, warmup_steps, warmup, decay, starts, options))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_momentum_n<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    sizes: Vec<f64>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+    starts: PyReadonlyArray2<'py, f64>,
+    options: PyRef<'py, SolverOptions>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let opts = options.lm(7)?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = options.space;
+    let starts = starts_of(&starts);
+    let rep = run_interruptible(py, None, |stop| {
+        momentum_n::fit(runs, &sizes, Observations { targets, weights, space }, &starts, &opts, stop)
+    })?;
+    report_dict(py, rep)
+}
+
+/// N-extended momentum-law predictions at the logged steps of each run (runs concatenated).
+#[pyfunction]
+#[pyo3(signature = (lrs, steps, sizes, params, *, warmup_steps, warmup, decay))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn predict_momentum_n<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    sizes: Vec<f64>,
+    params: Vec<f64>,
+    warmup_steps: Vec<usize>,
+    warmup: &str,
+    decay: f64,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let out = detach_in_pool(py, || momentum_n::predict(runs, &sizes, &params))?.map_err(to_py)?;
+    Ok(out.into_pyarray(py))
+}
+
+// ---- multi-power law ----
+
+/// The 7 parameters from a dict with exactly the keys of `PARAM_NAMES` or a sequence of 7 numbers.
+pub(crate) fn multipower_params(params: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
+    use crate::laws::multipower::{N_PARAMS, PARAM_NAMES};
+    use pyo3::types::PyDict;
+    let values: Vec<f64> = if let Ok(d) = params.cast::<PyDict>() {
+        for key in d.keys() {
+            let name: String = key.extract()?;
+            if !PARAM_NAMES.contains(&name.as_str()) {
+                return Err(LawfitInputError::new_err(format!(
+                    "params has an unknown key {name:?}; the multi-power law's parameters are {PARAM_NAMES:?}"
+                )));
+            }
+        }
+        PARAM_NAMES
+            .iter()
+            .map(|&k| match d.get_item(k)? {
+                Some(v) => v.extract::<f64>(),
+                None => Err(LawfitInputError::new_err(format!(
+                    "params is missing {k:?}; the multi-power law's parameters are {PARAM_NAMES:?}"
+                ))),
+            })
+            .collect::<PyResult<_>>()?
+    } else {
+        params.extract().map_err(|_| {
+            LawfitInputError::new_err("params must be a dict {name: value} or a sequence of 7 numbers")
+        })?
+    };
+    if values.len() != N_PARAMS {
+        return Err(LawfitInputError::new_err(format!(
+            "params has {} values, expected 7 ({PARAM_NAMES:?})",
+            values.len()
+        )));
+    }
+    if let Some((i, v)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(LawfitInputError::new_err(format!(
+            "params[{:?}] is {v}; parameters must be finite",
+            PARAM_NAMES[i]
+        )));
+    }
+    Ok(values)
+}
+
+/// The multi-power law (Luo et al. 2025) at the logged indices of one or more LR schedules sharing
+/// parameters: predictions (n,) and, when `gradients`, also the (n, 7) gradient matrix.
+#[pyfunction]
+#[pyo3(signature = (lrs_list, indices_list, params, *, exact=false, gradients=false, s1_form="repo", warmup_steps=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn multipower_predict<'py>(
+    py: Python<'py>,
+    lrs_list: Vec<numpy::PyArrayLike1<'py, f64, numpy::AllowTypeChange>>,
+    indices_list: Vec<numpy::PyArrayLike1<'py, i64>>,
+    params: &Bound<'py, PyAny>,
+    exact: bool,
+    gradients: bool,
+    s1_form: &str,
+    warmup_steps: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use crate::laws::multipower::{MultiPowerCurve, MultiPowerModel, MultiPowerOptions, S1Form, N_PARAMS};
+    if lrs_list.len() != indices_list.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "lrs_list has {} schedules but indices_list has {}; pass one index array per schedule",
+            lrs_list.len(),
+            indices_list.len()
+        )));
+    }
+    let params = multipower_params(params)?;
+    let options = MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
+    let lrs: Vec<_> = lrs_list.iter().map(|a| cow_slice(a)).collect();
+    let mut indices = Vec::with_capacity(indices_list.len());
+    for (c, arr) in indices_list.iter().enumerate() {
+        let raw = cow_slice(arr);
+        let idx = raw
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                usize::try_from(v).map_err(|_| {
+                    LawfitInputError::new_err(format!(
+                        "indices_list[{c}][{i}] is {v}; indices must be non-negative"
+                    ))
+                })
+            })
+            .collect::<PyResult<Vec<usize>>>()?;
+        indices.push(idx);
+    }
+    let (values, grads) = detach_in_pool(py, || -> Result<_, Error> {
+        let curves: Vec<MultiPowerCurve<'_>> =
+            lrs.iter().zip(&indices).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
+        let model = MultiPowerModel::new(&curves, options)?;
+        Ok(model.evaluate(&params, gradients))
+    })?
+    .map_err(to_py)?;
+    let n = values.len();
+    let values = values.into_pyarray(py).into_any();
+    match grads {
+        None => Ok(values),
+        Some(g) => {
+            let g = numpy::ndarray::Array2::from_shape_vec((n, N_PARAMS), g).expect("n × 7 gradients");
+            Ok((values, g.into_pyarray(py)).into_pyobject(py)?.into_any())
+        }
+    }
+}
+
+// ---- end multi-power law ----
+
+/// Fit the multi-power law jointly over curves (0-based logged indices into each LR array).
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, starts, progress=None, polish=false, options))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_multipower<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    exact: bool,
+    s1_form: &str,
+    warmup_steps: Option<usize>,
+    starts: PyReadonlyArray2<'py, f64>,
+    progress: Option<Py<PyAny>>,
+    polish: bool,
+    options: PyRef<'py, SolverOptions>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "got {} LR arrays and {} index arrays; one of each per curve",
+            lrs.len(),
+            indices.len()
+        )));
+    }
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let index_vecs: Vec<Vec<usize>> =
+        indices.iter().map(|a| steps_of("indices", a)).collect::<PyResult<_>>()?;
+    let curves: Vec<MultiPowerCurve<'_>> =
+        lr_slices.iter().zip(&index_vecs).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
+    let law_options =
+        MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
+    let mut opts = options.lm(N_PARAMS)?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = options.space;
+    let starts = starts_of(&starts);
+    if polish {
+        // The start is already next to the optimum: exact curvature from the first step.
+        opts.initial_curvature_floor = opts.curvature_floor;
+    }
+    let progress = progress_of(&mut opts, progress, starts.len());
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        multipower::fit(&curves, law_options, Observations { targets, weights, space }, &starts, &opts, stop)
+    })?;
+    report_with_stats(py, rep)
+}
+
+// ---- functional scaling law and convex last-iterate bound (issue 18) ----
+// Conversions only; the work is in `laws::fsl` and `laws::convex_bound`.
+
+/// The functional scaling law at the 0-based logged indices of LR schedules sharing parameters
+/// (`warmups[c]`: LR changes before it are not drops): predictions (n,) and, when `gradients`,
+/// also the (n, 7) gradient matrix.
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, warmups, params, *, exact=false, gradients=false))]
+pub(crate) fn fsl_predict<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    warmups: Vec<usize>,
+    params: Vec<f64>,
+    exact: bool,
+    gradients: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    use crate::laws::fsl::{FslCurve, FslModel, FslOptions, N_PARAMS, PARAM_NAMES};
+    if lrs.len() != indices.len() || lrs.len() != warmups.len() {
+        return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
+    }
+    check_params(&params, &PARAM_NAMES)?;
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let (values, grads) = py
+        .detach(|| -> Result<_, Error> {
+            let curves: Vec<FslCurve<'_>> = lr_slices
+                .iter()
+                .zip(&idx)
+                .zip(&warmups)
+                .map(|((lr, ix), &w)| FslCurve { lr, indices: ix, warmup: w })
+                .collect();
+            let model = FslModel::new(&curves, FslOptions { exact })?;
+            Ok(model.evaluate(&params, gradients))
+        })
+        .map_err(to_py)?;
+    values_and_gradients(py, values, grads, N_PARAMS)
+}
+
+/// Fit the functional scaling law jointly over curves (0-based logged indices).
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, warmups, targets, weights, *, exact, starts, progress=None, options))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_fsl<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    warmups: Vec<usize>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    exact: bool,
+    starts: PyReadonlyArray2<'py, f64>,
+    progress: Option<Py<PyAny>>,
+    options: PyRef<'py, SolverOptions>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::laws::fsl::{self, FslCurve, FslOptions, N_PARAMS};
+    if lrs.len() != indices.len() || lrs.len() != warmups.len() {
+        return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
+    }
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let curves: Vec<FslCurve<'_>> = lr_slices
+        .iter()
+        .zip(&idx)
+        .zip(&warmups)
+        .map(|((lr, ix), &w)| FslCurve { lr, indices: ix, warmup: w })
+        .collect();
+    let mut opts = options.lm(N_PARAMS)?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = options.space;
+    let starts = starts_of(&starts);
+    let progress = progress_of(&mut opts, progress, starts.len());
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        fsl::fit(
+            &curves,
+            FslOptions { exact },
+            Observations { targets, weights, space },
+            &starts,
+            &opts,
+            stop,
+        )
+    })?;
+    report_with_stats(py, rep)
+}
+
+/// The convex last-iterate bound law C + Ω_T at the 0-based logged indices of LR schedules sharing
+/// parameters (`g_model` "constant": C, D, G; "parametric": C, D, G1, A1, G2, A2, B): predictions
+/// (n,) and, when `gradients`, also the (n, p) gradient matrix.
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, params, *, g_model="constant", exact=false, gradients=false))]
+pub(crate) fn convex_bound_predict<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    params: Vec<f64>,
+    g_model: &str,
+    exact: bool,
+    gradients: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    use crate::laws::convex_bound::{BoundCurve, BoundModel, GradientModel};
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
+    }
+    let gm = GradientModel::parse(g_model).map_err(to_py)?;
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let p = gm.n_params();
+    let (values, grads) = py
+        .detach(|| -> Result<_, Error> {
+            let curves: Vec<BoundCurve<'_>> =
+                lr_slices.iter().zip(&idx).map(|(lr, ix)| BoundCurve { lr, indices: ix }).collect();
+            let model = BoundModel::new(&curves, gm, exact)?;
+            check_params(&params, model.param_names()).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+            Ok(model.evaluate(&params, gradients))
+        })
+        .map_err(to_py)?;
+    values_and_gradients(py, values, grads, p)
+}
+
+/// Fit the convex-bound law jointly over curves (0-based logged indices).
+#[pyfunction]
+#[pyo3(signature = (lrs, indices, targets, weights, *, g_model, exact, starts, progress=None, options))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_convex_bound<'py>(
+    py: Python<'py>,
+    lrs: Vec<PyReadonlyArray1<'py, f64>>,
+    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    targets: PyReadonlyArray1<'py, f64>,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    g_model: &str,
+    exact: bool,
+    starts: PyReadonlyArray2<'py, f64>,
+    progress: Option<Py<PyAny>>,
+    options: PyRef<'py, SolverOptions>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use crate::laws::convex_bound::{self, BoundCurve, GradientModel};
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
+    }
+    let gm = GradientModel::parse(g_model).map_err(to_py)?;
+    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = index_vecs(&indices)?;
+    let curves: Vec<BoundCurve<'_>> =
+        lr_slices.iter().zip(&idx).map(|(lr, ix)| BoundCurve { lr, indices: ix }).collect();
+    let mut opts = options.lm(gm.n_params())?;
+    let targets = slice("loss", &targets)?;
+    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
+    let space = options.space;
+    let starts = starts_of(&starts);
+    let progress = progress_of(&mut opts, progress, starts.len());
+    let rep = run_interruptible(py, progress.as_ref(), |stop| {
+        convex_bound::fit(&curves, gm, exact, Observations { targets, weights, space }, &starts, &opts, stop)
+    })?;
+    report_with_stats(py, rep)
+}
+// ---- end of functional scaling law and convex last-iterate bound ----

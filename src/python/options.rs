@@ -1,0 +1,96 @@
+//! `SolverOptions`: the one bundle of solver settings every fit takes.
+
+use super::prelude::*;
+
+/// The solver settings of a fit, validated once: robust loss and scale, residual space, bounds,
+/// fixed parameters, tolerances, evaluation budget and Gaussian prior. Every fit function of the
+/// module takes one (`options=`); `lawfit._options.solver_options` builds it from `lf.fit`'s
+/// arguments.
+#[pyclass(frozen, module = "lawfit._core")]
+pub(crate) struct SolverOptions {
+    loss: RobustLoss,
+    pub(crate) space: Space,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    fixed: Vec<bool>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_evals: usize,
+    prior: Option<Prior>,
+}
+
+#[pymethods]
+impl SolverOptions {
+    #[new]
+    #[pyo3(signature = (*, loss, delta, lower, upper, fixed, ftol, xtol, gtol, max_evals, space="log", prior=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        loss: &str,
+        delta: f64,
+        lower: Vec<f64>,
+        upper: Vec<f64>,
+        fixed: Vec<bool>,
+        ftol: f64,
+        xtol: f64,
+        gtol: f64,
+        max_evals: usize,
+        space: &str,
+        prior: Option<(Vec<f64>, Vec<f64>)>,
+    ) -> PyResult<Self> {
+        let p = lower.len();
+        let options = Self {
+            loss: RobustLoss::parse(loss, delta).map_err(to_py)?,
+            space: space_of(space)?,
+            lower,
+            upper,
+            fixed,
+            ftol,
+            xtol,
+            gtol,
+            max_evals,
+            prior: prior.map(|(mean, weight)| Prior { mean, weight }),
+        };
+        // Lengths, bounds, tolerances and the prior, checked as the solver will.
+        options.lm(p)?;
+        Ok(options)
+    }
+
+    /// Number of parameters the options are for.
+    #[getter]
+    fn n_params(&self) -> usize {
+        self.lower.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "SolverOptions(loss={:?}, space={:?}, n_params={}, ftol={}, xtol={}, gtol={}, max_evals={}, prior={})",
+            self.loss,
+            self.space,
+            self.lower.len(),
+            self.ftol,
+            self.xtol,
+            self.gtol,
+            self.max_evals,
+            self.prior.is_some()
+        )
+    }
+}
+
+impl SolverOptions {
+    /// The core solver's options for a law of `p` parameters (an error when the lengths differ).
+    pub(crate) fn lm(&self, p: usize) -> PyResult<LmOptions> {
+        let mut opts = LmOptions::new(p);
+        opts.loss = self.loss;
+        opts.lower.clone_from(&self.lower);
+        opts.upper.clone_from(&self.upper);
+        opts.fixed.clone_from(&self.fixed);
+        opts.ftol = self.ftol;
+        opts.xtol = self.xtol;
+        opts.gtol = self.gtol;
+        opts.max_evals = self.max_evals;
+        opts.prior.clone_from(&self.prior);
+        opts.validate(p).map_err(to_py)?;
+        Ok(opts)
+    }
+}
