@@ -254,3 +254,31 @@ def test_cli_fit_takes_priors(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "lawfit", "fit", log, "--prior", "C=0.4"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "NAME=MEAN,SD" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("law", "params", "name"),
+    [
+        (lf.FunctionalScalingLaw(),
+         {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}, "L0"),
+        (lf.ConvexBoundLaw(), {"C": 2.4, "D": 0.8, "G": 3.0}, "C"),
+    ],
+)
+def test_prior_new_loss_curve_laws(law, params, name):
+    """Synthetic (labelled) curves of the law itself with 0.2% noise; a prior far tighter than the
+    data pins its parameter (the laws of issue 18 take priors through the same solver)."""
+    n = 3000
+    s = np.arange(n)
+    cosine = 1e-3 * (0.1 + 0.45 * (1 + np.cos(np.pi * s / n)))
+    step = np.where(s < 0.8 * n, 1e-3, np.where(s < 0.9 * n, 3e-4, 1e-4))
+    lrs = [cosine, step]
+    steps = np.arange(100, n + 1, 25)
+    rng = np.random.default_rng(4)
+    curves = [lf.Curve(steps, law.predict(params, lr, steps) * np.exp(rng.normal(0, 2e-3, steps.size)), lr,
+                       warmup_steps=0) for lr in lrs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = lf.fit(law, curves)
+        mean, sd = plain.params[name] + 10 * plain.stderr[name], plain.stderr[name] / 10
+        fit = lf.fit(law, curves, prior={name: (mean, sd)})
+    _pin_check(plain, fit, name, mean, sd)
