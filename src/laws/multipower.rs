@@ -82,6 +82,7 @@
 
 use crate::areas::validate_lr;
 use crate::error::{Error, Result};
+use crate::fastmath::exp_fast;
 use crate::problem::Model;
 use rayon::prelude::*;
 
@@ -657,43 +658,6 @@ fn one_minus_exp(x: f64) -> f64 {
 #[inline(always)]
 fn exp_neg(x: f64) -> f64 {
     exp_fast(-x)
-}
-
-/// e^x for |x| ≤ 700 without a library call (vectorisable): x = k·ln 2 + r, |r| ≤ ½ ln 2, e^r by
-/// its Taylor polynomial of degree 12 (relative error < 3e-16), 2^k from the exponent bits.
-/// Arguments are clamped to [−700, 700].
-#[inline(always)]
-fn exp_fast(x: f64) -> f64 {
-    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2^52: adding it rounds to an integer
-    const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    // 1/n! for n = 12, 11, ..., 0.
-    const INV_FACT: [f64; 13] = [
-        2.087_675_698_786_81e-9,
-        2.505_210_838_544_172e-8,
-        2.755_731_922_398_589_3e-7,
-        2.755_731_922_398_589e-6,
-        2.480_158_730_158_73e-5,
-        1.984_126_984_126_984e-4,
-        1.388_888_888_888_889e-3,
-        8.333_333_333_333_333e-3,
-        4.166_666_666_666_666_4e-2,
-        0.166_666_666_666_666_66,
-        0.5,
-        1.0,
-        1.0,
-    ];
-    let x = x.clamp(-700.0, 700.0);
-    let t = x * std::f64::consts::LOG2_E + SHIFT;
-    let k = t - SHIFT;
-    let r = (x - k * LN2_HI) - k * LN2_LO;
-    let mut p = INV_FACT[0];
-    for &c in &INV_FACT[1..] {
-        p = p * r + c;
-    }
-    // k as an integer (|k| ≤ 1010), then 2^k.
-    let k_int = t.to_bits().wrapping_sub(SHIFT.to_bits()) as i64;
-    p * f64::from_bits(((1023 + k_int) as u64) << 52)
 }
 
 /// Σ x with four accumulators (fixed order: deterministic).

@@ -4,15 +4,38 @@
 use super::prelude::*;
 
 // ---- per-process thread pool (fork safety) ----
-// Every entry point runs its work inside `pool.install`, on a rayon pool owned by this process,
-// never on rayon's global pool: after `fork` only the forking thread exists in the child, so a
-// pool inherited from the parent has no workers and any `par_iter` on it would wait forever. The
-// pool is keyed by the process id and rebuilt (lazily, on the first call) in a child whose pid
-// differs; the parent's stale pool is leaked, not dropped, since dropping would touch its latches,
-// which a parent thread may have held at the fork. `process_pool` is only called with the GIL
-// held, and `os.fork` holds the GIL, so no thread is inside the mutex when a Python-level fork
-// happens. The pool is sized like rayon's global pool: `RAYON_NUM_THREADS`, else one thread per
-// logical CPU; results do not depend on the thread count (the kernels split work in fixed chunks).
+// After `fork` only the forking thread exists in the child, so a rayon pool inherited from the
+// parent has no workers and any `par_iter` on it would wait forever. The process that first calls
+// lawfit (the origin) runs its work on the calling thread with rayon's global pool, as a plain
+// rayon program does (no hand-off to a pool thread: small calls stay cheap). Any other process —
+// a forked child, whose inherited global pool may be dead — never touches the global pool: its
+// work runs inside `pool.install` on a pool of its own, keyed by the process id and built on the
+// first call (the parent's stale pool is leaked, not dropped, since dropping would touch latches a
+// parent thread may have held at the fork). `process_pool` is only called with the GIL held, and
+// `os.fork` holds the GIL, so no thread is inside the mutex when a Python-level fork happens. Pools
+// are sized like rayon's global pool (`RAYON_NUM_THREADS`, else one thread per logical CPU);
+// results do not depend on the thread count (the kernels split work in fixed chunks).
+
+/// The process that made the first lawfit call: it uses rayon's global pool.
+static ORIGIN_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// This process's own pool, or `None` in the origin process (which uses the global pool).
+pub(crate) fn own_pool() -> PyResult<Option<Arc<rayon::ThreadPool>>> {
+    let pid = std::process::id();
+    if *ORIGIN_PID.get_or_init(|| pid) == pid {
+        return Ok(None);
+    }
+    process_pool().map(Some)
+}
+
+/// Run `work` on this process's threads: directly (global pool) in the origin process, inside
+/// its own pool's `install` in any other (see [`own_pool`]).
+pub(crate) fn in_own_pool<T: Send>(pool: Option<&rayon::ThreadPool>, work: impl FnOnce() -> T + Send) -> T {
+    match pool {
+        None => work(),
+        Some(pool) => pool.install(work),
+    }
+}
 
 pub(crate) struct ProcessPool {
     pid: u32,
@@ -39,16 +62,16 @@ pub(crate) fn process_pool() -> PyResult<Arc<rayon::ThreadPool>> {
     Ok(pool)
 }
 
-/// Run `work` without the GIL on this process's pool (see [`process_pool`]).
+/// Run `work` without the GIL on this process's threads (see [`own_pool`]).
 pub(crate) fn detach_in_pool<T: Send>(py: Python<'_>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
-    let pool = process_pool()?;
-    Ok(py.detach(move || pool.install(work)))
+    let pool = own_pool()?;
+    Ok(py.detach(move || in_own_pool(pool.as_deref(), work)))
 }
 
 /// The number of threads of this process's lawfit pool (for tests and diagnostics).
 #[pyfunction]
 pub(crate) fn pool_threads() -> PyResult<usize> {
-    Ok(process_pool()?.current_num_threads())
+    Ok(own_pool()?.map_or_else(rayon::current_num_threads, |p| p.current_num_threads()))
 }
 
 // ---- end per-process thread pool ----
@@ -68,7 +91,7 @@ pub(crate) fn run_interruptible<T: Send>(
     progress: Option<&Progress>,
     work: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, Error> + Send,
 ) -> PyResult<T> {
-    let pool = process_pool()?;
+    let pool = own_pool()?;
     let interrupted = AtomicBool::new(false);
     let mut reported = usize::MAX;
     let mut callback_error: Option<PyErr> = None;
@@ -79,7 +102,7 @@ pub(crate) fn run_interruptible<T: Send>(
             let waiter = std::thread::current();
             let flag = &interrupted;
             let handle = scope.spawn(move || {
-                let out = pool.install(|| work(&|| flag.load(Ordering::Relaxed)));
+                let out = in_own_pool(pool.as_deref(), || work(&|| flag.load(Ordering::Relaxed)));
                 waiter.unpark();
                 out
             });
