@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import lawfit as lf
 import numpy as np
-from _common import data_path
+from _common import data_path, mp_curve
 from lawfit.datasets import MULTIPOWER_SPECS
 
 
@@ -38,14 +38,8 @@ class Run:
 def multipower_runs() -> list[Run]:
     out = []
     for size in (25, 100, 400):
-        for name, spec in MULTIPOWER_SPECS.items():
-            sched = lf.schedules.parse(spec)
-            with data_path("multipower", f"csv_{size}", f"{name}.csv").open() as fh:
-                rows = list(csv.DictReader(fh))
-            steps = np.array([int(float(r["step"])) for r in rows]) + 1
-            loss = np.array([float(r["loss"]) for r in rows])
-            keep = steps <= sched.total_steps
-            out.append(Run("multipower", lf.Curve(steps[keep], loss[keep], sched, name=f"{size}M/{name}")))
+        for name in MULTIPOWER_SPECS:
+            out.append(Run("multipower", mp_curve(size, name, label=f"{size}M/{name}")))
     return out
 
 

@@ -38,43 +38,13 @@ from pathlib import Path
 
 import lawfit as lf
 import numpy as np
-from _common import ROOT, data_path
+from _common import ROOT, data_path, mp_curve
 from lawfit.validation import accuracy
 
 LAW_NAMES = ("momentum", "multipower", "fsl", "convex-bound", "auto")
-MP_TRAIN = ("constant_24000", "cosine_24000", "wsdcon_9")
-MP_TEST = ("constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18")
+MP_TRAIN, MP_TEST = lf.datasets.MULTIPOWER_TRAIN, lf.datasets.MULTIPOWER_TEST
 
 
-def mp_lr(name: str) -> np.ndarray:
-    """Per-step LR of a multi-power schedule (tests/data/SOURCES.md)."""
-    peak, warmup, final = 3e-4, 2160, 3e-5
-    total = 16000 if name.startswith("wsdcon_") else int(name.split("_")[-1])
-    s = np.arange(total, dtype=np.float64)
-    lr = np.full(total, peak)
-    lr[:warmup] = np.linspace(0.0, peak, warmup)
-    post = s >= warmup
-    if name.startswith("cosine"):
-        lr[post] = final + 0.5 * (peak - final) * (1 + np.cos(np.pi * (s[post] - warmup) / (total - warmup)))
-    elif name.startswith("wsdcon_"):
-        lr[s >= 8000] = int(name.split("_")[1]) * 1e-5
-    elif name.startswith("wsdld"):
-        d = s >= 20000
-        lr[d] = peak * (1 - (s[d] - 20000) / 4000) + final * (s[d] - 20000) / 4000
-    elif name.startswith("wsd_"):
-        d = s >= 20000
-        lr[d] = peak ** ((24000 - s[d]) / 4000) * final ** ((s[d] - 20000) / 4000)
-    return lr
-
-
-def mp_curve(size: int, name: str) -> lf.Curve:
-    with data_path("multipower", f"csv_{size}", f"{name}.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    steps = np.array([int(float(r["step"])) for r in rows])
-    loss = np.array([float(r["loss"]) for r in rows])
-    lr = mp_lr(name)
-    keep = steps < lr.size
-    return lf.Curve(steps[keep] + 1, loss[keep], lr, warmup_steps=2160, name=name)
 
 
 def mp_split(size: int) -> tuple[list[lf.Curve], list[lf.Curve]]:

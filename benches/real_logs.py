@@ -23,12 +23,10 @@ from functools import cache
 
 import lawfit
 import numpy as np
-from _common import data_path
+from _common import data_path, mp_curve
 
 FSL_SCHEDULES = ("cosine", "wsd", "811")
-MP_TRAIN = ("constant_24000", "cosine_24000", "wsdcon_9")
-MP_TEST = ("constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18")
-MP_PEAK, MP_WARMUP, MP_FINAL = 3e-4, 2160, 3e-5
+MP_TRAIN, MP_TEST = lawfit.datasets.MULTIPOWER_TRAIN, lawfit.datasets.MULTIPOWER_TEST
 SC_TOKENS_PER_STEP = 65536
 SC_WARMUP = 50_000_000 // SC_TOKENS_PER_STEP
 
@@ -66,37 +64,6 @@ def llmc_curve() -> lawfit.Curve:
     return lawfit.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name)
 
 
-def mp_lr(name: str) -> np.ndarray:
-    """Per-step LR of a multipower schedule name (SOURCES.md)."""
-    total = 16000 if name.startswith("wsdcon_") else int(name.split("_")[-1])
-    s = np.arange(total, dtype=np.float64)
-    lr = np.full(total, MP_PEAK)
-    lr[:MP_WARMUP] = np.linspace(0.0, MP_PEAK, MP_WARMUP)
-    post = s >= MP_WARMUP
-    if name.startswith("cosine"):
-        lr[post] = MP_FINAL + 0.5 * (MP_PEAK - MP_FINAL) * (1 + np.cos(np.pi * (s[post] - MP_WARMUP)
-                                                                      / (total - MP_WARMUP)))
-    elif name.startswith("wsdcon_"):
-        lr[s >= 8000] = int(name.split("_")[1]) * 1e-5
-    elif name.startswith("wsdld"):
-        d = s >= 20000
-        lr[d] = MP_PEAK * (1 - (s[d] - 20000) / 4000) + MP_FINAL * (s[d] - 20000) / 4000
-    elif name.startswith("wsd_"):
-        d = s >= 20000
-        lr[d] = MP_PEAK ** ((24000 - s[d]) / 4000) * MP_FINAL ** ((s[d] - 20000) / 4000)
-    return lr
-
-
-@cache
-def mp_curve(size: int, name: str) -> lawfit.Curve:
-    """One multipower curve (CSV step s is LR index s, lawfit step s + 1)."""
-    with data_path("multipower", f"csv_{size}", f"{name}.csv").open() as fh:
-        rows = list(csv.DictReader(fh))
-    steps = np.array([int(float(r["step"])) for r in rows])
-    loss = np.array([float(r["loss"]) for r in rows])
-    lr = mp_lr(name)
-    keep = steps < lr.size
-    return lawfit.Curve(steps[keep] + 1, loss[keep], lr, warmup_steps=MP_WARMUP, name=name)
 
 
 def _sc_lr(total_tokens: int, schedule: str, decay_frac: float, peak: float) -> np.ndarray:
