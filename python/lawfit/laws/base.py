@@ -96,3 +96,24 @@ class Law:
             k = self.param_names[int(np.argmax(bad))]
             raise LawfitInputError(f"parameter {k} is {params[k]!r}; parameters must be finite")
         return vec
+
+
+def power_drop_grid(
+    ln_x: np.ndarray, drop: np.ndarray, y: np.ndarray, exponents: np.ndarray
+) -> tuple[float, float, float, float] | None:
+    """Data-driven start of a loss-curve law ``y ≈ L0 + A·x^(−e) − B·drop``.
+
+    For every exponent e of ``exponents`` the law is linear in (L0, A, B): one least-squares solve
+    each; returns the (L0, A, e, B) of lowest squared error, or None when no solve is finite.
+    ``ln_x`` is log of the law's "time" (S1, or the FSL's LR sum), ``drop`` the LR drop so far.
+    """
+    best: tuple[float, float, float, float, float] | None = None
+    for e in exponents:
+        design = np.column_stack([np.ones_like(y), np.exp(-e * ln_x), -drop])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        if not np.all(np.isfinite(coef)):
+            continue
+        sse = float(np.sum((design @ coef - y) ** 2))
+        if best is None or sse < best[0]:
+            best = (sse, float(coef[0]), float(coef[1]), float(e), float(coef[2]))
+    return None if best is None else best[1:]

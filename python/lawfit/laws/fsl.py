@@ -10,7 +10,7 @@ import numpy as np
 from lawfit import _core
 from lawfit._options import split_solver
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, schedule_query
+from lawfit.laws.base import Law, power_drop_grid, schedule_query
 
 
 def infer_warmup(lr: np.ndarray) -> int:
@@ -123,16 +123,8 @@ class FunctionalScalingLaw(Law):
             t_end = max(t_end, float(t[-1]))
             t_mid.append(float(np.median(t[keep])) if keep.any() else 1.0)
         ln_t_a, drop_a, y_a = np.concatenate(ln_t), np.concatenate(drop), np.concatenate(y)
-        best = None
-        for s in np.linspace(0.05, 2.0, 40):
-            design = np.column_stack([np.ones_like(y_a), np.exp(-s * ln_t_a), -drop_a])
-            coef, *_ = np.linalg.lstsq(design, y_a, rcond=None)
-            if not np.all(np.isfinite(coef)):
-                continue
-            sse = float(np.sum((design @ coef - y_a) ** 2))
-            if best is None or sse < best[0]:
-                best = (sse, float(coef[0]), float(coef[1]), float(s), float(coef[2]))
-        l0, c1, s, b = (2.0, 1.0, 0.5, 100.0) if best is None else best[1:]
+        best = power_drop_grid(ln_t_a, drop_a, y_a, np.linspace(0.05, 2.0, 40))
+        l0, c1, s, b = (2.0, 1.0, 0.5, 100.0) if best is None else best
         l0, c1 = max(l0, 1e-3), max(c1, 1e-3)
         b = max(b, 1e-3 / max(float(np.max(drop_a)) if drop_a.size else 1.0, 1e-12))
         tm = max(float(np.median(t_mid)), 1e-12) ** (-s)

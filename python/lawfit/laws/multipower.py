@@ -14,7 +14,7 @@ from lawfit._options import split_solver
 from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, schedule_query
+from lawfit.laws.base import Law, power_drop_grid, schedule_query
 
 if TYPE_CHECKING:
     pass
@@ -132,16 +132,8 @@ class MultiPowerLaw(Law):
             drop.append((c.lr.max() - c.lr[idx])[keep])
             y.append(c.loss[::stride][keep])
         ln_s1_a, drop_a, y_a = np.concatenate(ln_s1), np.concatenate(drop), np.concatenate(y)
-        best = None
-        for alpha in np.linspace(0.05, 1.5, 30):
-            design = np.column_stack([np.ones_like(y_a), np.exp(-alpha * ln_s1_a), -drop_a])
-            coef, *_ = np.linalg.lstsq(design, y_a, rcond=None)
-            if not np.all(np.isfinite(coef)):
-                continue
-            sse = float(np.sum((design @ coef - y_a) ** 2))
-            if best is None or sse < best[0]:
-                best = (sse, float(coef[0]), float(coef[1]), float(alpha), float(coef[2]))
-        l0, a, alpha, b = (2.0, 0.5, 0.5, 300.0) if best is None else best[1:]
+        best = power_drop_grid(ln_s1_a, drop_a, y_a, np.linspace(0.05, 1.5, 30))
+        l0, a, alpha, b = (2.0, 0.5, 0.5, 300.0) if best is None else best
         l0, a, b = max(l0, 1e-3), max(a, 1e-3), max(b, 1.0)
         starts = [[l0, a, alpha, b, 1.0, 0.5, 0.5]]
         for c_ in (1.0, 3.0):
