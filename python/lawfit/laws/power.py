@@ -53,13 +53,7 @@ class PowerLaw(PointLaw):
         return {"a": (0.0, np.inf), "b": (0.0, 10.0), "c": (-np.inf, np.inf)}
 
     def check_data(self, data: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        out = super().check_data(data)
-        x = out["x"]
-        bad = np.isfinite(x) & (x <= 0)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise LawfitInputError(f"x[{i}] is {float(x[i])!r}; a power law needs positive x")
-        return out
+        return _positive_x(super().check_data(data))
 
     def default_starts_points(self, data: Mapping[str, np.ndarray], y: np.ndarray,
                               weights: np.ndarray | None, *, lower: np.ndarray | None = None,
@@ -121,13 +115,7 @@ class PurePowerLaw(PointLaw):
         return {"X_c": (0.0, np.inf), "alpha": (-np.inf, np.inf)}
 
     def check_data(self, data: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        out = super().check_data(data)
-        x = out["x"]
-        bad = np.isfinite(x) & (x <= 0)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise LawfitInputError(f"x[{i}] is {float(x[i])!r}; a power law needs positive x")
-        return out
+        return _positive_x(super().check_data(data))
 
     def default_starts_points(self, data: Mapping[str, np.ndarray], y: np.ndarray,
                               weights: np.ndarray | None, *, lower: np.ndarray | None = None,
@@ -251,3 +239,13 @@ class PurePowerLaw(PointLaw):
 
 #: The name issue 6 uses for the TSFM form (X_c/X)^α.
 SaturatingPowerLaw = PurePowerLaw
+
+
+def _positive_x(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The data of a power law of x, checked: every finite x must be positive."""
+    x = data["x"]
+    bad = np.isfinite(x) & (x <= 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise LawfitInputError(f"x[{i}] is {float(x[i])!r}; a power law needs positive x")
+    return data

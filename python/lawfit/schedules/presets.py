@@ -90,10 +90,7 @@ def cosine(
         p = (T − W − 1)/(T − W), so it sits just above ``final_lr``.
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------
@@ -129,10 +126,7 @@ def linear(
         LR reached at p = 1 (0 <= final_lr <= peak_lr); the last step is one decrement above it.
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------
@@ -188,10 +182,7 @@ def wsd(
         Decay shape.
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------
@@ -249,10 +240,7 @@ def step(
         Factor applied at each decay, in [0, 1].
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------
@@ -343,10 +331,7 @@ def multistep(
         Factor applied at each milestone, in [0, 1].
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------
@@ -394,10 +379,7 @@ def step_811(
         by default).
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
     """
     return multistep(
         total_steps,
@@ -438,10 +420,7 @@ def two_stage(
         LR of the second stage, >= 0 (it may exceed ``peak_lr``).
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------
@@ -485,10 +464,7 @@ def inverse_sqrt(
         τ in steps (> 0). Default ``max(W, 1)``; the spec records the resolved value.
     @warmup_init
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------
@@ -549,10 +525,7 @@ def cyclic(
     warmup_init : float, default 0.0
         First LR of the initial warmup, 0 <= warmup_init <= peak_lr.
 
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64.
+    @returns
 
     Raises
     ------

@@ -59,13 +59,15 @@ ARRAY_KEYS = ("values", "path", "sha256", "n", "warmup")
 FAMILY_NAMES = (*FAMILY_KEYS, "array")
 
 _SHARED_DOCS = {k.arg: k.doc for k in _COMMON_KEYS}
+# The Returns section the presets share (marker `@returns`).
+_RETURNS_DOC = "Returns\n-------\nSchedule\n    ``lr`` of shape (T,), float64."
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _documented(fn: F) -> F:
     """Fill a preset's ``@total_steps``-style docstring markers with the table's shared docs."""
     doc = fn.__doc__ or ""
-    for arg, text in _SHARED_DOCS.items():
+    for arg, text in {**_SHARED_DOCS, "returns": _RETURNS_DOC}.items():
         doc = doc.replace(f"    @{arg}\n", "".join(f"    {line}\n" for line in text.split("\n")))
     fn.__doc__ = doc
     return fn
