@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multipower_data import TEST, TRAIN, lawfit_curve
 from reference import areas_loop
+from synthetic import MOMENTUM_N_TRUE, momentum_n_runs
 from threads import stdout_per_thread_count
 
 
@@ -301,20 +302,10 @@ def test_bit_identical_across_thread_counts():
 
 
 def test_momentum_n_recovers_synthetic_parameters():
-    true = {"L0": 1.8, "A": 0.55, "alpha": 0.53, "B": 50.0, "beta": 0.22, "C": 0.03, "gamma": 0.15}
+    true = MOMENTUM_N_TRUE
     law = lf.MomentumLawN()
-    rng = np.random.default_rng(5)
-    curves = []
-    for n_params in (25e6, 100e6, 400e6):
-        for kind in ("constant", "decay"):
-            lr = np.full(8000, 3e-4)
-            lr[:200] = np.linspace(0, 3e-4, 200)
-            if kind == "decay":
-                lr[5000:] = np.linspace(3e-4, 3e-5, 3000)
-            steps = np.arange(250, 8001, 50)
-            clean = law.predict(true, lr, steps, N=n_params, warmup_steps=200)
-            loss = clean * np.exp(1e-4 * rng.standard_normal(steps.size))
-            curves.append(lf.Curve(steps, loss, lr, warmup_steps=200, N=n_params))
+    curves = momentum_n_runs(noise=1e-4)
+    steps, loss, lr = curves[-1].steps, curves[-1].loss, curves[-1].lr
     fit = lf.fit(law, curves)
     assert fit.success
     for k, v in true.items():

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multipower_data import TRAIN, lawfit_curve
 from scipy.optimize import least_squares as scipy_least_squares
+from synthetic import momentum_n_runs
 
 
 def constant_run(total: int = 6000, every: int = 50, seed: int = 0) -> lf.Curve:
@@ -122,21 +123,9 @@ def _pin_check(fit_plain, fit_prior, name, mean, sd):
 
 
 def test_prior_momentum_n():
-    """Synthetic (labelled) runs of three model sizes, as in test_fit_momentum."""
-    true = {"L0": 1.8, "A": 0.55, "alpha": 0.53, "B": 50.0, "beta": 0.22, "C": 0.03, "gamma": 0.15}
+    """Synthetic (labelled) runs of three model sizes (tests/synthetic.py)."""
     law = lf.MomentumLawN()
-    rng = np.random.default_rng(5)
-    curves = []
-    for n_params in (25e6, 100e6, 400e6):
-        for kind in ("constant", "decay"):
-            lr = np.full(8000, 3e-4)
-            lr[:200] = np.linspace(0, 3e-4, 200)
-            if kind == "decay":
-                lr[5000:] = np.linspace(3e-4, 3e-5, 3000)
-            steps = np.arange(250, 8001, 50)
-            clean = law.predict(true, lr, steps, N=n_params, warmup_steps=200)
-            loss = clean * np.exp(1e-3 * rng.standard_normal(steps.size))
-            curves.append(lf.Curve(steps, loss, lr, warmup_steps=200, N=n_params))
+    curves = momentum_n_runs(noise=1e-3)
     plain = lf.fit(law, curves)
     mean, sd = plain.params["beta"] + 10 * plain.stderr["beta"], plain.stderr["beta"] / 10
     fit = lf.fit(law, curves, prior={"beta": (mean, sd)})
