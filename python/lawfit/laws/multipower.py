@@ -14,7 +14,7 @@ from lawfit._options import split_solver
 from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, power_drop_grid, schedule_query
+from lawfit.laws.base import Law, block_weights, power_drop_grid, schedule_query
 
 if TYPE_CHECKING:
     pass
@@ -343,21 +343,8 @@ class MultiPowerLaw(Law):
 
     @staticmethod
     def _block_weights(curves: Sequence[Curve], k: int, weights: np.ndarray | None) -> list[np.ndarray]:
-        """Weights of the points of each blocked curve: the total weight of the points merged.
-
-        A block keeps only its last logged point; weighting it by the points it stands for keeps
-        the coarse objective close to the full one when the log is dense somewhere (log-spaced
-        logs, whose early points would otherwise nearly vanish from the coarse fit).
-        """
-        out = []
-        start = 0
-        for c in curves:
-            w = np.ones(c.steps.size) if weights is None else weights[start : start + c.steps.size]
-            start += c.steps.size
-            block = (c.steps - 1) // k
-            _, inverse = np.unique(block, return_inverse=True)
-            out.append(np.bincount(inverse, weights=w))
-        return out
+        """Weights of the points of each blocked curve: :func:`~lawfit.laws.base.block_weights`."""
+        return block_weights([c.steps for c in curves], k, weights)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
