@@ -955,6 +955,77 @@ mod tests {
         }
     }
 
+    /// The solver coordinates: the same law (values), gradients that match central differences
+    /// in (V, θ), maps that round-trip, and gradients / Gauss–Newton matrices that map back to the
+    /// law's.
+    #[test]
+    fn solver_coordinates_are_the_same_law() {
+        let lrs: Vec<Vec<f64>> = (0..4).map(|k| schedule(k, 2000)).collect();
+        let idx: Vec<Vec<usize>> = (0..4).map(|_| (5..2000).step_by(41).collect()).collect();
+        let curves: Vec<FslCurve<'_>> =
+            lrs.iter().zip(&idx).map(|(lr, ix)| FslCurve { lr, indices: ix, warmup: 0 }).collect();
+        for exact in [false, true] {
+            let law = FslModel::new(&curves, FslOptions { exact }).unwrap();
+            let coords = law.solver_coords().unwrap();
+            let solver = law.clone().in_solver_coordinates(coords);
+            for p in [[3.0, 0.5, 400.0, 0.3, 2.0, 0.4, 0.6], [2.0, 1.0, 50.0, 0.0, 200.0, 0.1, 0.05]] {
+                let q = coords.from_law(&p);
+                let back = coords.to_law(&q);
+                for j in 0..N_PARAMS {
+                    assert!((back[j] - p[j]).abs() <= 1e-12 * p[j].abs().max(1e-300), "{j}: {back:?} {p:?}");
+                }
+                let (vp, gp) = law.evaluate(&p, true);
+                let (vq, gq) = solver.evaluate(&q, true);
+                let (gp, gq) = (gp.unwrap(), gq.unwrap());
+                for i in 0..vp.len() {
+                    assert!((vp[i] - vq[i]).abs() <= 1e-12 * vp[i].abs(), "value {i}: {} {}", vp[i], vq[i]);
+                }
+                for j in 0..N_PARAMS {
+                    let hstep = 1e-6 * q[j].abs().max(1e-3);
+                    let (mut hi, mut lo) = (q.clone(), q.clone());
+                    hi[j] += hstep;
+                    lo[j] -= hstep;
+                    let (vh, _) = solver.evaluate(&hi, false);
+                    let (vl, _) = solver.evaluate(&lo, false);
+                    for i in 0..vh.len() {
+                        let fd = (vh[i] - vl[i]) / (2.0 * hstep);
+                        let g = gq[i * N_PARAMS + j];
+                        assert!((fd - g).abs() <= 1e-5 * (1.0 + fd.abs()), "q {j} point {i}: {fd} vs {g}");
+                    }
+                }
+                // Gradient rows and a Gauss–Newton matrix map back to the law's.
+                for i in (0..vp.len()).step_by(7) {
+                    let mut row = gq[i * N_PARAMS..(i + 1) * N_PARAMS].to_vec();
+                    coords.gradient_to_law(&q, &mut row);
+                    for j in 0..N_PARAMS {
+                        let want = gp[i * N_PARAMS + j];
+                        assert!(
+                            (row[j] - want).abs() <= 1e-8 * (1.0 + want.abs()),
+                            "row {i} {j}: {} {want}",
+                            row[j]
+                        );
+                    }
+                }
+                let outer = |g: &[f64]| {
+                    let mut h = vec![0.0; N_PARAMS * N_PARAMS];
+                    for row in g.chunks_exact(N_PARAMS) {
+                        for a in 0..N_PARAMS {
+                            for b in 0..N_PARAMS {
+                                h[a * N_PARAMS + b] += row[a] * row[b];
+                            }
+                        }
+                    }
+                    h
+                };
+                let (hp, mut hq) = (outer(&gp), outer(&gq));
+                coords.hessian_to_law(&q, &mut hq);
+                for (a, b) in hq.iter().zip(&hp) {
+                    assert!((a - b).abs() <= 1e-7 * (1.0 + b.abs()), "{a} vs {b}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn special_functions() {
         assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-13);
