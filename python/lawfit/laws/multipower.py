@@ -250,6 +250,17 @@ class MultiPowerLaw(Law):
         rough = self._fit_rust(prob, prob_targets, prob_w, starts=np.ascontiguousarray(x0), progress=progress,
                                prior=prob_prior, **rough_kw)
         total_evals += int(rough["n_evals"])
+        if first_k > 1 and rough["status"] == "MaxEvals" and not over_budget():
+            # The capped basin finder stopped inside a flat valley: finish the walk on this level,
+            # where an evaluation costs a fraction of the finer levels' (the remaining budget).
+            rest = prob_kw["max_evals"] - int(rough["n_evals"])
+            if rest > 0:
+                x_more = np.ascontiguousarray(rough["params"][None, :])
+                more = self._fit_rust(prob, prob_targets, prob_w, starts=x_more, polish=True,
+                                      prior=prob_prior, **{**prob_kw, "max_evals": rest})
+                total_evals += int(more["n_evals"])
+                if more["cost"] <= rough["cost"]:
+                    rough = {**more, "n_converged": rough["n_converged"]}
         if first_k == 1:
             rep = rough
         else:
