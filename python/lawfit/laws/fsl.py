@@ -184,7 +184,8 @@ class FunctionalScalingLaw(Law):
                 picked.append(w_all[at + idx])
                 at += c.steps.size
                 coarse[i] = Curve(c.steps[idx], c.loss[idx], c.lr, name=c.name, warmup_steps=c.warmup_steps)
-            w = None if weights is None and k == 1 else np.concatenate(picked)
+            # Each kept point stands for `stride` points: the data keep their total weight (against a prior).
+            w = np.concatenate(picked) * stride
         return k, coarse, w, k > 1 or strided
 
     def fit_core(
@@ -212,6 +213,9 @@ class FunctionalScalingLaw(Law):
         for key in ("lower", "upper"):
             coarse_kw[key] = np.array(kwargs[key], dtype=float)
             coarse_kw[key][2] /= k
+        if k > 1 and kwargs.get("prior") is not None:  # c2' = c2/k: its prior acts on the full data only
+            mean, weight = kwargs["prior"]
+            coarse_kw["prior"] = (list(mean), [0.0 if j == 2 else float(v) for j, v in enumerate(weight)])
         if reduced:
             coarse_kw["max_evals"] = min(kwargs["max_evals"], self.COARSE_MAX_EVALS)
             coarse_targets = np.concatenate([c.loss for c in coarse])
