@@ -87,8 +87,8 @@ def _held_out_errors(law: Any, curves: list[Curve], weights: list[np.ndarray] | 
     split = horizon_split(curves)
     if split is not None:
         masks, tails = split
-        heads = [_part(c, m) for c, m in zip(curves, masks)]
-        w = None if weights is None else [wc[m] for wc, m in zip(weights, masks)]
+        heads = [_part(c, m) for c, m in zip(curves, masks, strict=True)]
+        w = None if weights is None else [wc[m] for wc, m in zip(weights, masks, strict=True)]
         params = refit(heads, w)
         out["horizon"] = float(np.mean([_pred_e(law, params, t) for t in tails]))
     return out
