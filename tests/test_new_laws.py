@@ -234,3 +234,27 @@ def test_auto_accepts_weights_and_splits_them_per_curve():
             assert b.options["auto"]["errors"][name][test] == pytest.approx(err, rel=1e-3, abs=1e-7)
     with pytest.raises(lf.LawfitInputError, match="one per point"):
         lf.fit(plain, curves, weights=np.ones(n + 1))
+
+
+def test_auto_survives_a_candidate_whose_held_out_predictions_are_not_finite(tmp_path):
+    """A held-out fit that predicts NaN scores inf, is never chosen, and the fit file stays strict JSON."""
+    from lawfit.auto import fit_auto
+
+    params = {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}
+    curves = synthetic_curves(lf.FunctionalScalingLaw(), params)
+
+    def broken_fsl_refits(law, data, **kw):
+        out = lf.fit(law, data, **kw)
+        if law.name == "fsl" and "starts" in kw:  # the held-out refits start from the full fit
+            out.params = {k: float("nan") for k in out.params}
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_auto(lf.AutoLaw(candidates=("momentum", "fsl")), curves, broken_fsl_refits)
+    info = res.options["auto"]
+    assert info["chosen"] == "momentum"
+    assert info["errors"]["fsl"] == {"loco": None, "horizon": None} and info["scores"]["fsl"] is None
+    assert "inf" in res.report()
+    res.save(tmp_path / "fit.json")
+    assert lf.load_fit(tmp_path / "fit.json").options["auto"]["errors"]["fsl"]["loco"] is None

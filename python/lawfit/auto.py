@@ -39,8 +39,12 @@ HORIZON_MIN_POINTS = 8
 
 
 def _pred_e(law: Any, params: dict[str, float], curve: Curve) -> float:
-    """Mean relative error of ``law`` at ``params`` on ``curve`` (inf if a prediction is not finite)."""
-    pred = law.predict_curves(params, [curve])
+    """Mean relative error of ``law`` at ``params`` on ``curve`` (inf if the prediction fails or is
+    not finite)."""
+    try:
+        pred = law.predict_curves(params, [curve])
+    except LawfitInputError:
+        return math.inf
     return accuracy(pred, curve.loss)["pred_e"] if bool(np.all(np.isfinite(pred))) else math.inf
 
 
@@ -159,19 +163,28 @@ def fit_auto(auto: AutoLaw, curves: Sequence[Curve], fit: Callable[..., Any], **
     else:
         best, scores = choose(errors, auto.candidates)
     result = fits[best]
+    # JSON-safe (fit files are strict JSON): a non-finite error or score is stored as None.
     result.options["auto"] = {
         "chosen": best,
         "default": next(n for n in auto.candidates if n in fits),
         "tests": tests,
-        "errors": errors,
-        "scores": scores,
-        "train_cost": costs,
+        "errors": {n: {k: _finite(v) for k, v in e.items()} for n, e in errors.items()},
+        "scores": {n: _finite(v) for n, v in scores.items()},
+        "train_cost": {n: _finite(v) for n, v in costs.items()},
         "seconds": seconds,
     }
     return result
 
 
+def _finite(v: float) -> float | None:
+    return v if math.isfinite(v) else None
+
+
 _TEST_TITLES = {"loco": "held-out curves", "horizon": "held-out last third", "train_cost": "train objective"}
+
+
+def _num(v: float | None) -> float:
+    return math.inf if v is None else v
 
 
 def auto_report_lines(info: dict[str, Any]) -> list[str]:
@@ -182,6 +195,6 @@ def auto_report_lines(info: dict[str, Any]) -> list[str]:
              "law is better on every test)", head]
     for name, errs in info.get("errors", {}).items():
         mark = " *" if name == info.get("chosen") else ""
-        cells = "".join(f"{errs.get(t, math.nan):>22.5g}" for t in tests)
+        cells = "".join(f"{_num(errs.get(t)):>22.5g}" for t in tests)
         lines.append(f"    {name + mark:<14s}{cells}{info.get('seconds', {}).get(name, math.nan):>8.1f}")
     return lines
