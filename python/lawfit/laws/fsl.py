@@ -32,17 +32,20 @@ def warmup_of(curve: Curve) -> int:
 def block_curve(c: Curve, k: int) -> Curve:
     """The curve on a schedule of k-step blocks (LR = block sum), at each block's last logged point.
 
-    The forward area is exact at block ends and the LR drops add up to k times the mean drop.
+    The forward area is exact at block ends and the LR drops add up to k times the mean drop. Two
+    block edges would add LR changes the schedule does not have: a last partial block is padded
+    with the last LR (rather than summing fewer steps, a drop at the end), and the warmup ends one
+    block after the block that holds its last step (which mixes the ramp and the peak, a rise).
     """
     n_blocks = -(-c.lr.size // k)
-    padded = np.zeros(n_blocks * k)
-    padded[: c.lr.size] = c.lr
+    padded = np.pad(c.lr, (0, n_blocks * k - c.lr.size), mode="edge")
     block_lr = padded.reshape(n_blocks, k).sum(axis=1)
     block = (c.steps - 1) // k
     last = np.ones(block.size, dtype=bool)
     last[:-1] = block[1:] != block[:-1]
     w = warmup_of(c)
-    return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name, warmup_steps=-(-w // k) if w else 0)
+    w_blocks = min(-(-w // k) + 1, n_blocks) if w else 0
+    return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name, warmup_steps=w_blocks)
 
 
 def _strided_index(n: int, stride: int) -> np.ndarray:
