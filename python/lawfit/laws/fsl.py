@@ -89,6 +89,12 @@ class FunctionalScalingLaw(Law):
     def param_names(self) -> tuple[str, ...]:
         return ("L0", "c1", "c2", "c3", "c4", "s", "gamma")
 
+    #: Lower bound of γ. As γ → 0 the saturation 1 − (1 + x)^(−γ) ≈ γ·ln(1 + x) vanishes (c2 grows
+    #: as 1/γ: the logarithmic limit of the law), and its evaluation, 1 minus a quadrature of
+    #: (1 + x)^(−γ) accurate to ~1e-9, loses relative accuracy as 1e-9/γ: fits that want γ → 0 end
+    #: on this bound (and say so) instead of wandering where the gradient is noise.
+    GAMMA_MIN: ClassVar[float] = 1e-3
+
     def bounds(self) -> dict[str, tuple[float, float]]:
         return {
             "L0": (0.0, np.inf),
@@ -97,7 +103,7 @@ class FunctionalScalingLaw(Law):
             "c3": (0.0, np.inf),
             "c4": (0.0, np.inf),
             "s": (0.0, 5.0),
-            "gamma": (1e-6, 10.0),
+            "gamma": (self.GAMMA_MIN, 10.0),
         }
 
     def options(self) -> dict[str, Any]:
