@@ -159,6 +159,8 @@ class MultiPowerLaw(Law):
     SCREEN_KEEP: ClassVar[int] = 2
     #: Evaluation cap of each start on the coarsest level (it only has to find the basin).
     COARSE_MAX_EVALS: ClassVar[int] = 400
+    #: Evaluations the best start of the first level may add when it stopped on ``COARSE_MAX_EVALS``.
+    COARSE_MORE_EVALS: ClassVar[int] = 1000
     #: Evaluation cap of the full-data polish once ``max_time`` is spent.
     BUDGET_POLISH_EVALS: ClassVar[int] = 50
 
@@ -259,11 +261,13 @@ class MultiPowerLaw(Law):
         if first_k > 1 and rough["status"] == "MaxEvals" and not over_budget():
             # The capped basin finder stopped inside a flat valley: finish the walk on this level,
             # where an evaluation costs a fraction of the finer levels' (the remaining budget).
-            rest = prob_kw["max_evals"] - int(rough["n_evals"])
+            rest = min(prob_kw["max_evals"] - int(rough["n_evals"]), self.COARSE_MORE_EVALS)
             if rest > 0:
                 x_more = np.ascontiguousarray(rough["params"][None, :])
+                more_kw = {**prob_kw, "max_evals": rest, "ftol": max(prob_kw["ftol"], self.LEVEL_TOL),
+                           "xtol": max(prob_kw["xtol"], self.LEVEL_TOL)}
                 more = self._fit_rust(prob, prob_targets, prob_w, starts=x_more, polish=True,
-                                      prior=prob_prior, **{**prob_kw, "max_evals": rest})
+                                      prior=prob_prior, **more_kw)
                 total_evals += int(more["n_evals"])
                 if more["cost"] <= rough["cost"]:
                     rough = {**more, "n_converged": rough["n_converged"]}
