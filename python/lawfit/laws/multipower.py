@@ -190,9 +190,10 @@ class MultiPowerLaw(Law):
 
         The coarsest level's multi-start is capped at ``COARSE_MAX_EVALS`` per start (a basin
         finder). When its best start hits that cap it is still walking along a flat valley (a
-        single run's L0/A/α or β/γ valley): it continues on the same level with the rest of the
-        caller's ``max_evals`` before going finer, where each evaluation costs k times as much
-        (llm.c 124M per-step log: 752 full-data evaluations before, 46 after).
+        single run's L0/A/α or β/γ valley): it continues on the same level (at most
+        ``COARSE_MORE_EVALS`` more evaluations, to ``LEVEL_TOL``) before going finer, where each
+        evaluation costs k times as much (llm.c 124M per-step log: 752 full-data evaluations
+        before, 46 after).
         """
         t0 = time.perf_counter()
         t_max = max(c.lr.size for c in curves)
