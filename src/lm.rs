@@ -553,7 +553,11 @@ fn solve_inner<P: Problem>(
     let scaled_x0 = x.iter().zip(&scale).map(|(v, d)| (v * d).powi(2)).sum::<f64>().sqrt();
     let mut radius = if scaled_x0 > 0.0 { TRUST_FACTOR * scaled_x0 } else { TRUST_FACTOR };
     let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
-    let mut mu = if opts.initial_curvature_floor < 1.0 { 1e-3 } else { 1e-3 * max_diag.max(1.0) };
+    let polish = opts.initial_curvature_floor < 1.0;
+    // Whether a failed first polish step is retried with the IRLS curvature (which differs from
+    // the exact one only for a robust loss).
+    let mut retry_irls = polish && opts.loss != RobustLoss::Linear && opts.curvature_floor < 1.0;
+    let mut mu = if polish { 1e-3 } else { 1e-3 * max_diag.max(1.0) };
     let mut nu = 2.0;
     // Actual over predicted decrease of the last accepted step (0: none yet).
     let mut last_ratio = 0.0_f64;
@@ -687,6 +691,17 @@ fn solve_inner<P: Problem>(
                 && predicted <= opts.ftol * cur.cost
             {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::Ftol));
+            }
+            // A polish (a start taken to be next to the optimum: exact curvature, light damping)
+            // whose first step fails did not start there: the step is retried with the IRLS
+            // curvature at this point (the robust model of a cold start), the trust radius kept,
+            // instead of shrinking the radius with each rejection and crawling to the optimum.
+            if retry_irls && n_iter == 0 && n_evals == 2 {
+                retry_irls = false;
+                floor = 1.0_f64.max(opts.curvature_floor);
+                cur = evaluate(&x, floor);
+                n_evals += 1;
+                continue;
             }
             // Rejected: shrink the trust radius with the damping.
             radius = radius.min(0.5 * step_norm).max(f64::MIN_POSITIVE);

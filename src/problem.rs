@@ -44,6 +44,11 @@ pub trait Model: Sync {
     fn n_points(&self) -> usize;
     /// Per-evaluation set-up for parameters `params`.
     fn prepare(&self, params: &[f64]) -> Self::Prepared;
+    /// The set-up of an evaluation of values only (`eval_chunk` without gradients); a law whose
+    /// set-up also computes derivatives overrides it with a cheaper one.
+    fn prepare_values(&self, params: &[f64]) -> Self::Prepared {
+        self.prepare(params)
+    }
     /// Fill predictions of points `start .. start + values.len()` and, when asked, their
     /// gradients (row-major, `values.len() × n_params`).
     fn eval_chunk(
@@ -164,7 +169,7 @@ pub struct LinearStats {
 impl<M: Model> DataProblem<'_, M> {
     /// [`LinearStats`] at `params`: one chunked pass (parallel, combined in chunk order).
     pub fn linear_stats(&self, params: &[f64]) -> LinearStats {
-        let prepared = self.model.prepare(params);
+        let prepared = self.model.prepare_values(params);
         linear_stats_of(self.targets, |start, pred| {
             self.model.eval_chunk(params, &prepared, start, pred, None)
         })

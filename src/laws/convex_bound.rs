@@ -41,7 +41,9 @@
 use crate::areas::validate_lr;
 use crate::error::{Error, Result};
 use crate::laws::fsl::{chains_for, scan, Lattice, Readout, ScanInput};
-use crate::problem::Model;
+use crate::lm::LmOptions;
+use crate::problem::{Model, Observations};
+use crate::strategy::{self, Fitted, Stop};
 use rayon::prelude::*;
 
 /// Parameter names with a constant G.
@@ -406,19 +408,12 @@ pub fn fit(
     curves: &[BoundCurve<'_>],
     g_model: GradientModel,
     exact: bool,
-    observed: crate::problem::Observations<'_>,
+    observed: Observations<'_>,
     starts: &[Vec<f64>],
-    opts: &crate::lm::LmOptions,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
-    use crate::problem::DataProblem;
-    let crate::problem::Observations { targets, weights, space } = observed;
-    let model = BoundModel::new(curves, g_model, exact)?;
-    let problem = DataProblem::new(model, targets, weights, space)?;
-    let rep =
-        crate::strategy::multistart::<_, DataProblem<'_, BoundModel>>(&problem, None, starts, opts, 1, stop)?;
-    let stats = problem.linear_stats(&rep.best.params);
-    Ok((rep, stats))
+    opts: &LmOptions,
+    stop: Stop<'_>,
+) -> Result<Fitted> {
+    strategy::fit_model(BoundModel::new(curves, g_model, exact)?, observed, starts, opts, stop)
 }
 
 #[cfg(test)]

@@ -54,7 +54,10 @@
 
 use crate::areas::validate_lr;
 use crate::error::{Error, Result};
-use crate::problem::Model;
+use crate::lm::LmOptions;
+use crate::problem::{Model, Observations};
+use crate::special::{digamma, ln_gamma, quadrature_bound};
+use crate::strategy::{self, Fitted, Stop};
 use rayon::prelude::*;
 
 /// Number of parameters of the law.
@@ -185,63 +188,6 @@ pub struct FslModel {
 pub struct FslPrepared {
     ld: Vec<[f64; 5]>,
     ln_t: Vec<f64>,
-}
-
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15).
-pub(crate) fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        // Reflection: Γ(x)Γ(1−x) = π / sin(πx).
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = G[0];
-    let t = x + 7.5;
-    for (i, &g) in G.iter().enumerate().skip(1) {
-        a += g / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-}
-
-/// ψ(x) = d ln Γ / dx for x > 0 (recurrence to x ≥ 10, then the asymptotic series).
-pub(crate) fn digamma(mut x: f64) -> f64 {
-    let mut acc = 0.0;
-    while x < 10.0 {
-        acc -= 1.0 / x;
-        x += 1.0;
-    }
-    let inv = 1.0 / x;
-    let inv2 = inv * inv;
-    acc + x.ln()
-        - 0.5 * inv
-        - inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 * (1.0 / 252.0 - inv2 / 240.0)))
-}
-
-/// An upper estimate of ln|Γ(x + iy)| for y ≥ 6 (Stirling, first correction; error < 1e-3).
-fn ln_abs_gamma_complex(x: f64, y: f64) -> f64 {
-    let r2 = x * x + y * y;
-    let ln_abs = 0.5 * r2.ln();
-    let arg = y.atan2(x);
-    (x - 0.5) * ln_abs - y * arg - x + 0.5 * (2.0 * std::f64::consts::PI).ln() + x / (12.0 * r2)
-}
-
-/// Relative error bound 2·Σ_{m≥1}|Γ(g + 2πim/h)|/Γ(g) of the trapezoid rule of spacing h.
-pub(crate) fn quadrature_bound(g: f64, h: f64) -> f64 {
-    let lg = ln_gamma(g);
-    (1..=4)
-        .map(|m| 2.0 * (ln_abs_gamma_complex(g, 2.0 * std::f64::consts::PI * m as f64 / h) - lg).exp())
-        .sum()
 }
 
 /// Chains (h = ln 2 / m) whose quadrature bound for exponent `g` is ≤ [`EPS_QUAD`].
@@ -624,6 +570,10 @@ impl Model for FslModel {
         self.prepare_with(params, true)
     }
 
+    fn prepare_values(&self, params: &[f64]) -> FslPrepared {
+        self.prepare_with(params, false)
+    }
+
     fn eval_chunk(
         &self,
         params: &[f64],
@@ -667,22 +617,12 @@ impl Model for FslModel {
 pub fn fit(
     curves: &[FslCurve<'_>],
     options: FslOptions,
-    observed: crate::problem::Observations<'_>,
+    observed: Observations<'_>,
     starts: &[Vec<f64>],
-    opts: &crate::lm::LmOptions,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
-    use crate::problem::DataProblem;
-    let crate::problem::Observations { targets, weights, space } = observed;
-    let model = FslModel::new(curves, options)?;
-    let problem = DataProblem::new(model, targets, weights, space)?;
-    let rep =
-        crate::strategy::multistart::<_, DataProblem<'_, FslModel>>(&problem, None, starts, opts, 1, stop)?;
-    let prepared = problem.model.prepare_with(&rep.best.params, false);
-    let stats = crate::problem::linear_stats_of(targets, |start, pred| {
-        problem.model.eval_chunk(&rep.best.params, &prepared, start, pred, None)
-    });
-    Ok((rep, stats))
+    opts: &LmOptions,
+    stop: Stop<'_>,
+) -> Result<Fitted> {
+    strategy::fit_model(FslModel::new(curves, options)?, observed, starts, opts, stop)
 }
 
 #[cfg(test)]
@@ -766,14 +706,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn special_functions() {
-        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-13);
-        assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-12);
-        assert!((digamma(1.0) + 0.577_215_664_901_532_9).abs() < 1e-12);
-        assert!(quadrature_bound(0.6, std::f64::consts::LN_2 / 2.0) < 1e-9);
     }
 
     #[test]

@@ -85,8 +85,8 @@
 //! * `curve`: the schedule data of one curve (validation, prefix sums, S1, the LR changes) and the
 //!   choice between the two paths;
 //! * `exact`: the literal O(K·n) sum;
-//! * `special`: ln Γ, ψ and the quadrature's error bound;
-//! * `nodes`: the node grid of the exponential sum and its fast node factors;
+//! * `nodes`: the node grid of the exponential sum (its error bound from [`crate::special`]) and
+//!   its fast node factors;
 //! * `tail`: the closed-form sum of the nodes below the grid;
 //! * `scan`: the compressed O(J·T) scan along the schedule (events, node states, the pipeline);
 //! * `reparam`: the better-conditioned solver coordinates (C̃, Ã);
@@ -98,7 +98,6 @@ mod fit;
 mod nodes;
 mod reparam;
 mod scan;
-mod special;
 mod tail;
 #[cfg(test)]
 mod tests;
@@ -276,6 +275,10 @@ impl Model for MultiPowerModel {
 
     fn prepare(&self, params: &[f64]) -> MultiPowerPrepared {
         self.prepare_with(params, true)
+    }
+
+    fn prepare_values(&self, params: &[f64]) -> MultiPowerPrepared {
+        self.prepare_with(params, false)
     }
 
     fn eval_chunk(
