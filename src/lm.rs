@@ -721,16 +721,18 @@ const TRUST_FACTOR: f64 = 1.0;
 mod tests {
     use super::*;
 
-    /// y = a·exp(−b·x) + c, residuals in linear space.
-    struct Exp {
+    /// Residuals f(q, x) − y in linear space of a P-parameter curve `f`, which returns the
+    /// prediction at x and, when asked, writes its gradient in q.
+    struct Curve<const P: usize> {
         x: Vec<f64>,
         y: Vec<f64>,
+        f: fn(&[f64], f64, Option<&mut [f64]>) -> f64,
     }
 
-    impl Problem for Exp {
+    impl<const P: usize> Problem for Curve<P> {
         type Prepared = ();
         fn n_params(&self) -> usize {
-            3
+            P
         }
         fn n_residuals(&self) -> usize {
             self.x.len()
@@ -739,16 +741,21 @@ mod tests {
         fn eval_chunk(&self, q: &[f64], _: &(), start: usize, r: &mut [f64], jac: Option<&mut [f64]>) {
             let mut jac = jac;
             for i in 0..r.len() {
-                let x = self.x[start + i];
-                let e = (-q[1] * x).exp();
-                r[i] = q[0] * e + q[2] - self.y[start + i];
-                if let Some(j) = jac.as_deref_mut() {
-                    j[3 * i] = e;
-                    j[3 * i + 1] = -q[0] * x * e;
-                    j[3 * i + 2] = 1.0;
-                }
+                let row = jac.as_deref_mut().map(|j| &mut j[P * i..P * (i + 1)]);
+                r[i] = (self.f)(q, self.x[start + i], row) - self.y[start + i];
             }
         }
+    }
+
+    /// y = a·exp(−b·x) + c.
+    type Exp = Curve<3>;
+
+    fn exp_curve(q: &[f64], x: f64, g: Option<&mut [f64]>) -> f64 {
+        let e = (-q[1] * x).exp();
+        if let Some(g) = g {
+            g.copy_from_slice(&[e, -q[0] * x * e, 1.0]);
+        }
+        q[0] * e + q[2]
     }
 
     fn data(n: usize) -> Exp {
@@ -758,7 +765,7 @@ mod tests {
             .enumerate()
             .map(|(i, x)| 2.0 * (-1.3 * x).exp() + 0.5 + 1e-3 * ((i * 7919 % 101) as f64 / 50.0 - 1.0))
             .collect();
-        Exp { x, y }
+        Exp { x, y, f: exp_curve }
     }
 
     #[test]
@@ -814,31 +821,11 @@ mod tests {
 
     /// y ≈ a·x + b: linear least squares, so the MAP estimate under a Gaussian prior has a closed
     /// form, (JᵀJ + W)·θ = Jᵀy + W·μ.
-    struct Line {
-        x: Vec<f64>,
-        y: Vec<f64>,
-    }
-
-    impl Problem for Line {
-        type Prepared = ();
-        fn n_params(&self) -> usize {
-            2
+    fn line(q: &[f64], x: f64, g: Option<&mut [f64]>) -> f64 {
+        if let Some(g) = g {
+            g.copy_from_slice(&[x, 1.0]);
         }
-        fn n_residuals(&self) -> usize {
-            self.x.len()
-        }
-        fn prepare(&self, _: &[f64]) {}
-        fn eval_chunk(&self, q: &[f64], _: &(), start: usize, r: &mut [f64], jac: Option<&mut [f64]>) {
-            for (i, ri) in r.iter_mut().enumerate() {
-                *ri = q[0] * self.x[start + i] + q[1] - self.y[start + i];
-            }
-            if let Some(jac) = jac {
-                for i in 0..r.len() {
-                    jac[2 * i] = self.x[start + i];
-                    jac[2 * i + 1] = 1.0;
-                }
-            }
-        }
+        q[0] * x + q[1]
     }
 
     #[test]
@@ -846,7 +833,7 @@ mod tests {
         let x: Vec<f64> = (0..50).map(|i| i as f64 / 10.0).collect();
         let y: Vec<f64> =
             x.iter().enumerate().map(|(i, v)| 0.7 * v + 2.0 + 0.1 * ((i * 7) % 5) as f64).collect();
-        let prob = Line { x: x.clone(), y: y.clone() };
+        let prob = Curve::<2> { x: x.clone(), y: y.clone(), f: line };
         let (mean, weight) = (vec![0.0, 5.0], vec![3.0, 40.0]);
         let mut opts = LmOptions::new(2);
         opts.prior = Some(Prior { mean: mean.clone(), weight: weight.clone() });

@@ -52,10 +52,10 @@
 //! Hence |LD_fast − LD_exact| ≤ ~2e-9·Σ_i |d_i|·(c3 + T(i)^(−s)) (tested against the exact sum).
 //! The exact path ([`FslOptions::exact`]) sums the sources literally: O(K·n), parallel over curves.
 
-use crate::areas::validate_lr;
+use crate::areas::{validate_logged_indices, validate_lr};
 use crate::error::{Error, Result};
 use crate::lm::LmOptions;
-use crate::problem::{Model, Observations};
+use crate::problem::{fill_points, Model, Observations};
 use crate::special::{digamma, ln_gamma, quadrature_bound};
 use crate::strategy::{self, Fitted, Stop};
 use rayon::prelude::*;
@@ -129,19 +129,7 @@ pub fn infer_warmup(lr: &[f64]) -> usize {
 impl CurveData {
     fn new(c: usize, curve: &FslCurve<'_>) -> Result<Self> {
         validate_lr(curve.lr)?;
-        let n = curve.lr.len();
-        for (i, &k) in curve.indices.iter().enumerate() {
-            if k >= n {
-                return Err(Error::InvalidArgument(format!(
-                    "curve {c}: logged index {k} (at position {i}) is outside the schedule of {n} steps"
-                )));
-            }
-            if i > 0 && k <= curve.indices[i - 1] {
-                return Err(Error::InvalidArgument(format!(
-                    "curve {c}: logged indices must be strictly increasing (position {i}: {k})"
-                )));
-            }
-        }
+        validate_logged_indices(c, curve.indices, curve.lr.len())?;
         let last = curve.indices.last().copied().map_or(0, |k| k + 1);
         let lr = curve.lr[..last].to_vec();
         let mut t = 0.0;
@@ -586,30 +574,22 @@ impl Model for FslModel {
         let len = values.len();
         let ld = &prepared.ld[start..start + len];
         let ln_t = &prepared.ln_t[start..start + len];
-        match gradients {
-            None => {
-                for ((v, d), &lt) in values.iter_mut().zip(ld).zip(ln_t) {
-                    *v = pr.l0 + pr.c1 * (-pr.s * lt).exp() - pr.c2 * d[0];
-                }
+        fill_points::<N_PARAMS>(values, gradients, |i, row| {
+            let (d, lt) = (ld[i], ln_t[i]);
+            let pw = (-pr.s * lt).exp();
+            if let Some(row) = row {
+                *row = [
+                    1.0,
+                    pw,
+                    -d[0],
+                    -pr.c2 * d[1],
+                    -pr.c2 * d[3],
+                    -pr.c1 * lt * pw - pr.c2 * d[2],
+                    -pr.c2 * d[4],
+                ];
             }
-            Some(grad) => {
-                for (((v, d), &lt), row) in
-                    values.iter_mut().zip(ld).zip(ln_t).zip(grad.chunks_exact_mut(N_PARAMS))
-                {
-                    let pw = (-pr.s * lt).exp();
-                    *v = pr.l0 + pr.c1 * pw - pr.c2 * d[0];
-                    row.copy_from_slice(&[
-                        1.0,
-                        pw,
-                        -d[0],
-                        -pr.c2 * d[1],
-                        -pr.c2 * d[3],
-                        -pr.c1 * lt * pw - pr.c2 * d[2],
-                        -pr.c2 * d[4],
-                    ]);
-                }
-            }
-        }
+            pr.l0 + pr.c1 * pw - pr.c2 * d[0]
+        });
     }
 }
 
@@ -628,6 +608,7 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::laws::testing::assert_central_differences;
 
     fn schedule(kind: usize, n: usize) -> Vec<f64> {
         (0..n)
@@ -689,22 +670,7 @@ mod tests {
                 }
             }
             // Central differences of the exact law.
-            for j in 0..N_PARAMS {
-                let hstep = 1e-6 * params[j].abs().max(1e-3);
-                let (mut hi, mut lo) = (params, params);
-                hi[j] += hstep;
-                lo[j] -= hstep;
-                let (vh, _) = exact.evaluate(&hi, false);
-                let (vl, _) = exact.evaluate(&lo, false);
-                for i in 0..vh.len() {
-                    let fd = (vh[i] - vl[i]) / (2.0 * hstep);
-                    assert!(
-                        (fd - ge[i * 7 + j]).abs() <= 1e-5 * (1.0 + fd.abs()),
-                        "fd param {j} point {i}: {fd} vs {}",
-                        ge[i * 7 + j]
-                    );
-                }
-            }
+            assert_central_differences(|x| exact.evaluate(x, false).0, &params, &ge, 1e-3);
         }
     }
 

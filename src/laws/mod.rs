@@ -7,3 +7,5 @@ pub mod momentum;
 pub mod momentum_n;
 pub mod multipower;
 pub mod power;
+#[cfg(test)]
+pub(crate) mod testing;

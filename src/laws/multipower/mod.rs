@@ -106,7 +106,7 @@ pub use fit::fit;
 pub use reparam::{Reparam, ScalePair};
 
 use crate::error::{Error, Result};
-use crate::problem::Model;
+use crate::problem::{fill_points, Model};
 use curve::CurveData;
 use rayon::prelude::*;
 
@@ -293,30 +293,16 @@ impl Model for MultiPowerModel {
         let len = values.len();
         let ld = &prepared.ld[start..start + len];
         let ln_s1 = &self.ln_s1[start..start + len];
-        match gradients {
-            None => {
-                for ((v, d), &ls) in values.iter_mut().zip(ld).zip(ln_s1) {
-                    *v = pr.l0 + pr.a * (-pr.alpha * ls).exp() + pr.b * d[0];
-                }
-            }
-            Some(grad) => {
-                assert!(prepared.gradients, "gradients asked of a MultiPowerPrepared built without them");
-                for (((v, d), &ls), row) in
-                    values.iter_mut().zip(ld).zip(ln_s1).zip(grad.chunks_exact_mut(N_PARAMS))
-                {
-                    let pw = (-pr.alpha * ls).exp();
-                    *v = pr.l0 + pr.a * pw + pr.b * d[0];
-                    row.copy_from_slice(&[
-                        1.0,
-                        pw,
-                        -pr.a * pw * ls,
-                        d[0],
-                        pr.b * d[1],
-                        pr.b * d[2],
-                        pr.b * d[3],
-                    ]);
-                }
-            }
+        if gradients.is_some() {
+            assert!(prepared.gradients, "gradients asked of a MultiPowerPrepared built without them");
         }
+        fill_points::<N_PARAMS>(values, gradients, |i, row| {
+            let (d, ls) = (ld[i], ln_s1[i]);
+            let pw = (-pr.alpha * ls).exp();
+            if let Some(row) = row {
+                *row = [1.0, pw, -pr.a * pw * ls, d[0], pr.b * d[1], pr.b * d[2], pr.b * d[3]];
+            }
+            pr.l0 + pr.a * pw + pr.b * d[0]
+        });
     }
 }
