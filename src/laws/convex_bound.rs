@@ -86,13 +86,7 @@ impl GradientModel {
 }
 
 /// One training curve: per-step LR and 0-based logged indices (strictly increasing).
-#[derive(Debug, Clone, Copy)]
-pub struct BoundCurve<'a> {
-    /// LR of every step.
-    pub lr: &'a [f64],
-    /// 0-based logged indices.
-    pub indices: &'a [usize],
-}
+pub type BoundCurve<'a> = crate::laws::LoggedCurve<'a>;
 
 #[derive(Debug, Clone)]
 struct CurveData {

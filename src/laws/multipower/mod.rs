@@ -151,14 +151,9 @@ pub struct MultiPowerOptions {
     pub s1_form: S1Form,
 }
 
-/// One training run: its full per-step LR schedule and the logged indices.
-#[derive(Debug, Clone, Copy)]
-pub struct MultiPowerCurve<'a> {
-    /// LR of every step; `lr[k]` is the LR of lawfit's step k+1.
-    pub lr: &'a [f64],
-    /// Logged indices into `lr` (0-based, non-decreasing).
-    pub indices: &'a [usize],
-}
+/// One training run: its full per-step LR schedule and the logged indices (0-based,
+/// non-decreasing).
+pub type MultiPowerCurve<'a> = crate::laws::LoggedCurve<'a>;
 
 /// The multi-power law at the logged points of one or more curves that share parameters (points
 /// concatenated in curve order).
