@@ -50,6 +50,8 @@ class Law:
     name: ClassVar[str] = "law"
     #: Default residual space of the law's objective.
     default_space: ClassVar[str] = "log"
+    #: Residual spaces the law supports.
+    spaces: ClassVar[tuple[str, ...]] = ("log", "linear")
     #: Whether ``fit_core`` accepts a ``progress(done, total)`` callback.
     reports_progress: ClassVar[bool] = False
 
@@ -96,6 +98,20 @@ class Law:
             k = self.param_names[int(np.argmax(bad))]
             raise LawfitInputError(f"parameter {k} is {params[k]!r}; parameters must be finite")
         return vec
+
+    # -- coordinates of the solver (identity unless a law fits transformed parameters) -----------
+    def to_solver(self, vec: np.ndarray, *, name: str = "params") -> np.ndarray:
+        """Public parameter vector(s) (last axis in ``param_names`` order) to solver coordinates
+        (a copy; the identity for laws fitted in their own parameters). ``name`` labels errors."""
+        return np.array(vec, dtype=np.float64, copy=True)
+
+    def from_solver(self, vec: np.ndarray) -> np.ndarray:
+        """Solver coordinates (last axis) to public parameter values (a copy)."""
+        return np.array(vec, dtype=np.float64, copy=True)
+
+    def solver_derivative(self, vec_solver: np.ndarray) -> np.ndarray:
+        """d(public)/d(solver) per parameter at ``vec_solver``, shape (p,) (ones for the identity)."""
+        return np.ones(np.shape(vec_solver)[-1])
 
 
 def power_drop_grid(
