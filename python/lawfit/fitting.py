@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lawfit._options import tracing
 from lawfit._point_fit import point_data
 from lawfit._progress import auto_bar
 from lawfit._stats import (
@@ -441,6 +442,7 @@ def fit(
     y: Any = None,
     nan_policy: str = "raise",
     prior: Any = None,
+    trace: Callable[[dict[str, Any]], object] | None = None,
 ) -> FitResult:
     """Fit a law to training curves, or to data points, by multi-start Levenberg–Marquardt in Rust.
 
@@ -503,6 +505,14 @@ def fit(
         share. The fit then returns the MAP estimate, and its covariance includes the prior
         (``(H/s² + Σ⁻¹)⁻¹``, with s² the residual variance of the unpenalised fit; see
         :mod:`lawfit.priors`). ``metrics["cost"]`` then includes the prior term.
+    trace : callable, optional
+        Called once per run of the Rust solver (a fit is one run, or several: the stages of a
+        coarse-to-fine fit of a long log, the nested fit of an extended momentum law, the MAP
+        refit of a prior, every law of ``"auto"``) with a dict: ``solver`` (the Rust function),
+        ``steps`` (longest schedule; curve laws) and ``points`` of that stage's problem,
+        ``starts``, ``wall`` and ``cpu`` (seconds, this process), ``n_evals``, ``n_iter``
+        (accepted steps), ``cost`` and ``success`` of its best start. For profiling; the fit is
+        the same with or without it.
 
     Returns
     -------
@@ -516,9 +526,10 @@ def fit(
     if not isinstance(law, Law):
         raise LawfitTypeError(f"law must be a lawfit Law instance or a law name, got {type(law).__name__}")
     if isinstance(law, AutoLaw):
-        return fit_auto(law, _as_curves(curves), fit, loss=loss, robust=robust, delta=delta, space=space,
-                        weights=weights, absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
-                        max_evals=max_evals, progress=progress)
+        with tracing(trace):
+            return fit_auto(law, _as_curves(curves), fit, loss=loss, robust=robust, delta=delta, space=space,
+                            weights=weights, absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
+                            max_evals=max_evals, progress=progress)
     data_kw = {k: v for k, v in (("N", N), ("D", D), ("x", x)) if v is not None}
     loss_is_data = loss is not None and not isinstance(loss, str)
     if data_kw or y is not None or loss_is_data:
@@ -538,7 +549,7 @@ def fit(
         robust = law.default_loss if robust is None else robust
         return _fit_data(law, fd, robust, delta=delta, space=space, fix=fix, bounds=bounds, starts=starts,
                          absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
-                         progress=progress, prior=prior)
+                         progress=progress, prior=prior, trace=trace)
     if robust is not None:
         if loss is not None and loss != robust:
             raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass one of them")
@@ -553,7 +564,7 @@ def fit(
     fd = curve_data(law, _as_curves(curves), weights)
     return _fit_data(law, fd, loss, delta=delta, space=space, fix=fix, bounds=bounds, starts=starts,
                      absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
-                     progress=progress, prior=prior)
+                     progress=progress, prior=prior, trace=trace)
 
 
 def curve_data(law: Law, curves: list[Curve], weights: Any) -> FitData:
@@ -591,6 +602,7 @@ def _fit_data(
     max_evals: int,
     progress: bool | Callable[[int, int], None] | None,
     prior: Any,
+    trace: Callable[[dict[str, Any]], object] | None = None,
 ) -> FitResult:
     """The one pipeline of :func:`fit` after the data: options, starts, solve (MAP with a prior),
     and the FitResult (covariance, metrics, bound hits, warnings, options, refit spec)."""
@@ -616,7 +628,7 @@ def _fit_data(
     prior_map = normalize_prior(prior, names, fixed)
     s2 = None
     vectors = None
-    with bar if bar is not None else contextlib.nullcontext():
+    with tracing(trace), bar if bar is not None else contextlib.nullcontext():
         rep = fd.solve(starts=start_arr, **solver_kw, **extra)
         if prior_map is not None:
             def run(starts_: np.ndarray, prior_vectors: tuple[list[float], list[float]]) -> dict[str, Any]:
