@@ -124,13 +124,18 @@ class Law:
             The law has no analytic Jacobian in lawfit (``MultiPowerLaw``,
             ``FunctionalScalingLaw`` and ``ConvexBoundLaw`` have one).
         """
-        raise LawfitInputError(f"{type(self).__name__} does not expose an analytic Jacobian; "
-                               "MultiPowerLaw, FunctionalScalingLaw and ConvexBoundLaw do")
+        return self._at_curves(params, curves, gradients=True)
 
     def jacobian(self, params: Mapping[str, float], curves: Sequence[Any]) -> np.ndarray:
         """∂pred/∂θ at the logged steps of ``curves``, shape (n, p), columns in ``param_names``
         order; see :meth:`predict_with_jacobian` (which also returns the values)."""
         return self.predict_with_jacobian(params, curves)[1]
+
+    def _at_curves(self, params: Mapping[str, float], curves: Sequence[Any], *, gradients: bool) -> Any:
+        """The law's Rust evaluation at the logged steps of ``curves``: values, or (values, Jacobian)
+        with ``gradients``. Laws with an analytic Jacobian implement it."""
+        raise LawfitInputError(f"{type(self).__name__} does not expose an analytic Jacobian; "
+                               "MultiPowerLaw, FunctionalScalingLaw and ConvexBoundLaw do")
 
     # -- coordinates of the solver (identity unless a law fits transformed parameters) -----------
     def to_solver(self, vec: np.ndarray, *, name: str = "params") -> np.ndarray:

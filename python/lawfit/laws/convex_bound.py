@@ -109,14 +109,8 @@ class ConvexBoundLaw(Law):
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
         return np.asarray(self._at_curves(params, curves, gradients=False))
 
-    def predict_with_jacobian(
-        self, params: Mapping[str, float], curves: Sequence[Curve]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Predicted loss (n,) at the logged steps of ``curves`` and its Jacobian (n, p), columns in
-        ``param_names`` order."""
-        return self._at_curves(params, curves, gradients=True)
-
     def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
+        """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, p) Jacobian)."""
         return _core.convex_bound_predict(
             [c.lr for c in curves], [c.steps - 1 for c in curves], self.params_vector(params).tolist(),
             g_model=self.g_model, exact=self.exact, gradients=gradients,

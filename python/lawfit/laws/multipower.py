@@ -354,14 +354,8 @@ class MultiPowerLaw(Law):
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
         return self._at_curves(params, curves, gradients=False)
 
-    def predict_with_jacobian(
-        self, params: Mapping[str, float], curves: Sequence[Curve]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Predicted loss (n,) at the logged steps of ``curves`` and its Jacobian (n, 7), columns in
-        ``param_names`` order; exact or compressed as the law's ``exact`` option says."""
-        return self._at_curves(params, curves, gradients=True)
-
     def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
+        """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, 7) Jacobian)."""
         return _core.multipower_predict(
             [c.lr for c in curves],
             [c.steps - 1 for c in curves],
