@@ -285,7 +285,6 @@ def test_fit_argument_errors():
 
 def test_bit_identical_across_thread_counts():
     code = (
-        "import sys; sys.path.insert(0, 'tests');"
         "import numpy as np, lawfit as lf;"
         "from test_fit_momentum import _synthetic;"
         "lr, w, steps, loss, *_ = _synthetic(1, 300000, (2.6, .43, .55, .41), 3e-3);"
