@@ -82,3 +82,22 @@ def test_table1_split_fits_converge_and_predict(size, bound, record_property):
     err = [np.mean(np.abs(fit.predict(c.lr, c.steps) - c.loss) / c.loss) for c in test]
     record_property(f"mpl_prede_{size}", float(np.mean(err)))
     assert np.mean(err) < bound
+
+
+def test_auto_keeps_the_momentum_law_when_only_held_out_curves_favour_multipower():
+    """Table-1 split, 400M: leave-one-curve-out alone prefers the multi-power law, which predicts
+    the longer test runs worse; auto also holds out every curve's last third, where the momentum
+    law is better, so it keeps the momentum law, whose test PredE is the lower one."""
+    train = [lawfit_curve(400, n) for n in TRAIN]
+    test = [lawfit_curve(400, n) for n in TEST]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lf.ConvergenceWarning)
+        auto = lf.fit(lf.AutoLaw(candidates=("momentum", "multipower")), train)
+        mpl = lf.fit(lf.MultiPowerLaw(), train)
+    info = auto.options["auto"]
+    assert info["tests"] == ["loco", "horizon"]
+    assert info["errors"]["multipower"]["loco"] < info["errors"]["momentum"]["loco"]
+    assert info["chosen"] == "momentum" == auto.law.name
+    pred_e = {f.law.name: np.mean([np.mean(np.abs(f.predict(c.lr, c.steps) - c.loss) / c.loss) for c in test])
+              for f in (auto, mpl)}
+    assert pred_e["momentum"] < pred_e["multipower"]

@@ -162,15 +162,19 @@ def test_names_and_auto_choose_the_generating_law(tmp_path):
         warnings.simplefilter("ignore")
         auto = lf.fit("auto", curves)
     info = auto.options["auto"]
-    assert info["criterion"] == "loco_pred_e"
+    assert info["tests"] == ["loco", "horizon"]
     assert set(info["scores"]) == {"momentum", "multipower", "fsl", "convex-bound"}
-    assert info["chosen"] == min(info["scores"], key=info["scores"].get)
-    assert info["scores"]["fsl"] < 1e-4
+    # The generating law beats the default on both held-out tests and predicts best.
+    assert info["chosen"] == "fsl" == min(info["scores"], key=info["scores"].get)
+    assert info["errors"]["fsl"]["loco"] < 1e-4 and info["errors"]["fsl"]["horizon"] < 1e-4
     path = tmp_path / "fit.json"
     auto.save(path)
     assert lf.load_fit(path).law.name == info["chosen"]
     single = lf.fit("auto", curves[:1])
-    assert single.options["auto"]["criterion"] == "train_cost"
+    assert single.options["auto"]["tests"] == ["horizon"]
+    assert single.options["auto"]["chosen"] == "fsl"
+    short = lf.Curve(curves[0].steps[:10], curves[0].loss[:10], curves[0].lr)
+    assert lf.fit("auto", short).options["auto"]["tests"] == ["train_cost"]
     with pytest.raises(lf.LawfitInputError, match="unknown law"):
         lf.fit("nope", curves)
 
@@ -187,3 +191,59 @@ def test_bad_input_is_rejected():
         _core.convex_bound_predict([lr], [np.array([2])], [1.0, 1.0, 1.0], g_model="nope")
     with pytest.raises(lf.LawfitInputError):
         lf.ConvexBoundLaw(g_model="linear")
+
+
+def test_auto_choice_rule_keeps_the_default_unless_beaten_on_every_test():
+    from lawfit.auto import choose
+
+    order = ("momentum", "multipower", "fsl")
+    one_test = {"momentum": {"loco": 2.0, "horizon": 1.0}, "multipower": {"loco": 1.0, "horizon": 1.1},
+                "fsl": {"loco": 3.0, "horizon": 0.5}}
+    assert choose(one_test, order)[0] == "momentum"
+    both = {"momentum": {"loco": 2.0, "horizon": 1.0}, "multipower": {"loco": 1.0, "horizon": 0.9},
+            "fsl": {"loco": 1.5, "horizon": 0.2}}
+    best, scores = choose(both, order)
+    assert best == "fsl" and scores == {"momentum": 1.5, "multipower": 0.95, "fsl": 0.85}
+    # a candidate missing a test the default has cannot beat it
+    assert choose({"momentum": {"loco": 2.0, "horizon": 1.0}, "fsl": {"loco": 0.1}}, order)[0] == "momentum"
+
+
+def test_auto_accepts_weights_and_splits_them_per_curve():
+    params = {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}
+    curves = synthetic_curves(lf.FunctionalScalingLaw(), params)
+    n = sum(c.steps.size for c in curves)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = lf.AutoLaw(candidates=("momentum", "fsl"))
+        a = lf.fit(plain, curves)
+        b = lf.fit(plain, curves, weights=np.full(n, 2.0))
+    assert a.options["auto"]["chosen"] == b.options["auto"]["chosen"] == "fsl"
+    for name in ("momentum", "fsl"):
+        for test, err in a.options["auto"]["errors"][name].items():
+            assert b.options["auto"]["errors"][name][test] == pytest.approx(err, rel=1e-3, abs=1e-7)
+    with pytest.raises(lf.LawfitInputError, match="one per point"):
+        lf.fit(plain, curves, weights=np.ones(n + 1))
+
+
+def test_auto_survives_a_candidate_whose_held_out_predictions_are_not_finite(tmp_path):
+    """A held-out fit that predicts NaN scores inf, is never chosen, and the fit file stays strict JSON."""
+    from lawfit.auto import fit_auto
+
+    params = {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}
+    curves = synthetic_curves(lf.FunctionalScalingLaw(), params)
+
+    def broken_fsl_refits(law, data, **kw):
+        out = lf.fit(law, data, **kw)
+        if law.name == "fsl" and "starts" in kw:  # the held-out refits start from the full fit
+            out.params = {k: float("nan") for k in out.params}
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_auto(lf.AutoLaw(candidates=("momentum", "fsl")), curves, broken_fsl_refits)
+    info = res.options["auto"]
+    assert info["chosen"] == "momentum"
+    assert info["errors"]["fsl"] == {"loco": None, "horizon": None} and info["scores"]["fsl"] is None
+    assert "inf" in res.report()
+    res.save(tmp_path / "fit.json")
+    assert lf.load_fit(tmp_path / "fit.json").options["auto"]["errors"]["fsl"]["loco"] is None

@@ -32,6 +32,7 @@ from lawfit.laws import (
     PurePowerLaw,
     SaturatingPowerLaw,
 )
+from lawfit.laws.auto import AutoLaw
 from lawfit.lr_areas import areas
 from lawfit.regions import Regions, regions
 from lawfit.schedules import Schedule
@@ -77,6 +78,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "AutoLaw",
     "BatchResult",
     "BootstrapResult",
     "ChinchillaLaw",

@@ -33,7 +33,7 @@ from lawfit._stats import (
 )
 from lawfit._validate import LawfitInputError, LawfitTypeError
 from lawfit._version import __version__
-from lawfit.auto import fit_auto
+from lawfit.auto import auto_report_lines, fit_auto
 from lawfit.bands import predict_band
 from lawfit.bootstrap import RefitSpec, bootstrap_fit
 from lawfit.curve import Curve
@@ -257,6 +257,8 @@ class FitResult:
         if prior:
             lines.append("[[Priors]] (Gaussian; the fit is the MAP estimate)")
             lines.extend(f"    {k:<8s} ~ N({m:.6g}, {sd:.4g}^2)" for k, (m, sd) in prior.items())
+        if "auto" in self.options:
+            lines.extend(auto_report_lines(self.options["auto"]))
         names = [k for k in self.params if k not in fixed]
         idx = {k: i for i, k in enumerate(self.law.param_names)}
         corr = []
@@ -458,10 +460,9 @@ def fit(
     ----------
     law : Law or str
         The law, e.g. ``MomentumLaw()``, or its name (``"momentum"``, ``"multipower"``, ``"fsl"``,
-        ``"convex-bound"``), or ``"auto"``: fit every loss-curve law and keep the one with the lowest
-        leave-one-curve-out prediction error (two or more curves) or training objective (one curve);
-        see :class:`lawfit.auto.AutoLaw`. ``weights`` are not supported with ``"auto"`` and two or
-        more curves.
+        ``"convex-bound"``), or ``"auto"``: fit every loss-curve law, score each on held-out curves
+        and held-out horizons, and keep the momentum law unless another law predicts better on
+        both; see :class:`lawfit.auto.AutoLaw`.
     curves : Curve or list of Curve
         The data; every point counts once. Not used with data keywords.
     loss : str or array_like, optional

@@ -15,14 +15,22 @@ AUTO_CANDIDATES = ("momentum", "multipower", "fsl", "convex-bound")
 class AutoLaw(Law):
     """A placeholder law: :func:`lawfit.fit` fits every candidate and keeps the one that predicts best.
 
-    With two or more curves the score of a candidate is its leave-one-curve-out prediction error:
-    for every curve, fit the others and take the mean relative error |pred − true|/true (PredE of
-    Luo et al. 2025) on the held-out curve; the score is the mean over curves. Each of those fits
-    starts from the candidate's optimum on all curves (one start, not the law's grid: k + 1 fits
-    of k curves cost about as much as 2 grid fits). With one curve, the
-    score is the training objective (Σ ρ(r), the same robust loss for every candidate). The result
-    is the chosen law's fit on all curves; ``fit.options["auto"]`` holds every candidate's score,
-    the criterion and the fit times.
+    Every candidate is fitted on all curves and scored by two held-out tests (mean relative error
+    |pred − true|/true, PredE of Luo et al. 2025):
+
+    * ``loco`` (two or more curves): for every curve, fit the others and predict it;
+    * ``horizon``: fit the first two thirds of every curve's logged steps and predict the rest
+      (``lawfit.auto.HORIZON_FRACTION``; skipped when a part would have fewer than 8 points).
+
+    Each held-out fit starts from the candidate's optimum on all curves (one start, not the law's
+    grid). The first candidate (the momentum law: the fewest parameters) is the default; another
+    law replaces it only if its error is lower on *every* test, and among those laws the lowest
+    mean error wins. One law winning one test is not enough: on the multipower 400M split
+    leave-one-curve-out prefers the multi-power law, which then predicts the 3× longer test runs
+    worse than the momentum law (``docs/law_comparison.md``). With one curve too short to hold out
+    a horizon, the candidates are compared by training objective. The result is the chosen law's
+    fit on all curves; ``fit.options["auto"]`` holds every candidate's errors, scores, training
+    objective and fit time, and the tests that ran.
 
     Parameters
     ----------
