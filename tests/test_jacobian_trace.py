@@ -65,6 +65,15 @@ def test_trace_reports_every_solver_stage_and_changes_nothing():
         assert s["wall"] >= 0 and s["cpu"] >= 0 and s["starts"] >= 1 and isinstance(s["success"], bool)
 
 
+def test_trace_of_auto_reports_every_candidates_solver():
+    curves = synthetic_curves(lf.FunctionalScalingLaw(), FSL, ("cosine", "step"))
+    stages: list[dict] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lf.fit(lf.AutoLaw(candidates=("momentum", "fsl")), curves, trace=stages.append)
+    assert {s["solver"] for s in stages} >= {"fit_momentum", "fit_fsl"}
+
+
 def test_trace_of_a_prior_fit_and_a_point_fit():
     x = np.geomspace(1, 1e4, 40)
     y = 2.0 * x**-0.5 + 0.3

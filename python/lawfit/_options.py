@@ -50,8 +50,12 @@ _TRACE: ContextVar[Callable[[dict[str, Any]], object] | None] = ContextVar("lawf
 
 @contextmanager
 def tracing(trace: Callable[[dict[str, Any]], object] | None) -> Iterator[None]:
-    """Within the block, every :func:`run_solver` reports its stage to ``trace`` (None: no trace)."""
-    if trace is not None and not callable(trace):
+    """Within the block, every :func:`run_solver` reports its stage to ``trace``. None keeps the
+    enclosing block's trace (the fits ``fit("auto")`` runs report to the caller's trace)."""
+    if trace is None:
+        yield
+        return
+    if not callable(trace):
         raise LawfitTypeError(f"trace must be a callable taking one dict, got {type(trace).__name__}")
     token = _TRACE.set(trace)
     try:
