@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import split_solver
+from lawfit._options import run_solver
 from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, power_drop_grid, schedule_query
+from lawfit.laws.base import Law, curve_size, power_drop_grid, schedule_query
 
 if TYPE_CHECKING:
     pass
@@ -316,18 +316,9 @@ class MultiPowerLaw(Law):
     def _fit_rust(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
-        options, rest = split_solver(kwargs)
-        return _core.fit_multipower(
-            [c.lr for c in curves],
-            [c.steps - 1 for c in curves],
-            targets,
-            weights,
-            exact=self.exact,
-            s1_form=self.s1_form,
-            warmup_steps=self._warmup(curves),
-            options=options,
-            **rest,
-        )
+        return run_solver(_core.fit_multipower, [c.lr for c in curves], [c.steps - 1 for c in curves],
+                          targets, weights, exact=self.exact, s1_form=self.s1_form,
+                          warmup_steps=self._warmup(curves), size=curve_size(curves), **kwargs)
 
     @staticmethod
     def _block_curve(c: Curve, k: int) -> Curve:
@@ -361,11 +352,16 @@ class MultiPowerLaw(Law):
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
+        return self._at_curves(params, curves, gradients=False)
+
+    def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
+        """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, 7) Jacobian)."""
         return _core.multipower_predict(
             [c.lr for c in curves],
             [c.steps - 1 for c in curves],
             self.params_vector(params).tolist(),
             exact=self.exact,
+            gradients=gradients,
             s1_form=self.s1_form,
             warmup_steps=self._warmup(curves),
         )
