@@ -10,8 +10,8 @@ tolerances) on a SYNTHETIC per-step log of ``--long-steps`` steps (default 10^6)
 over all remaining steps; every step logged; loss = MPL with the published 400M parameters times
 (1 + 0.002·N(0, 1)) from ``numpy.random.default_rng(0)``. It prints, per run, the wall time, the
 process CPU time (all threads), the full-data solve's evaluation count and the objective, and a
-per-stage breakdown (every call into ``_core.fit_multipower``: problem size, starts, wall, CPU,
-evaluations and accepted steps of the best start); then medians.
+per-stage breakdown (every run of the Rust solver, from ``lawfit.fit(..., trace=...)``: problem size,
+starts, wall, CPU, evaluations and accepted steps of the best start); then medians.
 
 Everything runs in this one process, sequentially; repeats are interleaved round-robin over the
 methods of a dataset so that load changes hit every method alike. A method is repeated up to
@@ -56,7 +56,7 @@ lawfit's ``fit.metrics["cost"]``)
   lawfit's objective), ``scipy defaults`` uses ftol = 2.2e-9, gtol = 1e-5 (it stops early: since the
   objective is ~1e-4 << 1, scipy's ftol test max(|f|, 1) is absolute). The timed region includes
   building S. Before timing, the peer's predictions and gradient are compared with lawfit's exact
-  path (``_core.multipower_predict(exact=True, gradients=True)``) at two parameter vectors.
+  path (``MultiPowerLaw(exact=True).predict_with_jacobian``) at two parameter vectors.
 * The peer cannot run on ``fsl (every step)``: S would hold 33907 x 33906 x 8 B = 9 GB for the
   cosine run alone. Exact lawfit is not run there either (O(K n) = 1.4e9 terms per evaluation, ~1e3
   evaluations): both are given as extrapolations (per-evaluation time measured on every m-th point,
@@ -65,10 +65,11 @@ lawfit's ``fit.metrics["cost"]``)
 ``evals`` is lawfit's ``metrics["n_evals"]``; for multi-start fits that is the best start's count
 only (the other starts' are not reported), so ms/eval is given for 1-start fits only.
 
-Single evaluations: value + (n, 7) gradient via ``lawfit._core.multipower_predict(...,
-gradients=True)``, compressed vs exact, on each dataset and on a SYNTHETIC per-step cosine schedule
-of ``--synthetic-steps`` steps (default 1e6; peak 3e-4, linear warmup over 1% of the steps from
-peak/W, cosine to 3e-5, every step logged, the 400M paper parameters). Exact at that size is
+Single evaluations: value + (n, 7) gradient via ``law.predict_with_jacobian(params, curves)`` of
+``MultiPowerLaw()`` (compressed) and ``MultiPowerLaw(exact=True)``, on each dataset and on a
+SYNTHETIC per-step cosine schedule of ``--synthetic-steps`` steps (default 1e6; peak 3e-4, linear
+warmup over 1% of the steps from peak/W, cosine to 3e-5, every step logged, the 400M paper
+parameters). Exact at that size is
 extrapolated from every m-th logged point (cost is linear in the number of points).
 """
 
@@ -90,7 +91,6 @@ from typing import Any
 import lawfit
 import numpy as np
 from _common import data_path
-from lawfit import _core
 from scipy.optimize import minimize
 
 DELTA = 1e-3
@@ -164,40 +164,25 @@ def long_target(total: int, repeats: int) -> None:
     ref = huber_objective(law.predict(truth, curve.lr), curve.loss)
     print(f"  data built in {time.perf_counter() - t0:.1f} s; objective at the generating parameters "
           f"{ref:.10g}")
-    stages: list[dict[str, Any]] = []
-    inner = _core.fit_multipower
-
-    def traced(lrs, indices, targets, weights, **kw):
-        w0, c0 = time.perf_counter(), time.process_time()
-        rep = inner(lrs, indices, targets, weights, **kw)
-        stages.append({"steps": max(len(x) for x in lrs), "points": len(targets), "starts": len(kw["starts"]),
-                       "wall": time.perf_counter() - w0, "cpu": time.process_time() - c0,
-                       "evals": int(rep["n_evals"]), "accepted": int(rep["n_iter"]),
-                       "cost": float(rep["cost"])})
-        return rep
-
+    stages: list[dict[str, Any]] = []  # one entry per Rust solver run (fit's public trace)
     runs = []
-    _core.fit_multipower = traced
-    try:
-        for r in range(repeats):
-            stages.clear()
-            load_line(f"run {r + 1}")
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                res = timed(lambda: {"fit": lawfit.fit(law, curve, progress=False)})
-            fit = res["fit"]
-            runs.append({"wall": res["time"], "cpu": res["cpu"], "evals": int(fit.metrics["n_evals"]),
-                         "objective": float(fit.metrics["cost"]), "success": fit.success})
-            print(f"  run {r + 1}: wall {res['time']:6.2f} s  cpu {res['cpu']:6.2f} s  "
-                  f"evals (final solve) {int(fit.metrics['n_evals'])}  objective {fit.metrics['cost']:.12g}  "
-                  f"success {fit.success}  warnings {len(caught)}", flush=True)
-            for s in stages:
-                print(f"     stage: {s['steps']:>8} steps {s['points']:>8} points {s['starts']:>2} starts  "
-                      f"wall {s['wall']:6.2f} s  cpu {s['cpu']:6.2f} s  evals {s['evals']:>4} "
-                      f"({s['accepted']:>3} accepted)  cost {s['cost']:.12g}")
-            print("     params " + ", ".join(f"{k}={v:.6g}" for k, v in fit.params.items()))
-    finally:
-        _core.fit_multipower = inner
+    for r in range(repeats):
+        stages.clear()
+        load_line(f"run {r + 1}")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = timed(lambda: {"fit": lawfit.fit(law, curve, progress=False, trace=stages.append)})
+        fit = res["fit"]
+        runs.append({"wall": res["time"], "cpu": res["cpu"], "evals": int(fit.metrics["n_evals"]),
+                     "objective": float(fit.metrics["cost"]), "success": fit.success})
+        print(f"  run {r + 1}: wall {res['time']:6.2f} s  cpu {res['cpu']:6.2f} s  "
+              f"evals (final solve) {int(fit.metrics['n_evals'])}  objective {fit.metrics['cost']:.12g}  "
+              f"success {fit.success}  warnings {len(caught)}", flush=True)
+        for s in stages:
+            print(f"     stage: {s['steps']:>8} steps {s['points']:>8} points {s['starts']:>2} starts  "
+                  f"wall {s['wall']:6.2f} s  cpu {s['cpu']:6.2f} s  evals {s['n_evals']:>4} "
+                  f"({s['n_iter']:>3} accepted)  cost {s['cost']:.12g}")
+        print("     params " + ", ".join(f"{k}={v:.6g}" for k, v in fit.params.items()))
     med = {k: statistics.median(x[k] for x in runs) for k in ("wall", "cpu", "evals")}
     print(f"median over {len(runs)} runs: wall {med['wall']:.2f} s  cpu {med['cpu']:.2f} s  "
           f"evals (final solve) {med['evals']:.0f}  objective {min(x['objective'] for x in runs):.12g} "
@@ -353,9 +338,9 @@ def peer_method(curves, start: np.ndarray, options: dict[str, float]) -> Callabl
 
 def check_peer(curves, thetas: list[np.ndarray], label: str) -> None:
     peer = PeerMPL(curves)
-    lrs, idx = [c.lr for c in curves], [c.steps - 1 for c in curves]
+    exact = lawfit.MultiPowerLaw(exact=True)
     for i, th in enumerate(thetas):
-        ref, grad = _core.multipower_predict(lrs, idx, th.tolist(), exact=True, gradients=True)
+        ref, grad = exact.predict_with_jacobian(dict(zip(exact.param_names, th, strict=True)), curves)
         pred, jac = peer.predict(th)
         dp = float(np.max(np.abs(pred / ref - 1)))
         dg = float(np.max(np.abs(jac - grad) / np.maximum(np.abs(grad).max(axis=0), 1e-300)))
@@ -429,16 +414,17 @@ def main() -> None:
 
     def single_evals(dataset: str, curves, theta: np.ndarray, ev_repeats: int, exact_stride: int = 1,
                      with_peer: bool = True, peer_stride: int = 1) -> dict[str, float]:
-        lrs, idx = [c.lr for c in curves], [c.steps - 1 for c in curves]
-        n, k = sum(i.size for i in idx), n_changes(curves)
-        th = theta.tolist()
+        n, k = sum(c.steps.size for c in curves), n_changes(curves)
+        compressed, exact = lawfit.MultiPowerLaw(), lawfit.MultiPowerLaw(exact=True)
+        th = dict(zip(compressed.param_names, theta, strict=True))
         out = {}
-        out["compressed"] = median_time(lambda: _core.multipower_predict(
-            lrs, idx, th, exact=False, gradients=True), ev_repeats)
+        out["compressed"] = median_time(lambda: compressed.predict_with_jacobian(th, curves), ev_repeats)
         evals_rows.append((dataset, n, k, "lawfit compressed", out["compressed"], "measured"))
-        sub = [i[::exact_stride] for i in idx]
-        n_sub = sum(i.size for i in sub)
-        t_ex = median_time(lambda: _core.multipower_predict(lrs, sub, th, exact=True, gradients=True),
+        sub = curves if exact_stride == 1 else [
+            lawfit.Curve(c.steps[::exact_stride], c.loss[::exact_stride], c.lr, warmup_steps=c.warmup_steps)
+            for c in curves]
+        n_sub = sum(c.steps.size for c in sub)
+        t_ex = median_time(lambda: exact.predict_with_jacobian(th, sub),
                            ev_repeats if exact_stride == 1 else 1)
         out["exact"] = t_ex * n / n_sub
         evals_rows.append((dataset, n, k, "lawfit exact", out["exact"], "measured" if exact_stride == 1 else

@@ -71,6 +71,24 @@ impl Default for AreaOptions {
     }
 }
 
+/// Check the logged indices of curve `curve` against its schedule of `n_steps` steps: each
+/// `< n_steps`, strictly increasing.
+pub fn validate_logged_indices(curve: usize, indices: &[usize], n_steps: usize) -> Result<()> {
+    for (i, &k) in indices.iter().enumerate() {
+        if k >= n_steps {
+            return Err(Error::InvalidArgument(format!(
+                "curve {curve}: logged index {k} (at position {i}) is outside the schedule of {n_steps} steps"
+            )));
+        }
+        if i > 0 && k <= indices[i - 1] {
+            return Err(Error::InvalidArgument(format!(
+                "curve {curve}: logged indices must be strictly increasing (position {i}: {k})"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Check that every LR is finite and non-negative.
 pub fn validate_lr(lr: &[f64]) -> Result<()> {
     // Fast path: a branch-free reduction over independent lanes (so it vectorises), then locate

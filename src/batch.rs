@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::laws::chinchilla::{ChinchillaData, ChinchillaProblem};
 use crate::laws::power::{self, PowerLawModel};
 use crate::lm::LmOptions;
-use crate::problem::{DataProblem, Space};
-use crate::strategy::{multistart_seq, TaskResult};
+use crate::problem::{DataProblem, Problem, Space};
+use crate::strategy::{multistart_seq, Stop, TaskResult};
 use rayon::prelude::*;
 
 /// Run `task(i)` for `i in 0..n` in parallel, in index order of the output.
@@ -297,18 +297,12 @@ pub fn power_reweighted(
     space: Space,
     starts: &[Vec<f64>],
     opts: &LmOptions,
-    stop: &(dyn Fn() -> bool + Sync),
+    stop: Stop<'_>,
 ) -> Result<Vec<TaskResult>> {
-    let n = x.len();
-    let n_rep = check_weights(weights, n)?;
     let model = PowerLawModel::new(x)?;
     // Validate the targets once; each replicate then shares the model's log x.
     DataProblem::new(model.clone(), y, None, space)?;
-    run(n_rep, |r| {
-        let w = &weights[r * n..(r + 1) * n];
-        let problem = DataProblem::new(model.clone(), y, Some(w), space)?;
-        multistart_seq(&problem, starts, opts, stop)
-    })
+    reweighted(x.len(), weights, |w| DataProblem::new(model.clone(), y, Some(w), space), starts, opts, stop)
 }
 
 /// Refit the Chinchilla law once per row of `weights` (`n_rep × n`).
@@ -318,14 +312,23 @@ pub fn chinchilla_reweighted(
     space: Space,
     starts: &[Vec<f64>],
     opts: &LmOptions,
-    stop: &(dyn Fn() -> bool + Sync),
+    stop: Stop<'_>,
 ) -> Result<Vec<TaskResult>> {
-    let n = data.len();
+    reweighted(data.len(), weights, |w| ChinchillaProblem::new(data, Some(w), space), starts, opts, stop)
+}
+
+/// One multi-start solve per row of `weights` (`n_rep × n`, checked), in parallel: `problem(w)`
+/// is the data weighted by row `w`.
+fn reweighted<'w, P: Problem>(
+    n: usize,
+    weights: &'w [f64],
+    problem: impl Fn(&'w [f64]) -> Result<P> + Sync + Send,
+    starts: &[Vec<f64>],
+    opts: &LmOptions,
+    stop: Stop<'_>,
+) -> Result<Vec<TaskResult>> {
     let n_rep = check_weights(weights, n)?;
-    run(n_rep, |r| {
-        let problem = ChinchillaProblem::new(data, Some(&weights[r * n..(r + 1) * n]), space)?;
-        multistart_seq(&problem, starts, opts, stop)
-    })
+    run(n_rep, |r| multistart_seq(&problem(&weights[r * n..(r + 1) * n])?, starts, opts, stop))
 }
 
 fn check_weights(weights: &[f64], n: usize) -> Result<usize> {
@@ -452,28 +455,21 @@ mod tests {
         let (x, mut y, mut counts) = rows(3, 8);
         counts[1] = 2;
         let opts = LmOptions::new(3);
-        let res = fit_power_rows(
-            Abscissae::PerRow(Rows { values: &x, n_cols: 8, counts: &counts }),
-            Rows { values: &y, n_cols: 8, counts: &counts },
-            Space::Linear,
-            &Starts::Grid(1),
-            &opts,
-            PowerMethod::Auto,
-            &|| false,
-        )
-        .unwrap();
+        let fit = |y: &[f64]| {
+            fit_power_rows(
+                Abscissae::PerRow(Rows { values: &x, n_cols: 8, counts: &counts }),
+                Rows { values: y, n_cols: 8, counts: &counts },
+                Space::Linear,
+                &Starts::Grid(1),
+                &opts,
+                PowerMethod::Auto,
+                &|| false,
+            )
+        };
+        let res = fit(&y).unwrap();
         assert!(res[0].success() && !res[1].success() && res[1].params[0].is_nan());
         y[2 * 8 + 3] = f64::NAN;
-        let err = fit_power_rows(
-            Abscissae::PerRow(Rows { values: &x, n_cols: 8, counts: &counts }),
-            Rows { values: &y, n_cols: 8, counts: &counts },
-            Space::Linear,
-            &Starts::Grid(1),
-            &opts,
-            PowerMethod::Auto,
-            &|| false,
-        )
-        .unwrap_err();
+        let err = fit(&y).unwrap_err();
         assert!(err.to_string().starts_with("row 2:"), "{err}");
     }
 

@@ -18,6 +18,7 @@ pub mod problem;
 #[cfg(test)]
 mod proptests;
 pub mod robust;
+pub mod special;
 pub mod strategy;
 
 #[cfg(feature = "python")]

@@ -553,7 +553,11 @@ fn solve_inner<P: Problem>(
     let scaled_x0 = x.iter().zip(&scale).map(|(v, d)| (v * d).powi(2)).sum::<f64>().sqrt();
     let mut radius = if scaled_x0 > 0.0 { TRUST_FACTOR * scaled_x0 } else { TRUST_FACTOR };
     let max_diag = (0..p).map(|j| cur.hessian[j * p + j]).fold(0.0, f64::max);
-    let mut mu = if opts.initial_curvature_floor < 1.0 { 1e-3 } else { 1e-3 * max_diag.max(1.0) };
+    let polish = opts.initial_curvature_floor < 1.0;
+    // Whether a failed first polish step is retried with the IRLS curvature (which differs from
+    // the exact one only for a robust loss).
+    let mut retry_irls = polish && opts.loss != RobustLoss::Linear && opts.curvature_floor < 1.0;
+    let mut mu = if polish { 1e-3 } else { 1e-3 * max_diag.max(1.0) };
     let mut nu = 2.0;
     // Actual over predicted decrease of the last accepted step (0: none yet).
     let mut last_ratio = 0.0_f64;
@@ -688,6 +692,17 @@ fn solve_inner<P: Problem>(
             {
                 return Ok(finish(x, cur, n_evals, n_iter, Status::Ftol));
             }
+            // A polish (a start taken to be next to the optimum: exact curvature, light damping)
+            // whose first step fails did not start there: the step is retried with the IRLS
+            // curvature at this point (the robust model of a cold start), the trust radius kept,
+            // instead of shrinking the radius with each rejection and crawling to the optimum.
+            if retry_irls && n_iter == 0 && n_evals == 2 {
+                retry_irls = false;
+                floor = 1.0_f64.max(opts.curvature_floor);
+                cur = evaluate(&x, floor);
+                n_evals += 1;
+                continue;
+            }
             // Rejected: shrink the trust radius with the damping.
             radius = radius.min(0.5 * step_norm).max(f64::MIN_POSITIVE);
             mu *= nu;
@@ -706,16 +721,18 @@ const TRUST_FACTOR: f64 = 1.0;
 mod tests {
     use super::*;
 
-    /// y = a·exp(−b·x) + c, residuals in linear space.
-    struct Exp {
+    /// Residuals f(q, x) − y in linear space of a P-parameter curve `f`, which returns the
+    /// prediction at x and, when asked, writes its gradient in q.
+    struct Curve<const P: usize> {
         x: Vec<f64>,
         y: Vec<f64>,
+        f: fn(&[f64], f64, Option<&mut [f64]>) -> f64,
     }
 
-    impl Problem for Exp {
+    impl<const P: usize> Problem for Curve<P> {
         type Prepared = ();
         fn n_params(&self) -> usize {
-            3
+            P
         }
         fn n_residuals(&self) -> usize {
             self.x.len()
@@ -724,16 +741,21 @@ mod tests {
         fn eval_chunk(&self, q: &[f64], _: &(), start: usize, r: &mut [f64], jac: Option<&mut [f64]>) {
             let mut jac = jac;
             for i in 0..r.len() {
-                let x = self.x[start + i];
-                let e = (-q[1] * x).exp();
-                r[i] = q[0] * e + q[2] - self.y[start + i];
-                if let Some(j) = jac.as_deref_mut() {
-                    j[3 * i] = e;
-                    j[3 * i + 1] = -q[0] * x * e;
-                    j[3 * i + 2] = 1.0;
-                }
+                let row = jac.as_deref_mut().map(|j| &mut j[P * i..P * (i + 1)]);
+                r[i] = (self.f)(q, self.x[start + i], row) - self.y[start + i];
             }
         }
+    }
+
+    /// y = a·exp(−b·x) + c.
+    type Exp = Curve<3>;
+
+    fn exp_curve(q: &[f64], x: f64, g: Option<&mut [f64]>) -> f64 {
+        let e = (-q[1] * x).exp();
+        if let Some(g) = g {
+            g.copy_from_slice(&[e, -q[0] * x * e, 1.0]);
+        }
+        q[0] * e + q[2]
     }
 
     fn data(n: usize) -> Exp {
@@ -743,7 +765,7 @@ mod tests {
             .enumerate()
             .map(|(i, x)| 2.0 * (-1.3 * x).exp() + 0.5 + 1e-3 * ((i * 7919 % 101) as f64 / 50.0 - 1.0))
             .collect();
-        Exp { x, y }
+        Exp { x, y, f: exp_curve }
     }
 
     #[test]
@@ -799,31 +821,11 @@ mod tests {
 
     /// y ≈ a·x + b: linear least squares, so the MAP estimate under a Gaussian prior has a closed
     /// form, (JᵀJ + W)·θ = Jᵀy + W·μ.
-    struct Line {
-        x: Vec<f64>,
-        y: Vec<f64>,
-    }
-
-    impl Problem for Line {
-        type Prepared = ();
-        fn n_params(&self) -> usize {
-            2
+    fn line(q: &[f64], x: f64, g: Option<&mut [f64]>) -> f64 {
+        if let Some(g) = g {
+            g.copy_from_slice(&[x, 1.0]);
         }
-        fn n_residuals(&self) -> usize {
-            self.x.len()
-        }
-        fn prepare(&self, _: &[f64]) {}
-        fn eval_chunk(&self, q: &[f64], _: &(), start: usize, r: &mut [f64], jac: Option<&mut [f64]>) {
-            for (i, ri) in r.iter_mut().enumerate() {
-                *ri = q[0] * self.x[start + i] + q[1] - self.y[start + i];
-            }
-            if let Some(jac) = jac {
-                for i in 0..r.len() {
-                    jac[2 * i] = self.x[start + i];
-                    jac[2 * i + 1] = 1.0;
-                }
-            }
-        }
+        q[0] * x + q[1]
     }
 
     #[test]
@@ -831,7 +833,7 @@ mod tests {
         let x: Vec<f64> = (0..50).map(|i| i as f64 / 10.0).collect();
         let y: Vec<f64> =
             x.iter().enumerate().map(|(i, v)| 0.7 * v + 2.0 + 0.1 * ((i * 7) % 5) as f64).collect();
-        let prob = Line { x: x.clone(), y: y.clone() };
+        let prob = Curve::<2> { x: x.clone(), y: y.clone(), f: line };
         let (mean, weight) = (vec![0.0, 5.0], vec![3.0, 40.0]);
         let mut opts = LmOptions::new(2);
         opts.prior = Some(Prior { mean: mean.clone(), weight: weight.clone() });

@@ -44,6 +44,11 @@ pub trait Model: Sync {
     fn n_points(&self) -> usize;
     /// Per-evaluation set-up for parameters `params`.
     fn prepare(&self, params: &[f64]) -> Self::Prepared;
+    /// The set-up of an evaluation of values only (`eval_chunk` without gradients); a law whose
+    /// set-up also computes derivatives overrides it with a cheaper one.
+    fn prepare_values(&self, params: &[f64]) -> Self::Prepared {
+        self.prepare(params)
+    }
     /// Fill predictions of points `start .. start + values.len()` and, when asked, their
     /// gradients (row-major, `values.len() × n_params`).
     fn eval_chunk(
@@ -75,6 +80,28 @@ pub struct Observations<'a> {
     pub weights: Option<&'a [f64]>,
     /// Log or linear residuals.
     pub space: Space,
+}
+
+/// Check optional per-point `weights`: `n` of them, each finite and non-negative.
+pub fn validate_weights(weights: Option<&[f64]>, n: usize) -> Result<()> {
+    let Some(w) = weights else { return Ok(()) };
+    if w.len() != n {
+        return Err(Error::LengthMismatch {
+            name: "weights",
+            got: w.len(),
+            expected: n,
+            why: "one weight per data point",
+        });
+    }
+    if let Some((i, &v)) = w.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+        return Err(Error::InvalidValue {
+            name: "weights",
+            index: i,
+            value: v,
+            reason: "weights must be finite and non-negative",
+        });
+    }
+    Ok(())
 }
 
 /// Observed targets (and optional weights) for a [`Model`]: the [`Problem`] the solver sees.
@@ -116,24 +143,7 @@ impl<'a, M: Model> DataProblem<'a, M> {
                 });
             }
         }
-        if let Some(w) = weights {
-            if w.len() != n {
-                return Err(Error::LengthMismatch {
-                    name: "weights",
-                    got: w.len(),
-                    expected: n,
-                    why: "one weight per data point",
-                });
-            }
-            if let Some((i, &v)) = w.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
-                return Err(Error::InvalidValue {
-                    name: "weights",
-                    index: i,
-                    value: v,
-                    reason: "weights must be finite and non-negative",
-                });
-            }
-        }
+        validate_weights(weights, n)?;
         Ok(Self { model, targets, weights, space })
     }
 
@@ -164,10 +174,33 @@ pub struct LinearStats {
 impl<M: Model> DataProblem<'_, M> {
     /// [`LinearStats`] at `params`: one chunked pass (parallel, combined in chunk order).
     pub fn linear_stats(&self, params: &[f64]) -> LinearStats {
-        let prepared = self.model.prepare(params);
+        let prepared = self.model.prepare_values(params);
         linear_stats_of(self.targets, |start, pred| {
             self.model.eval_chunk(params, &prepared, start, pred, None)
         })
+    }
+}
+
+/// Fill `values` and, when `gradients` is given, its row-major gradient rows (`P` per point) for a
+/// law evaluated point by point: `point(i, row)` returns the value at point `i` of the chunk and,
+/// when `row` is given, writes that point's gradient into it (a law's `eval_chunk` body).
+#[inline]
+pub fn fill_points<const P: usize>(
+    values: &mut [f64],
+    gradients: Option<&mut [f64]>,
+    point: impl Fn(usize, Option<&mut [f64; P]>) -> f64,
+) {
+    match gradients {
+        None => {
+            for (i, v) in values.iter_mut().enumerate() {
+                *v = point(i, None);
+            }
+        }
+        Some(grad) => {
+            for (i, (v, row)) in values.iter_mut().zip(grad.chunks_exact_mut(P)).enumerate() {
+                *v = point(i, Some(row.try_into().expect("P gradients per point")));
+            }
+        }
     }
 }
 

@@ -8,8 +8,16 @@
 
 use crate::error::{Error, Result};
 use crate::lm::{self, LmOptions, LmReport, Status};
-use crate::problem::Problem;
+use crate::problem::{DataProblem, LinearStats, Model, Observations, Problem};
 use rayon::prelude::*;
+
+/// What a stop flag is: polled between iterations; `true` stops the solve with
+/// [`Error::Interrupted`].
+pub type Stop<'a> = &'a (dyn Fn() -> bool + Sync);
+
+/// A fit's outcome: the best solve of the multi-start and the linear-space residual sums
+/// (R², RMSE) at its optimum.
+pub type Fitted = (MultiStartReport, LinearStats);
 
 /// The outcome of one task of a batch.
 #[derive(Debug, Clone)]
@@ -261,4 +269,21 @@ fn coarse_options(opts: &LmOptions) -> LmOptions {
     let mut coarse = opts.clone();
     coarse.max_evals = opts.max_evals.min(COARSE_MAX_EVALS);
     coarse
+}
+
+/// The plain fit of a law given as a [`Model`]: the observations wrapped into a [`DataProblem`],
+/// every start solved to `opts` (in parallel; the lowest objective wins), and the linear-space
+/// statistics at the optimum from a values-only pass ([`Model::prepare_values`]).
+pub fn fit_model<M: Model>(
+    model: M,
+    observed: Observations<'_>,
+    starts: &[Vec<f64>],
+    opts: &LmOptions,
+    stop: Stop<'_>,
+) -> Result<Fitted> {
+    let Observations { targets, weights, space } = observed;
+    let problem = DataProblem::new(model, targets, weights, space)?;
+    let rep = multistart::<_, DataProblem<'_, M>>(&problem, None, starts, opts, 1, stop)?;
+    let stats = problem.linear_stats(&rep.best.params);
+    Ok((rep, stats))
 }

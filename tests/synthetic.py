@@ -26,3 +26,17 @@ def momentum_n_runs(noise: float, seed: int = 5) -> list[lf.Curve]:
             loss = clean * np.exp(noise * rng.standard_normal(steps.size))
             curves.append(lf.Curve(steps, loss, lr, warmup_steps=200, N=n_params))
     return curves
+
+
+def synthetic_curves(law, params, names=("cosine", "wsd", "step")):
+    """Noise-free curves of ``law`` at ``params`` on 3000-step cosine / WSD / step schedules, logged
+    every 25 steps from step 100."""
+    n = 3000
+    s = np.arange(n)
+    lrs = {
+        "cosine": 1e-3 * (0.1 + 0.45 * (1 + np.cos(np.pi * s / n))),
+        "wsd": np.where(s < 0.8 * n, 1e-3, 1e-3 * 0.01 ** ((s - 0.8 * n) / (0.2 * n))),
+        "step": np.where(s < 0.8 * n, 1e-3, np.where(s < 0.9 * n, 3e-4, 1e-4)),
+    }
+    steps = np.arange(100, n + 1, 25)
+    return [lf.Curve(steps, law.predict(params, lrs[k], steps), lrs[k], name=k) for k in names]

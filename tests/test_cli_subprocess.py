@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
@@ -17,24 +15,12 @@ import lawfit as lf
 import numpy as np
 import pytest
 from datadir import DATA as TEST_DATA
+from subprocs import OPTIMIZE_24K, ok_json, run
 
 DATA = Path(str(resources.files("lawfit").joinpath("data", "multipower_400")))
 COSINE = "cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5"
 WSD = "wsd:total=24000,peak=3e-4,warmup=2160,decay=0.2,final=3e-5"
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m lawfit ARGS`` in a fresh interpreter."""
-    return subprocess.run(
-        [sys.executable, "-m", "lawfit", *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
-
-
-def ok_json(*args: str) -> dict | list:
-    proc = run(*args, "--json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -203,14 +189,7 @@ def test_optimize(tmp_path, fit_json, family):
     data = ok_json(
         "optimize",
         str(fit_json),
-        "--total",
-        "24000",
-        "--peak",
-        "3e-4",
-        "--warmup",
-        "2160",
-        "--final",
-        "3e-5",
+        *OPTIMIZE_24K,
         "--family",
         family,
         "--iterations",

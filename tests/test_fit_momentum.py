@@ -3,8 +3,6 @@
 import csv
 import json
 import math
-import subprocess
-import sys
 import warnings
 
 import lawfit as lf
@@ -15,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from multipower_data import TEST, TRAIN, lawfit_curve
 from reference import areas_loop
+from subprocs import interrupt
 from synthetic import MOMENTUM_N_TRUE, momentum_n_runs
 from threads import stdout_per_thread_count
 
@@ -286,7 +285,6 @@ def test_fit_argument_errors():
 
 def test_bit_identical_across_thread_counts():
     code = (
-        "import sys; sys.path.insert(0, 'tests');"
         "import numpy as np, lawfit as lf;"
         "from test_fit_momentum import _synthetic;"
         "lr, w, steps, loss, *_ = _synthetic(1, 300000, (2.6, .43, .55, .41), 3e-3);"
@@ -337,11 +335,7 @@ def test_progress_callback_error_propagates():
 
 
 def test_ctrl_c_interrupts_a_long_fit():
-    import os
-    import signal
-    import time
-
-    code = (
+    setup = (
         "import numpy as np, lawfit as lf, sys\n"
         "n = 3_000_000\n"
         "lr = np.full(n, 3e-4); lr[n//2:] = np.linspace(3e-4, 3e-5, n - n//2)\n"
@@ -350,19 +344,10 @@ def test_ctrl_c_interrupts_a_long_fit():
         "rng = np.random.default_rng(0)\n"
         "loss = (2.6 + .43 * s1 ** -.55 - .41 * s2) * np.exp(3e-3 * rng.standard_normal(n))\n"
         # λ fitted: every evaluation rescans the 3e6-step schedule, even on the coarse subsample.
-        "starts = np.tile([[0.1, 20.0, 0.01, 20.0, 0.99]], (400, 1))\n"
-        "print('ready', flush=True)\n"
-        "try:\n"
-        "    law = lf.MomentumLaw(fit_decay=True)\n"
-        "    lf.fit(law, lf.Curve(steps, loss, lr), starts=starts, progress=False)\n"
-        "    print('finished')\n"
-        "except KeyboardInterrupt:\n"
-        "    print('interrupted', flush=True)\n"
+        "starts = np.tile([[0.1, 20.0, 0.01, 20.0, 0.99]], (400, 1))"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
-    os.kill(proc.pid, signal.SIGINT)
+    call = ("law = lf.MomentumLaw(fit_decay=True)\n"
+            "lf.fit(law, lf.Curve(steps, loss, lr), starts=starts, progress=False)")
+    out, _ = interrupt(setup, call)
     # 400 starts on 3e6 points take minutes; "interrupted" shows the fit stopped early.
-    out, _ = proc.communicate(timeout=120)
-    assert out.strip() == "interrupted"
+    assert out == "interrupted"

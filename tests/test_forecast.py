@@ -19,6 +19,7 @@ from lawfit.forecast import (
     predict_band,
     smooth_loss,
 )
+from subprocs import OPTIMIZE_24K
 
 # llm.c GPT-2 124M (tests/data/llmc_gpt2_124m): per-step train loss, cosine 6e-4 -> 0, warmup 700.
 LLMC = DATA / "llmc_gpt2_124m" / "main.log.train.csv"
@@ -102,24 +103,7 @@ def test_cli_forecast_compare_optimize(tmp_path, capsys, train_fit):
     assert cli.main(["compare", str(path), "--schedule", a, "--schedule", b, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 2
-    assert (
-        cli.main(
-            [
-                "optimize",
-                str(path),
-                "--total",
-                "24000",
-                "--peak",
-                "3e-4",
-                "--warmup",
-                "2160",
-                "--final",
-                "3e-5",
-                "--json",
-            ]
-        )
-        == 0
-    )
+    assert cli.main(["optimize", str(path), *OPTIMIZE_24K, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["gain_over_cosine"] >= 0
     c = datasets.multipower_curve("cosine_24000")
     log = tmp_path / "run.csv"

@@ -18,6 +18,7 @@ import lawfit as lf
 import numpy as np
 import pytest
 from lawfit import schedules
+from subprocs import interrupt
 from sweep_data import bad_fit, fit_summary, synthetic_runs
 from threads import ROOT
 
@@ -242,11 +243,7 @@ def test_batch_result_pickles():
 def test_least_squares_callables_in_a_forked_child_and_ctrl_c():
     """The solver of Python callables runs on the process pool (taking the GIL per call): it works
     in a forked child and Ctrl-C still stops it."""
-    import os
-    import signal
-    import time
-
-    code = (
+    setup = (
         "import multiprocessing, time, numpy as np, lawfit as lf\n"
         "def fun(x):\n"
         "    return np.exp(-np.arange(20_000) / 5e3) * x[0] - np.exp(-np.arange(20_000) / 5e3) * 2.0\n"
@@ -257,22 +254,12 @@ def test_least_squares_callables_in_a_forked_child_and_ctrl_c():
         "    assert pool.map_async(job, [0, 1]).get(timeout=120) == [ref, ref]\n"
         "def slow(x):\n"
         "    time.sleep(0.3)\n"
-        "    return np.array([np.exp(-x[0]), 0.1])\n"
-        "print('ready', flush=True)\n"
-        "try:\n"
-        "    lf.least_squares(slow, [1.0], ftol=1e-300, xtol=1e-300, gtol=1e-300, max_nfev=100_000)\n"
-        "    print('finished')\n"
-        "except KeyboardInterrupt:\n"
-        "    print('interrupted', flush=True)\n"
+        "    return np.array([np.exp(-x[0]), 0.1])"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
-    start = time.monotonic()
-    os.kill(proc.pid, signal.SIGINT)
-    out, _ = proc.communicate(timeout=120)
-    assert out.strip() == "interrupted"  # uninterrupted, it needs ~40 s (129 calls × 0.3 s)
-    assert time.monotonic() - start < 10
+    out, elapsed = interrupt(setup, "lf.least_squares(slow, [1.0], ftol=1e-300, xtol=1e-300, gtol=1e-300, "
+                                    "max_nfev=100_000)")
+    assert out == "interrupted"  # uninterrupted, it needs ~40 s (129 calls × 0.3 s)
+    assert elapsed < 10
 
 
 def test_fit_with_a_prior_pickles_and_refits_the_same():

@@ -14,8 +14,6 @@ import csv
 import gzip
 import json
 import lzma
-import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -26,6 +24,7 @@ import pandas as pd
 import polars as pl
 import pytest
 from datadir import DATA
+from subprocs import ok_json, run
 
 FSL = DATA / "fsl_gpt100m" / "gpt100m_20b_tokens.csv.gz"
 LLMC = DATA / "llmc_gpt2_124m" / "main.log.train.csv"
@@ -33,19 +32,6 @@ LLMC_VAL = DATA / "llmc_gpt2_124m" / "main.log.val.csv"
 MP = DATA / "multipower" / "csv_400"
 COSINE_LLMC = "cosine:total=19560,peak=6e-4,warmup=700,final=0"
 COSINE_24K = "cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5"
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m lawfit ARGS`` in a fresh interpreter."""
-    return subprocess.run(
-        [sys.executable, "-m", "lawfit", *args], capture_output=True, text=True, cwd=cwd, timeout=300
-    )
-
-
-def ok_json(*args: str) -> dict | list:
-    proc = run(*args, "--json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def llmc_rows() -> list[dict[str, float]]:
@@ -245,24 +231,8 @@ def test_fit_and_validate_skip_the_warmup_by_default():
     assert later["metrics"]["n_points"] == 19560 - 4999
     bad = run("fit", str(LLMC), "--loss-col", "train_loss", "--fit-from", "0")
     assert bad.returncode == 2 and "--fit-from" in bad.stderr
-    val = ok_json(
-        "validate",
-        "--train",
-        str(MP / "cosine_24000.csv"),
-        "--test",
-        str(MP / "wsd_20000_24000.csv"),
-        "--fit-from",
-        "3000",
-    )
-    low = ok_json(
-        "validate",
-        "--train",
-        str(MP / "cosine_24000.csv"),
-        "--test",
-        str(MP / "wsd_20000_24000.csv"),
-        "--fit-from",
-        "1",
-    )
+    val, low = (ok_json("validate", "--train", str(MP / "cosine_24000.csv"), "--test",
+                        str(MP / "wsd_20000_24000.csv"), "--fit-from", first) for first in ("3000", "1"))
     assert val["fits"]["momentum"]["metrics"]["n_points"] < low["fits"]["momentum"]["metrics"]["n_points"]
     runs = ok_json(
         "validate",

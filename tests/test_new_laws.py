@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lawfit import _core
 from reference import convex_bound_reference, fsl_reference
+from synthetic import synthetic_curves
 
 
 @st.composite
@@ -135,18 +136,6 @@ def test_long_schedule_is_linear_time():
     np.testing.assert_allclose(fsl[sub], fsl_reference(lr, sub, 0, params), rtol=1e-9)
     np.testing.assert_allclose(cb[sub], 2.0 + convex_bound_reference(lr, sub, 1.0, np.ones(n)), rtol=1e-8)
     assert np.all(np.isfinite(fsl)) and np.all(np.isfinite(cb))
-
-
-def synthetic_curves(law, params, names=("cosine", "wsd", "step")):
-    n = 3000
-    s = np.arange(n)
-    lrs = {
-        "cosine": 1e-3 * (0.1 + 0.45 * (1 + np.cos(np.pi * s / n))),
-        "wsd": np.where(s < 0.8 * n, 1e-3, 1e-3 * 0.01 ** ((s - 0.8 * n) / (0.2 * n))),
-        "step": np.where(s < 0.8 * n, 1e-3, np.where(s < 0.9 * n, 3e-4, 1e-4)),
-    }
-    steps = np.arange(100, n + 1, 25)
-    return [lf.Curve(steps, law.predict(params, lrs[k], steps), lrs[k], name=k) for k in names]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ multi-power-law LR columns."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import lawfit as lf
@@ -503,3 +504,36 @@ def test_spec_key_order_and_case_do_not_matter(s, rnd):
     t = S.parse(shuffled)
     assert str(t) == str(s)
     np.testing.assert_array_equal(t.lr, s.lr)
+
+
+_SAMPLE_ARGS = {"step": {"step_size": 100}, "multistep": {"milestones": (0.5,)},
+                "two_stage": {"switch_step": 500, "second_lr": 1e-5}, "cyclic": {"cycles": 2}}
+
+
+@pytest.mark.parametrize("name", [*S.PRESETS, "step_811"])
+def test_preset_docstrings_are_complete(name):
+    """Every preset's rendered help documents each parameter once, and has the shared sections
+    (filled in from the schedule table), whose spec pattern names the keys its spec uses."""
+    import inspect
+    import pydoc
+
+    fn = getattr(S, name)
+    doc = inspect.getdoc(fn)
+    rendered = pydoc.render_doc(fn, renderer=pydoc.plaintext)
+    for section in ("Parameters", "Returns", "Raises", "Notes"):
+        assert f"\n{section}\n{'-' * len(section)}\n" in doc, (name, section)
+        assert section in rendered
+    assert doc.index("Parameters") < doc.index("Returns") < doc.index("Raises") < doc.index("Notes")
+    params = doc[doc.index("Parameters") : doc.index("Returns")]
+    entries = [line.split(" : ")[0] for line in params.splitlines()[2:] if line and not line[0].isspace()]
+    assert entries == list(inspect.signature(fn).parameters), name
+    assert "@" not in doc, "an unfilled docstring marker"
+    assert "LawfitTypeError" in doc and "LawfitInputError" in doc and "Schedule\n    ``lr``" in doc
+    notes = doc[doc.index("Notes") :]
+    pattern = re.search(r"``(\w+:[^`]+)``", notes).group(1)
+    family, keys = pattern.split(":")
+    spec = fn(1000, 3e-4, warmup_steps=10, **_SAMPLE_ARGS.get(name, {})).spec
+    assert spec.split(":")[0] == family
+    used = re.findall(r"(\w+)=", spec.split(":", 1)[1])
+    listed = re.findall(r"(\w+)=", keys)
+    assert [k for k in listed if k in used] == used, (spec, pattern)

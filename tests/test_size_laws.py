@@ -12,7 +12,7 @@ from datadir import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import chinchilla_huber_objective, chinchilla_loss, loglog_ols, power_law
-from threads import stdout_per_thread_count
+from threads import assert_thread_count_independent
 
 
 def chinchilla_data():
@@ -147,15 +147,13 @@ def test_chinchilla_bootstrap_matches_epoch_and_is_reproducible(chinchilla_fit):
 
 def test_bootstrap_is_thread_count_independent():
     code = (
-        "import sys; sys.path.insert(0, 'tests');"
         "import lawfit as lf; from test_size_laws import chinchilla_data;"
         "N, D, L = chinchilla_data();"
         "f = lf.fit(lf.ChinchillaLaw(), N=N, D=D, loss=L);"
         "b = f.bootstrap(64, seed=3);"
         "print([v.hex() for v in f.params.values()], [x.hex() for x in b.params['E']])"
     )
-    outs = stdout_per_thread_count(code)
-    assert outs[0] == outs[1] and outs[0].strip()
+    assert_thread_count_independent(code)
 
 
 def test_chinchilla_save_load(tmp_path, chinchilla_fit):
@@ -258,7 +256,6 @@ def test_power_law_bootstrap_is_reproducible_and_thread_count_independent():
     assert 0.5 < boot.stderr["b"] / math.sqrt(fit.cov[1, 1]) < 2.0
     # Bit-identical whatever the number of threads (bootstrap replicates and fit_many rows alike).
     code = (
-        "import sys; sys.path.insert(0, 'tests');"
         "import numpy as np, lawfit as lf; from test_size_laws import _power_data;"
         "x, y = _power_data(3, 40, noise=5e-3);"
         "b = lf.fit(lf.PowerLaw(), x=x, y=y).bootstrap(64, seed=5);"
@@ -266,8 +263,7 @@ def test_power_law_bootstrap_is_reproducible_and_thread_count_independent():
         "m = lf.fit_many(lf.PowerLaw(), x=x, y=Y);"
         "print([v.hex() for v in b.params['b']], [v.hex() for k in 'abc' for v in m.params[k]])"
     )
-    outs = stdout_per_thread_count(code)
-    assert outs[0] == outs[1] and outs[0].strip()
+    assert_thread_count_independent(code)
 
 
 @settings(max_examples=20, deadline=None)

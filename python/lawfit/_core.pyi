@@ -51,6 +51,14 @@ _Progress: TypeAlias = Callable[[int, int], object]
 # prior=(means, weights): a Gaussian prior, 1/2 sum_j w_j (x_j - mu_j)^2 added to the cost; p values each in
 # solver order, weights >= 0 in cost units (0 leaves a parameter free of the prior); a tuple, not a list.
 _Prior: TypeAlias = tuple[Sequence[float], Sequence[float]]
+#: Per-run LR arrays and 0-based point indices of the curve-law functions.
+_Lrs: TypeAlias = Sequence[_F64]
+_Indices: TypeAlias = Sequence[_I64]
+_LrsList: TypeAlias = Sequence[npt.ArrayLike]
+_IndicesList: TypeAlias = Sequence[_I64 | Sequence[int]]
+_GModel: TypeAlias = Literal["constant", "parametric"]
+#: A law's parameter vector, in its ``param_names`` order.
+_Params: TypeAlias = Sequence[float]
 
 class _Report(TypedDict):
     """The best solve of a multi-start fit (p free + fixed parameters, solver order)."""
@@ -212,39 +220,21 @@ def least_squares(
 # ---- multi-power law ----
 _MultiPowerParams: TypeAlias = Mapping[str, float] | Sequence[float]
 
+# The predict functions return values, or values and gradients with ``gradients=True``: one overload
+# per return type (the argument lists are the same; Python has no way to write them once and keep
+# the Literal dispatch), and ``gradients: bool`` for callers passing a variable.
 @overload
-def multipower_predict(
-    lrs_list: Sequence[npt.ArrayLike],
-    indices_list: Sequence[_I64 | Sequence[int]],
-    params: _MultiPowerParams,
-    *,
-    exact: bool = False,
-    gradients: Literal[False] = False,
-    s1_form: _S1Form = "repo",
-    warmup_steps: int | None = None,
-) -> _F64: ...
+def multipower_predict(lrs_list: _LrsList, indices_list: _IndicesList, params: _MultiPowerParams, *,
+                       exact: bool = False, gradients: Literal[False] = False, s1_form: _S1Form = "repo",
+                       warmup_steps: int | None = None) -> _F64: ...
 @overload
-def multipower_predict(
-    lrs_list: Sequence[npt.ArrayLike],
-    indices_list: Sequence[_I64 | Sequence[int]],
-    params: _MultiPowerParams,
-    *,
-    exact: bool = False,
-    gradients: Literal[True],
-    s1_form: _S1Form = "repo",
-    warmup_steps: int | None = None,
-) -> tuple[_F64, _F64]: ...
+def multipower_predict(lrs_list: _LrsList, indices_list: _IndicesList, params: _MultiPowerParams, *,
+                       exact: bool = False, gradients: Literal[True], s1_form: _S1Form = "repo",
+                       warmup_steps: int | None = None) -> tuple[_F64, _F64]: ...
 @overload
-def multipower_predict(
-    lrs_list: Sequence[npt.ArrayLike],
-    indices_list: Sequence[_I64 | Sequence[int]],
-    params: _MultiPowerParams,
-    *,
-    exact: bool = False,
-    gradients: bool,
-    s1_form: _S1Form = "repo",
-    warmup_steps: int | None = None,
-) -> _F64 | tuple[_F64, _F64]: ...
+def multipower_predict(lrs_list: _LrsList, indices_list: _IndicesList, params: _MultiPowerParams, *,
+                       exact: bool = False, gradients: bool, s1_form: _S1Form = "repo",
+                       warmup_steps: int | None = None) -> _F64 | tuple[_F64, _F64]: ...
 
 # ---- end multi-power law ----
 
@@ -340,28 +330,16 @@ def fit_many_power_law(
 
 # ---- functional scaling law and convex last-iterate bound (issue 18) ----
 @overload
-def fsl_predict(
-    lrs: Sequence[_F64],
-    indices: Sequence[_I64],
-    warmups: Sequence[int],
-    params: Sequence[float],
-    *,
-    exact: bool = False,
-    gradients: Literal[False] = False,
-) -> _F64:
+def fsl_predict(lrs: _Lrs, indices: _Indices, warmups: Sequence[int], params: _Params, *,
+                exact: bool = False, gradients: Literal[False] = False) -> _F64:
     """FSL predictions at the 0-based ``indices`` of each schedule (curves concatenated)."""
-
 @overload
-def fsl_predict(
-    lrs: Sequence[_F64],
-    indices: Sequence[_I64],
-    warmups: Sequence[int],
-    params: Sequence[float],
-    *,
-    exact: bool = False,
-    gradients: Literal[True],
-) -> tuple[_F64, _F64]:
+def fsl_predict(lrs: _Lrs, indices: _Indices, warmups: Sequence[int], params: _Params, *,
+                exact: bool = False, gradients: Literal[True]) -> tuple[_F64, _F64]:
     """FSL predictions (n,) and their gradients (n, 7)."""
+@overload
+def fsl_predict(lrs: _Lrs, indices: _Indices, warmups: Sequence[int], params: _Params, *,
+                exact: bool = False, gradients: bool) -> _F64 | tuple[_F64, _F64]: ...
 
 def fit_fsl(
     lrs: Sequence[_F64],
@@ -378,28 +356,16 @@ def fit_fsl(
     """Multi-start fit of the functional scaling law; the solver's report dict."""
 
 @overload
-def convex_bound_predict(
-    lrs: Sequence[_F64],
-    indices: Sequence[_I64],
-    params: Sequence[float],
-    *,
-    g_model: Literal["constant", "parametric"] = "constant",
-    exact: bool = False,
-    gradients: Literal[False] = False,
-) -> _F64:
+def convex_bound_predict(lrs: _Lrs, indices: _Indices, params: _Params, *, g_model: _GModel = "constant",
+                         exact: bool = False, gradients: Literal[False] = False) -> _F64:
     """Convex-bound law predictions at the 0-based ``indices`` of each schedule."""
-
 @overload
-def convex_bound_predict(
-    lrs: Sequence[_F64],
-    indices: Sequence[_I64],
-    params: Sequence[float],
-    *,
-    g_model: Literal["constant", "parametric"] = "constant",
-    exact: bool = False,
-    gradients: Literal[True],
-) -> tuple[_F64, _F64]:
+def convex_bound_predict(lrs: _Lrs, indices: _Indices, params: _Params, *, g_model: _GModel = "constant",
+                         exact: bool = False, gradients: Literal[True]) -> tuple[_F64, _F64]:
     """Convex-bound law predictions (n,) and their gradients (n, p)."""
+@overload
+def convex_bound_predict(lrs: _Lrs, indices: _Indices, params: _Params, *, g_model: _GModel = "constant",
+                         exact: bool = False, gradients: bool) -> _F64 | tuple[_F64, _F64]: ...
 
 def fit_convex_bound(
     lrs: Sequence[_F64],

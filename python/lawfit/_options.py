@@ -7,12 +7,16 @@ binding they become one validated ``SolverOptions``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from lawfit import _core
+from lawfit._validate import LawfitTypeError
 
 #: The keywords that make up a SolverOptions.
 SOLVER_KEYS = ("loss", "delta", "space", "lower", "upper", "fixed", "ftol", "xtol", "gtol", "max_evals",
@@ -38,3 +42,54 @@ def split_solver(kwargs: Mapping[str, Any]) -> tuple[_core.SolverOptions, dict[s
     """(SolverOptions of the solver keywords, the remaining keywords)."""
     rest = {k: v for k, v in kwargs.items() if k not in SOLVER_KEYS}
     return solver_options(kwargs), rest
+
+
+#: The ``trace`` callback of the running :func:`lawfit.fit` (None: not tracing).
+_TRACE: ContextVar[Callable[[dict[str, Any]], object] | None] = ContextVar("lawfit_trace", default=None)
+
+
+@contextmanager
+def tracing(trace: Callable[[dict[str, Any]], object] | None) -> Iterator[None]:
+    """Within the block, every :func:`run_solver` reports its stage to ``trace``. None keeps the
+    enclosing block's trace (the fits ``fit("auto")`` runs report to the caller's trace)."""
+    if trace is None:
+        yield
+        return
+    if not callable(trace):
+        raise LawfitTypeError(f"trace must be a callable taking one dict, got {type(trace).__name__}")
+    token = _TRACE.set(trace)
+    try:
+        yield
+    finally:
+        _TRACE.reset(token)
+
+
+def run_solver(fn: Callable[..., dict[str, Any]], *args: Any, size: Mapping[str, int] | None = None,
+               **kwargs: Any) -> dict[str, Any]:
+    """Run one Rust fit ``fn(*args, options=SolverOptions, **rest)`` from keyword settings.
+
+    The solver keywords of ``kwargs`` (:data:`SOLVER_KEYS`) become one ``SolverOptions``; the rest
+    pass through. Under :func:`tracing` the stage is reported: a dict with ``solver`` (the Rust
+    function's name), the entries of ``size`` (e.g. ``steps``, ``points``), ``starts``, ``wall`` and
+    ``cpu`` (seconds, this process), ``n_evals``, ``n_iter`` (accepted steps, when reported),
+    ``cost`` and ``success``.
+    """
+    options, rest = split_solver(kwargs)
+    trace = _TRACE.get()
+    if trace is None:
+        return fn(*args, options=options, **rest)
+    wall, cpu = time.perf_counter(), time.process_time()
+    rep = fn(*args, options=options, **rest)
+    stage: dict[str, Any] = {"solver": getattr(fn, "__name__", str(fn)), **(size or {})}
+    starts = rest.get("starts")
+    stage.update(
+        starts=int(np.shape(starts)[0]) if starts is not None and np.ndim(starts) >= 2 else None,
+        wall=time.perf_counter() - wall,
+        cpu=time.process_time() - cpu,
+        n_evals=int(rep["n_evals"]),
+        n_iter=int(rep["n_iter"]) if "n_iter" in rep else None,
+        cost=float(rep["cost"]),
+        success=bool(rep["success"]),
+    )
+    trace(stage)
+    return rep

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lawfit._validate import LawfitInputError
+from lawfit._validate import LawfitInputError, as_float_array
 
 if TYPE_CHECKING:
     from lawfit.laws.base import Law
@@ -88,10 +89,12 @@ def _bounds_and_fixed(
     law: Law,
     bounds: Mapping[str, tuple[float, float]] | None,
     fix: Mapping[str, float] | None,
-    curves: Sequence[Any] | None = None,
+    defaults: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """(lower, upper, fixed): the ``defaults`` bounds (else ``law.bounds()``) overridden by the
+    user's ``bounds``, and the user's fixed values; names and values checked."""
     names = law.param_names
-    b = law.bounds() if curves is None else law.data_bounds(curves)
+    b = dict(law.bounds() if defaults is None else defaults)
     for k, v in (bounds or {}).items():
         if k not in names:
             raise LawfitInputError(f"bounds names unknown parameter {k!r}; parameters are {list(names)}")
@@ -187,3 +190,236 @@ def accuracy(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
         "pred_e": float(rel.mean()),
         "worst_e": float(rel.max()),
     }
+
+
+# -- the steps every fit path shares (curves and data points; fit_many checks its options here) --
+
+
+def check_loss_space(
+    loss: Any, space: str | None, law: Law, *, loss_name: str = "loss"
+) -> tuple[str, str]:
+    """Validate a robust-loss name against :data:`ROBUST_LOSSES` and a residual space against the
+    law's ``spaces`` (``None`` takes the law's ``default_space``); returns (loss, space).
+
+    ``loss_name`` is the keyword the caller knows the robust loss by (``loss`` or ``robust``).
+    """
+    if not isinstance(loss, str) or loss not in ROBUST_LOSSES:
+        raise LawfitInputError(f"{loss_name} must be one of {ROBUST_LOSSES}, got {loss!r}")
+    space = law.default_space if space is None else space
+    if space not in law.spaces:
+        raise LawfitInputError(f"space must be one of {law.spaces} for {type(law).__name__}, got {space!r}")
+    return loss, space
+
+
+def check_max_evals(max_evals: Any) -> int:
+    """The evaluation budget per start, a positive integer (``bool`` refused)."""
+    if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) or max_evals < 1:
+        raise LawfitInputError(f"max_evals must be a positive integer, got {max_evals!r}")
+    return int(max_evals)
+
+
+def check_delta(delta: Any, loss: str) -> float:
+    """The robust loss's scale (scipy's ``f_scale``): positive and finite unless the loss is linear."""
+    delta = float(delta)
+    if loss != "linear" and not (math.isfinite(delta) and delta > 0):
+        raise LawfitInputError(f"delta must be positive and finite, got {delta!r}")
+    return delta
+
+
+def check_weights(weights: Any, n: int) -> np.ndarray | None:
+    """Per-point weights: None, or a non-negative float array of length ``n``."""
+    if weights is None:
+        return None
+    w = as_float_array("weights", weights, nonnegative=True)
+    if w.size != n:
+        raise LawfitInputError(f"weights has length {w.size}, expected {n} (one per point)")
+    return w
+
+
+def check_positive(y: np.ndarray, needed: bool, hint: str) -> None:
+    """Refuse a non-positive target when ``needed`` (log-space residuals), naming its index."""
+    if needed and (y <= 0).any():
+        i = int(np.argmax(y <= 0))
+        raise LawfitInputError(f"loss[{i}] is {float(y[i])!r}; log-space residuals need {hint}")
+
+
+def prepare_starts(
+    law: Law,
+    starts: Any,
+    default: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    fixed: Mapping[str, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[bool]]:
+    """The starts and bounds a solver gets, all in solver coordinates.
+
+    Parameters
+    ----------
+    law : Law
+        Supplies ``param_names`` and the coordinate map ``to_solver`` (identity for curve laws).
+    starts : None, mapping or array_like, shape (k, p)
+        The user's starts in public parameters (None: ``default(lower, upper)``, already in
+        solver coordinates).
+    default : callable
+        The law's default starts given the solver bounds.
+    lower, upper : ndarray, shape (p,)
+        Public bounds (infinite where unbounded).
+    fixed : mapping
+        Fixed parameters and their public values.
+
+    Returns
+    -------
+    starts : ndarray, shape (k, p)
+        Finite starts clipped into the bounds, fixed parameters at their value (C-contiguous).
+    lower, upper : ndarray, shape (p,)
+        Solver bounds, widened to take in the fixed values.
+    fixed_mask : list of bool, length p
+    """
+    names = law.param_names
+    p = len(names)
+    shape_msg = f"starts must have shape (k, {p}) for parameters {list(names)}"
+    lower = np.ascontiguousarray(law.to_solver(lower, name="bounds"))
+    upper = np.ascontiguousarray(law.to_solver(upper, name="bounds"))
+    fixed_vec = law.to_solver(np.array([fixed.get(k, 1.0) for k in names]), name="fix")
+    if starts is None:
+        arr = default(lower, upper)
+    elif isinstance(starts, Mapping):
+        arr = law.to_solver(law.params_vector(starts)[None, :], name="starts")
+    else:
+        arr = np.atleast_2d(np.asarray(starts, dtype=np.float64))
+        if arr.ndim != 2 or arr.shape[1] != p:
+            raise LawfitInputError(shape_msg)
+        arr = law.to_solver(arr, name="starts")
+    arr = np.array(arr, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != p or arr.shape[0] == 0:
+        raise LawfitInputError(shape_msg)
+    if not np.all(np.isfinite(arr)):
+        raise LawfitInputError("starts must be finite")
+    arr = np.clip(arr, lower, upper)
+    fixed_mask = [k in fixed for k in names]
+    for j, k in enumerate(names):
+        if k in fixed:
+            arr[:, j] = fixed_vec[j]
+            lower[j] = min(lower[j], fixed_vec[j])
+            upper[j] = max(upper[j], fixed_vec[j])
+    return np.ascontiguousarray(arr), lower, upper, fixed_mask
+
+
+@dataclass
+class Solution:
+    """A solver report turned into public parameters and their uncertainty (see :func:`solution`)."""
+
+    params: dict[str, float]
+    stderr: dict[str, float]
+    cov: np.ndarray
+    #: The optimum and its standard errors in solver coordinates.
+    vec_solver: np.ndarray
+    stderr_solver: list[float]
+    #: Free parameters the gradient holds at a bound (reported like fixed ones).
+    at_bound: list[str]
+    #: Free parameters on a finite bound: {name: "lower" | "upper"} (see :func:`bound_hits`).
+    on_bound: dict[str, str]
+
+
+def solution(
+    law: Law,
+    rep: Mapping[str, Any],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    fixed: Mapping[str, float],
+    *,
+    n: int,
+    absolute_sigma: bool,
+    s2: float | None,
+    stacklevel: int,
+) -> Solution:
+    """Parameters, covariance (delta method through the law's coordinate map) and bound hits of a
+    solver report; warns (:class:`ConvergenceWarning`, :class:`BoundWarning`) on non-convergence,
+    an unidentifiable parameter or a parameter on a bound.
+
+    ``lower``/``upper`` are the solver bounds; ``stacklevel`` is that of the caller's caller.
+    """
+    names = law.param_names
+    fixed_mask = np.array([k in fixed for k in names], dtype=bool)
+    vec_s = np.asarray(rep["params"], dtype=float)
+    vec = law.from_solver(vec_s)
+    for j, k in enumerate(names):  # report fixed values exactly as given
+        if k in fixed:
+            vec[j] = fixed[k]
+    params = {k: float(v) for k, v in zip(names, vec, strict=True)}
+    grad = np.asarray(rep["gradient"], dtype=float)
+    # A parameter held at a bound by the data is reported like a fixed one (lmfit does the same).
+    held = ((vec_s <= lower) & (grad > 0)) | ((vec_s >= upper) & (grad < 0))
+    free = ~fixed_mask & ~held
+    cov_s, identifiable = covariance(np.asarray(rep["hessian"], dtype=float), rep["cost"], n, free,
+                                     absolute_sigma=absolute_sigma, s2=s2)
+    jac = law.solver_derivative(vec_s)
+    with np.errstate(invalid="ignore"):
+        cov = cov_s * np.outer(jac, jac)
+    stderr = {k: float(math.sqrt(cov[j, j])) if free[j] else float("nan") for j, k in enumerate(names)}
+    stderr_s = [float(math.sqrt(cov_s[j, j])) if free[j] else float("nan") for j in range(len(names))]
+    if not identifiable:
+        warnings.warn(
+            "the data cannot identify every parameter (singular Gauss-Newton matrix); standard "
+            "errors are inf. Fix a parameter or add data that constrains it.",
+            ConvergenceWarning,
+            stacklevel=stacklevel + 1,
+        )
+    if not rep["success"]:
+        warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning,
+                      stacklevel=stacklevel + 1)
+    hits = bound_hits(names, vec_s, lower, upper, list(fixed_mask), held=held)
+    warn_bound_hits(hits, params, stacklevel=stacklevel + 1)
+    return Solution(params, stderr, cov, vec_s, stderr_s,
+                    [k for j, k in enumerate(names) if held[j] and not fixed_mask[j]], hits)
+
+
+def fit_metrics(rep: Mapping[str, Any], predict: Callable[[], np.ndarray], targets: np.ndarray,
+                n_free: int) -> dict[str, float]:
+    """:func:`metrics_of` of a fit (from the solver's linear residual sums when it reports them, else
+    from ``predict()``) plus the solver's counters (starts, converged starts, evaluations)."""
+    if "linear_sum_sq" in rep:  # the solver's final pass already summed the linear residuals
+        metrics = metrics_from_sums(rep["linear_sum_sq"], rep["linear_sum_abs"], rep["linear_total_sq"],
+                                    targets.size, rep["cost"], n_free)
+    else:
+        metrics = metrics_of(predict(), targets, rep["cost"], n_free)
+    metrics.update(n_starts=float(rep["n_starts"]), n_converged=float(rep["n_converged"]),
+                   n_evals=float(rep["n_evals"]))
+    if "total_evals" in rep:
+        metrics["total_evals"] = float(rep["total_evals"])
+    return metrics
+
+
+@dataclass
+class FitData:
+    """The data of one fit as the shared pipeline of :func:`lawfit.fit` sees it (curves or points).
+
+    Built by the curve path (:func:`lawfit.fitting.curve_data`) or the point path
+    (:func:`lawfit._point_fit.point_data`); everything after it is the same for both.
+    """
+
+    #: ``"curves"`` (``data`` is a list of Curve) or ``"points"`` (``data`` maps names to arrays).
+    kind: str
+    data: Any
+    #: Observed values, shape (n,), curves concatenated.
+    targets: np.ndarray
+    weights: np.ndarray | None
+    #: The law's default (lower, upper) per parameter for this data, public coordinates.
+    bounds: dict[str, tuple[float, float]]
+    #: Default starts (k, p) in solver coordinates, given the solver bounds.
+    default_starts: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    #: The law's solver on this data: ``solve(starts=..., lower=..., ..., [prior=...])`` -> report.
+    solve: Callable[..., dict[str, Any]]
+    #: Predicted values at the data for public parameters.
+    predict: Callable[[dict[str, float]], np.ndarray]
+    #: What a non-positive target is refused for (``check_positive``'s hint), and whether the law
+    #: needs positive targets whatever the space.
+    positive_hint: str = "positive values"
+    positive_always: bool = False
+    #: Fit options saved with the result besides the common ones.
+    info: dict[str, Any] | None = None
+    #: Whether the fit shows the multi-start progress bar.
+    progress_bar: bool = False
+    #: Names of the solver coordinates, saved with the optimum in them (laws fitted in other
+    #: coordinates than their parameters); empty: not saved.
+    solver_names: tuple[str, ...] = ()

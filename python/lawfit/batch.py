@@ -15,7 +15,7 @@ import numpy as np
 
 from lawfit import _core
 from lawfit._options import solver_options
-from lawfit._stats import ROBUST_LOSSES, _bounds_and_fixed
+from lawfit._stats import _bounds_and_fixed, check_loss_space, check_max_evals
 from lawfit._validate import LawfitInputError, LawfitTypeError
 from lawfit.laws import Law, PowerLaw, PurePowerLaw
 
@@ -209,12 +209,8 @@ def fit_many(
         if bad_x.any():
             r, c = np.argwhere(bad_x)[0]
             raise LawfitInputError(f"x[{r}, {c}] is {float(xa[r, c])!r}; a power law needs positive x")
-    robust = law.default_loss if robust is None else robust
-    if robust not in ROBUST_LOSSES:
-        raise LawfitInputError(f"robust must be one of {ROBUST_LOSSES}, got {robust!r}")
-    space = law.default_space if space is None else space
-    if space not in law.spaces:
-        raise LawfitInputError(f"space must be one of {law.spaces} for {type(law).__name__}, got {space!r}")
+    robust, space = check_loss_space(law.default_loss if robust is None else robust, space, law,
+                                     loss_name="robust")
     if space == "log" and (valid & (ya <= 0)).any():
         r, c = np.argwhere(valid & (ya <= 0))[0]
         raise LawfitInputError(f"y[{r}, {c}] is {float(ya[r, c])!r}; log residuals need positive values")
@@ -249,8 +245,7 @@ def fit_many(
                 if not np.all(np.isfinite(arr)):
                     raise LawfitInputError("starts must be finite")
                 np.clip(arr, lower, upper, out=arr)
-        if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) or max_evals < 1:
-            raise LawfitInputError(f"max_evals must be a positive integer, got {max_evals!r}")
+        max_evals = check_max_evals(max_evals)
         if method not in ("auto", "lm"):
             raise LawfitInputError(f"method must be 'auto' or 'lm', got {method!r}")
         out = _core.fit_many_power_law(

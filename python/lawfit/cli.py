@@ -7,7 +7,7 @@ import json
 import re
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +155,27 @@ def _show_warning(
 ) -> None:
     """``warnings.showwarning`` of the CLI: one ``lawfit: warning: ...`` line, no source line."""
     print(f"lawfit: warning: {_cli_message(str(message))}", file=sys.stderr)
+
+
+def _add_log_args(parser: argparse.ArgumentParser, *, schedule: bool = False) -> None:
+    """The columns (or tags) of the logs a command reads, and with ``schedule`` the spec and warmup of
+    logs that have no per-step LR."""
+    parser.add_argument("--steps-col", default="step", help="step column (default 'step')")
+    parser.add_argument("--loss-col", default="loss",
+                        help="loss column or tag (default 'loss'; trainer_state.json: loss or eval_loss)")
+    parser.add_argument("--lr-col", default="lr", help="learning-rate column (default 'lr')")
+    if schedule:
+        parser.add_argument("--schedule", default=None, help="schedule spec, when logs have no per-step LR")
+        parser.add_argument("--warmup-steps", type=int, default=None)
+
+
+def _add_objective_args(parser: argparse.ArgumentParser, *, robust: bool = True) -> None:
+    """The fit's objective (robust loss and its scale, with ``robust``) and evaluation budget."""
+    if robust:
+        parser.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
+        parser.add_argument("--delta", type=float, default=1e-3)
+    parser.add_argument("--max-evals", type=int, default=2000,
+                        help="evaluation budget of each start (default 2000)")
 
 
 def _add_run_args(parser: argparse.ArgumentParser, *, fit_from: bool = True) -> None:
@@ -614,8 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lawfit`` command."""
     p = argparse.ArgumentParser(prog="lawfit", description="Fit and forecast neural scaling laws.")
     sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser(
-        "areas",
+    a = _command(
+        sub, "areas", _cmd_areas,
         help="print the LR areas S1, S2 of a schedule",
         epilog='example: lawfit areas "cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5"',
     )
@@ -628,13 +649,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="how warmup steps enter the areas (default 'actual', as every law)",
     )
     a.add_argument("--points", type=int, default=11, help="rows to print")
-    a.add_argument("--json", action="store_true", help="machine-readable output")
-    a.set_defaults(func=_cmd_areas)
 
     from lawfit.schedules import _spec_help
 
-    sc = sub.add_parser(
-        "schedule",
+    sc = _command(
+        sub, "schedule", _cmd_schedule,
         help="print or save the per-step LR of a schedule spec",
         description="Print a summary and sampled rows of a schedule, or save every step's LR.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -653,22 +672,18 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("schedule", metavar="SPEC", help="schedule spec string, e.g. cosine:total=1000,peak=1e-3")
     sc.add_argument("--out", metavar="FILE", help="also write every step's LR to FILE (.csv or .npy)")
     sc.add_argument("--points", type=int, default=11, help="sampled rows to print (default 11, 0 for none)")
-    sc.add_argument("--json", action="store_true", help="machine-readable output")
-    sc.set_defaults(func=_cmd_schedule)
 
-    d = sub.add_parser(
-        "demo",
+    d = _command(
+        sub, "demo", _cmd_demo,
         help="fit the loss-curve laws on bundled real curves and forecast held-out schedules",
         epilog="example: lawfit demo --plot demo.png",
     )
     d.add_argument("--laws", default=None, help="comma-separated laws (default: all loss-curve laws)")
     d.add_argument("--plot", default="lawfit-demo.png", help="PNG path of the figure")
     d.add_argument("--no-plot", action="store_true", help="skip the figure")
-    d.add_argument("--json", action="store_true", help="machine-readable output")
-    d.set_defaults(func=_cmd_demo)
 
-    f = sub.add_parser(
-        "fit",
+    f = _command(
+        sub, "fit", _cmd_fit,
         help="fit a law to one or more training logs",
         epilog="examples:\n  lawfit fit run.csv --law momentum -o fit.json\n"
         "  lawfit fit a.csv b.csv --schedule 'cosine:total=24000,peak=3e-4,warmup=2160,final=3e-5'",
@@ -682,30 +697,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--law", default="momentum", help=("momentum (default), multipower, fsl, convex-bound,"
                    " or auto (choose by validation)"))
-    f.add_argument("--steps-col", default="step")
-    f.add_argument(
-        "--loss-col", default="loss", help="loss column or tag (trainer_state.json: loss or eval_loss)"
-    )
-    f.add_argument("--lr-col", default="lr")
-    f.add_argument("--schedule", default=None, help="schedule spec, when logs have no per-step LR")
-    f.add_argument("--warmup-steps", type=int, default=None)
+    _add_log_args(f, schedule=True)
     _add_run_args(f)
-    f.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
-    f.add_argument("--delta", type=float, default=1e-3)
-    f.add_argument(
-        "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
-    )
+    _add_objective_args(f)
     f.add_argument(
         "--prior", action="append", default=None, metavar="NAME=MEAN,SD|FIT.json",
         help="Gaussian prior on a parameter (repeatable), or an earlier fit's values and errors",
     )
     f.add_argument("-o", "--output", default=None, help="write the fit as JSON")
     f.add_argument("--plot", default=None, help="write a PNG of data and fit")
-    f.add_argument("--json", action="store_true", help="machine-readable output")
-    f.set_defaults(func=_cmd_fit)
 
-    pr = sub.add_parser(
-        "predict",
+    pr = _command(
+        sub, "predict", _cmd_predict,
         help="predict the loss curve of a schedule from a saved fit",
         epilog="example: lawfit predict fit.json --schedule 'wsd:total=72000,peak=3e-4,decay=0.2'",
     )
@@ -713,11 +716,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--schedule", required=True, help="schedule spec")
     pr.add_argument("--every", type=int, default=None, help="predict every K steps (default: every step)")
     pr.add_argument("-o", "--output", default=None, help="write step,lr,loss CSV")
-    pr.add_argument("--json", action="store_true", help="machine-readable output")
-    pr.set_defaults(func=_cmd_predict)
 
-    v = sub.add_parser(
-        "validate",
+    v = _command(
+        sub, "validate", _cmd_validate,
         help="fit laws on train logs and report accuracy on test logs",
         epilog="example: lawfit validate --train a.csv b.csv --test c.csv --laws momentum,multipower",
     )
@@ -734,14 +735,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STEP|warmup",
         help="first step to fit on and score: 'warmup' (default: after the LR warmup) or a step",
     )
-    v.add_argument("--steps-col", default="step")
-    v.add_argument("--loss-col", default="loss")
-    v.add_argument("--lr-col", default="lr")
-    v.add_argument("--json", action="store_true", help="machine-readable output")
-    v.set_defaults(func=_cmd_validate)
+    _add_log_args(v)
 
-    fc = sub.add_parser(
-        "forecast",
+    fc = _command(
+        sub, "forecast", _cmd_forecast,
         help="fit the part of a run seen so far and predict the rest of its schedule",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
@@ -776,19 +773,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="warmup",
         help="first step to fit on: 'warmup' (default: the first step after the LR warmup) or a step",
     )
-    fc.add_argument(
-        "--max-evals", type=int, default=2000, help="evaluation budget of each start (default 2000)"
-    )
+    _add_objective_args(fc, robust=False)
     fc.add_argument("--law", default="momentum")
     _add_run_args(fc, fit_from=False)
-    fc.add_argument("--steps-col", default="step")
-    fc.add_argument("--loss-col", default="loss")
-    fc.add_argument("--lr-col", default="lr")
-    fc.add_argument("--json", action="store_true", help="machine-readable output")
-    fc.set_defaults(func=_cmd_forecast)
+    _add_log_args(fc)
 
-    cp = sub.add_parser(
-        "compare",
+    cp = _command(
+        sub, "compare", _cmd_compare,
         help="rank schedules by predicted final loss",
         epilog="example: lawfit compare fit.json --schedule 'cosine:total=24000,peak=3e-4' "
         "--schedule 'wsd:total=24000,peak=3e-4,decay=0.2'",
@@ -796,11 +787,9 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("fit")
     cp.add_argument("--schedule", action="append", required=True)
     cp.add_argument("--at", type=int, nargs="*", default=None, help="also report the loss at these steps")
-    cp.add_argument("--json", action="store_true", help="machine-readable output")
-    cp.set_defaults(func=_cmd_compare)
 
-    op = sub.add_parser(
-        "optimize",
+    op = _command(
+        sub, "optimize", _cmd_optimize,
         help="the schedule minimising predicted final loss within a family",
         epilog="example: lawfit optimize fit.json --total 24000 --peak 3e-4 --warmup 2160 --family wsd",
     )
@@ -814,11 +803,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--iterations", type=int, default=300, help="projected-gradient iterations of --family free"
     )
     op.add_argument("--out", default=None, help="save the best per-step LR as .npy")
-    op.add_argument("--json", action="store_true", help="machine-readable output")
-    op.set_defaults(func=_cmd_optimize)
 
-    sw = sub.add_parser(
-        "sweep",
+    sw = _command(
+        sub, "sweep", _cmd_sweep,
         help="fit every log of a sweep (optionally on a Dask cluster): one CSV row per log",
         epilog="example: lawfit sweep runs/*.csv --law momentum -o results.csv --workers 4",
     )
@@ -830,17 +817,20 @@ def build_parser() -> argparse.ArgumentParser:
                          "readable at the same paths on the workers)")
     sw.add_argument("--workers", type=int, default=None, metavar="N",
                     help="start a local Dask cluster of N worker processes (default: fit serially)")
-    sw.add_argument("--steps-col", default="step")
-    sw.add_argument("--loss-col", default="loss")
-    sw.add_argument("--lr-col", default="lr")
-    sw.add_argument("--schedule", default=None, help="schedule spec, when logs have no per-step LR")
-    sw.add_argument("--warmup-steps", type=int, default=None)
-    sw.add_argument("--loss", default="huber", choices=["huber", "linear", "soft_l1", "cauchy"])
-    sw.add_argument("--delta", type=float, default=1e-3)
-    sw.add_argument("--max-evals", type=int, default=2000,
-                    help="evaluation budget of each start (default 2000)")
-    sw.set_defaults(func=_cmd_sweep)
+    _add_log_args(sw, schedule=True)
+    _add_objective_args(sw)
+    for name, cmd in sub.choices.items():  # every command but sweep (a CSV) can print JSON
+        if name != "sweep":
+            cmd.add_argument("--json", action="store_true", help="machine-readable output")
     return p
+
+
+def _command(sub: Any, name: str, func: Callable[[argparse.Namespace], int], **kwargs: Any
+             ) -> argparse.ArgumentParser:
+    """The subcommand ``name`` of ``sub`` (``add_parser`` keywords), run by ``func(args)``."""
+    cmd: argparse.ArgumentParser = sub.add_parser(name, **kwargs)
+    cmd.set_defaults(func=func)
+    return cmd
 
 
 

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import tempfile
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,20 +14,24 @@ from typing import Any
 
 import numpy as np
 
-from lawfit._point_fit import fit_points
+from lawfit._options import tracing
+from lawfit._point_fit import point_data
 from lawfit._progress import auto_bar
 from lawfit._stats import (
-    ROBUST_LOSSES,
     ConvergenceWarning,
+    FitData,
     _bounds_and_fixed,
     _json_float,
-    bound_hits,
-    covariance,
-    metrics_from_sums,
-    metrics_of,
-    warn_bound_hits,
+    check_delta,
+    check_loss_space,
+    check_max_evals,
+    check_positive,
+    check_weights,
+    fit_metrics,
+    prepare_starts,
+    solution,
 )
-from lawfit._validate import LawfitInputError, LawfitTypeError, as_float_array
+from lawfit._validate import LawfitInputError, LawfitTypeError
 from lawfit._version import __version__
 from lawfit.auto import auto_report_lines, fit_auto
 from lawfit.bands import predict_band
@@ -37,6 +40,8 @@ from lawfit.curve import Curve
 from lawfit.laws import Law, PointLaw, law_from_dict
 from lawfit.laws.auto import AutoLaw, resolve_law
 from lawfit.priors import normalize_prior, prior_to_json, refit_with_prior, solver_prior
+
+__all__ = ["ConvergenceWarning", "FitResult", "fit", "load_fit"]
 
 #: Version of the saved-fit JSON format; files of other versions are rejected.
 FORMAT_VERSION = 1
@@ -439,6 +444,7 @@ def fit(
     y: Any = None,
     nan_policy: str = "raise",
     prior: Any = None,
+    trace: Callable[[dict[str, Any]], object] | None = None,
 ) -> FitResult:
     """Fit a law to training curves, or to data points, by multi-start Levenberg–Marquardt in Rust.
 
@@ -500,6 +506,14 @@ def fit(
         share. The fit then returns the MAP estimate, and its covariance includes the prior
         (``(H/s² + Σ⁻¹)⁻¹``, with s² the residual variance of the unpenalised fit; see
         :mod:`lawfit.priors`). ``metrics["cost"]`` then includes the prior term.
+    trace : callable, optional
+        Called once per run of the Rust solver (a fit is one run, or several: the stages of a
+        coarse-to-fine fit of a long log, the nested fit of an extended momentum law, the MAP
+        refit of a prior, every law of ``"auto"``) with a dict: ``solver`` (the Rust function),
+        ``steps`` (longest schedule; curve laws) and ``points`` of that stage's problem,
+        ``starts``, ``wall`` and ``cpu`` (seconds, this process), ``n_evals``, ``n_iter``
+        (accepted steps), ``cost`` and ``success`` of its best start. For profiling; the fit is
+        the same with or without it.
 
     Returns
     -------
@@ -513,9 +527,10 @@ def fit(
     if not isinstance(law, Law):
         raise LawfitTypeError(f"law must be a lawfit Law instance or a law name, got {type(law).__name__}")
     if isinstance(law, AutoLaw):
-        return fit_auto(law, _as_curves(curves), fit, loss=loss, robust=robust, delta=delta, space=space,
-                        weights=weights, absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
-                        max_evals=max_evals, progress=progress)
+        with tracing(trace):
+            return fit_auto(law, _as_curves(curves), fit, loss=loss, robust=robust, delta=delta, space=space,
+                            weights=weights, absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
+                            max_evals=max_evals, progress=progress)
     data_kw = {k: v for k, v in (("N", N), ("D", D), ("x", x)) if v is not None}
     loss_is_data = loss is not None and not isinstance(loss, str)
     if data_kw or y is not None or loss_is_data:
@@ -531,10 +546,11 @@ def fit(
             if robust is not None and robust != loss:
                 raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass robust= only")
             robust = loss
-        return FitResult(**fit_points(law, data_kw, y if y is not None else loss, robust=robust, delta=delta,
-                                      space=space, weights=weights, fix=fix, bounds=bounds, starts=starts,
-                                      absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol,
-                                      max_evals=max_evals, nan_policy=nan_policy, prior=prior))
+        fd = point_data(law, data_kw, y if y is not None else loss, weights=weights, nan_policy=nan_policy)
+        robust = law.default_loss if robust is None else robust
+        return _fit_data(law, fd, robust, delta=delta, space=space, fix=fix, bounds=bounds, starts=starts,
+                         absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
+                         progress=progress, prior=prior, trace=trace)
     if robust is not None:
         if loss is not None and loss != robust:
             raise LawfitInputError(f"loss={loss!r} and robust={robust!r} disagree; pass one of them")
@@ -546,122 +562,107 @@ def fit(
         raise LawfitInputError(
             f"{type(law).__name__} is fitted to data points: pass {names} and loss= (or y=)"
         )
-    curve_list = _as_curves(curves)
-    if not isinstance(loss, str) or loss not in ROBUST_LOSSES:
-        raise LawfitInputError(f"loss must be one of {ROBUST_LOSSES}, got {loss!r}")
-    delta = float(delta)
-    if loss != "linear" and not (math.isfinite(delta) and delta > 0):
-        raise LawfitInputError(f"delta must be positive and finite, got {delta!r}")
-    space = law.default_space if space is None else space
-    if space not in ("log", "linear"):
-        raise LawfitInputError(f"space must be 'log' or 'linear', got {space!r}")
-    if isinstance(max_evals, bool) or not isinstance(max_evals, (int, np.integer)) or max_evals < 1:
-        raise LawfitInputError(f"max_evals must be a positive integer, got {max_evals!r}")
+    fd = curve_data(law, _as_curves(curves), weights)
+    return _fit_data(law, fd, loss, delta=delta, space=space, fix=fix, bounds=bounds, starts=starts,
+                     absolute_sigma=absolute_sigma, ftol=ftol, xtol=xtol, gtol=gtol, max_evals=max_evals,
+                     progress=progress, prior=prior, trace=trace)
+
+
+def curve_data(law: Law, curves: list[Curve], weights: Any) -> FitData:
+    """The curve path's :class:`~lawfit._stats.FitData`: every logged point of every curve."""
+    targets = curves[0].loss if len(curves) == 1 else np.concatenate([c.loss for c in curves])
+    w = check_weights(weights, targets.size)
+    warmups = {c.warmup_steps for c in curves}
+    return FitData(
+        kind="curves", data=curves, targets=targets, weights=w, bounds=law.data_bounds(curves),
+        default_starts=lambda lower, upper: law.default_starts(curves),
+        solve=lambda **kw: law.fit_core(curves, targets, w, **kw),
+        predict=lambda params: law.predict_curves(params, curves),
+        positive_hint="positive losses (space='linear')",
+        # the curves' warmup (None when they differ): FitResult.predict applies it to raw arrays
+        info={"curves": [c.name for c in curves],
+              "warmup_steps": curves[0].warmup_steps if len(warmups) == 1 else None},
+        progress_bar=True,
+    )
+
+
+def _fit_data(
+    law: Law,
+    fd: FitData,
+    loss: Any,
+    *,
+    delta: float,
+    space: str | None,
+    fix: Mapping[str, float] | None,
+    bounds: Mapping[str, tuple[float, float]] | None,
+    starts: Any,
+    absolute_sigma: bool,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_evals: int,
+    progress: bool | Callable[[int, int], None] | None,
+    prior: Any,
+    trace: Callable[[dict[str, Any]], object] | None = None,
+) -> FitResult:
+    """The one pipeline of :func:`fit` after the data: options, starts, solve (MAP with a prior),
+    and the FitResult (covariance, metrics, bound hits, warnings, options, refit spec)."""
+    loss_name = "robust" if fd.kind == "points" else "loss"
+    loss, space = check_loss_space(loss, space, law, loss_name=loss_name)
+    delta = check_delta(delta, loss)
+    check_positive(fd.targets, space == "log" or fd.positive_always, fd.positive_hint)
+    max_evals = check_max_evals(max_evals)
     names = law.param_names
-    p = len(names)
-    targets = curve_list[0].loss if len(curve_list) == 1 else np.concatenate([c.loss for c in curve_list])
-    n = targets.size
-    if space == "log" and (targets <= 0).any():
-        i = int(np.argmax(targets <= 0))
-        raise LawfitInputError(
-            f"loss[{i}] is {float(targets[i])!r}; log-space residuals need positive losses (space='linear')"
-        )
-    w = None
-    if weights is not None:
-        w = as_float_array("weights", weights, nonnegative=True)
-        if w.size != n:
-            raise LawfitInputError(f"weights has length {w.size}, expected {n} (one per point)")
-    lower, upper, fixed = _bounds_and_fixed(law, bounds, fix, curve_list)
-    n_free = p - len(fixed)
+    n = fd.targets.size
+    lower_pub, upper_pub, fixed = _bounds_and_fixed(law, bounds, fix, fd.bounds)
+    n_free = len(names) - len(fixed)
     if n < n_free:
         raise LawfitInputError(f"{n} data points cannot determine {n_free} free parameters")
-    if starts is None:
-        start_arr = law.default_starts(curve_list)
-    elif isinstance(starts, Mapping):
-        start_arr = law.params_vector(starts)[None, :]
-    else:
-        start_arr = np.atleast_2d(np.asarray(starts, dtype=np.float64))
-    if start_arr.ndim != 2 or start_arr.shape[1] != p or start_arr.shape[0] == 0:
-        raise LawfitInputError(f"starts must have shape (k, {p}) for parameters {list(names)}")
-    if not np.all(np.isfinite(start_arr)):
-        raise LawfitInputError("starts must be finite")
-    start_arr = np.clip(start_arr, lower, upper)
-    fixed_mask = [k in fixed for k in names]
-    for j, k in enumerate(names):
-        if k in fixed:
-            start_arr[:, j] = fixed[k]
-            lower[j] = min(lower[j], fixed[k])
-            upper[j] = max(upper[j], fixed[k])
-    start_arr = np.ascontiguousarray(start_arr)
-    bar = None if callable(progress) else auto_bar(f"fitting {law.name}", progress)
+    start_arr, lower, upper, fixed_mask = prepare_starts(law, starts, fd.default_starts, lower_pub, upper_pub,
+                                                         fixed)
+    bar = auto_bar(f"fitting {law.name}", progress) if fd.progress_bar and not callable(progress) else None
     callback = progress if callable(progress) else bar
     extra: dict[str, Any] = {"progress": callback} if callback is not None and law.reports_progress else {}
     solver_kw: dict[str, Any] = dict(lower=lower, upper=upper, fixed=fixed_mask, loss=loss, delta=delta,
                                      space=space, ftol=float(ftol), xtol=float(xtol), gtol=float(gtol),
-                                     max_evals=int(max_evals))
+                                     max_evals=max_evals)
     prior_map = normalize_prior(prior, names, fixed)
     s2 = None
-    with bar if bar is not None else contextlib.nullcontext():
-        rep = law.fit_core(curve_list, targets, w, starts=start_arr, **solver_kw, **extra)
+    vectors = None
+    with tracing(trace), bar if bar is not None else contextlib.nullcontext():
+        rep = fd.solve(starts=start_arr, **solver_kw, **extra)
         if prior_map is not None:
-            def run(starts_: np.ndarray, vectors: tuple[list[float], list[float]]) -> dict[str, Any]:
-                return law.fit_core(curve_list, targets, w, starts=starts_, prior=vectors, **solver_kw)
+            def run(starts_: np.ndarray, prior_vectors: tuple[list[float], list[float]]) -> dict[str, Any]:
+                return fd.solve(starts=starts_, prior=prior_vectors, **solver_kw)
+
+            def to_solver(v: np.ndarray) -> np.ndarray:
+                return law.to_solver(v, name="prior")
 
             rep, s2 = refit_with_prior(run, rep, names, prior_map, n=n, n_free=n_free,
-                                       absolute_sigma=absolute_sigma, lower=lower, upper=upper)
-    vec = np.asarray(rep["params"], dtype=float)
-    params = {k: float(v) for k, v in zip(names, vec, strict=True)}
-    grad = np.asarray(rep["gradient"], dtype=float)
-    # A parameter held at a bound by the data is reported like a fixed one (lmfit does the same).
-    at_bound = ((vec <= lower) & (grad > 0)) | ((vec >= upper) & (grad < 0))
-    free = ~np.array(fixed_mask) & ~at_bound
-    cov, identifiable = covariance(rep["hessian"], rep["cost"], n, free, absolute_sigma=absolute_sigma, s2=s2)
-    stderr = {k: float(math.sqrt(cov[j, j])) if free[j] else float("nan") for j, k in enumerate(names)}
-    if not identifiable:
-        warnings.warn(
-            "the data cannot identify every parameter (singular Gauss-Newton matrix); standard "
-            "errors are inf. Fix a parameter or add data that constrains it.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    if "linear_sum_sq" in rep:  # the solver's final pass already summed the linear residuals
-        metrics = metrics_from_sums(
-            rep["linear_sum_sq"], rep["linear_sum_abs"], rep["linear_total_sq"], n, rep["cost"], n_free
-        )
-    else:
-        metrics = metrics_of(law.predict_curves(params, curve_list), targets, rep["cost"], n_free)
-    metrics.update(
-        n_starts=float(rep["n_starts"]),
-        n_converged=float(rep["n_converged"]),
-        n_evals=float(rep["n_evals"]),
-    )
-    if "total_evals" in rep:
-        metrics["total_evals"] = float(rep["total_evals"])
-    if not rep["success"]:
-        warnings.warn(f"fit did not converge: {rep['message']}", ConvergenceWarning, stacklevel=2)
-    hits = bound_hits(names, vec, lower, upper, fixed_mask, held=at_bound)
-    warn_bound_hits(hits, params, stacklevel=2)
+                                       absolute_sigma=absolute_sigma, lower=lower, upper=upper,
+                                       to_solver=to_solver, derivative=law.solver_derivative)
+            vectors = solver_prior(names, prior_map, s2, to_solver=to_solver,
+                                   derivative=law.solver_derivative)
+    sol = solution(law, rep, lower, upper, fixed, n=n, absolute_sigma=absolute_sigma, s2=s2, stacklevel=3)
+    metrics = fit_metrics(rep, lambda: fd.predict(sol.params), fd.targets, n_free)
     options = {
         "loss": loss,
         "delta": delta,
         "space": space,
         "fixed": fixed,
-        "bounds": {k: [_json_float(lower[j]), _json_float(upper[j])] for j, k in enumerate(names)},
+        # the public bounds, widened to take in the fixed values (as the solver's are)
+        "bounds": {k: [_json_float(min(lo, fixed.get(k, lo))), _json_float(max(hi, fixed.get(k, hi)))]
+                   for k, lo, hi in zip(names, lower_pub, upper_pub, strict=True)},
         "status": rep["status"],
-        "at_bound": [k for j, k in enumerate(names) if at_bound[j] and not fixed_mask[j]],
-        "on_bound": hits,
-        "curves": [c.name for c in curve_list],
-        # the curves' warmup (None when they differ): FitResult.predict applies it to raw arrays
-        "warmup_steps": (
-            curve_list[0].warmup_steps
-            if len({c.warmup_steps for c in curve_list}) == 1
-            else None
-        ),
+        "at_bound": sol.at_bound,
+        "on_bound": sol.on_bound,
+        **(fd.info or {}),
+        **({"solver": {"names": list(fd.solver_names), "params": [float(v) for v in sol.vec_solver],
+                       "stderr": [_json_float(v) for v in sol.stderr_solver]}} if fd.solver_names else {}),
         "prior": prior_to_json(prior_map),
     }
-    spec = RefitSpec(kind="curves", data=curve_list, targets=targets, weights=w, best=vec, lower=lower,
-                     upper=upper, fixed=fixed_mask, loss=loss, delta=delta, space=space, ftol=float(ftol),
-                     xtol=float(xtol), gtol=float(gtol), max_evals=int(max_evals),
-                     prior=None if prior_map is None else solver_prior(names, prior_map, s2 or 1.0))
-    return FitResult(law, params, stderr, cov, metrics, bool(rep["success"]), str(rep["message"]), options,
-                     _refit=spec)
+    spec = RefitSpec(kind=fd.kind, data=fd.data, targets=fd.targets, weights=fd.weights, best=sol.vec_solver,
+                     lower=lower, upper=upper, fixed=fixed_mask, loss=loss, delta=delta, space=space,
+                     ftol=float(ftol), xtol=float(xtol), gtol=float(gtol), max_evals=max_evals, prior=vectors)
+    return FitResult(law, sol.params, sol.stderr, sol.cov, metrics, bool(rep["success"]), str(rep["message"]),
+                     options, _refit=spec)

@@ -129,7 +129,9 @@ def _parse_arrow(
     try:
         table = pc.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pc.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            # use_threads=False: see _read_parquet (an exit soon after a threaded read can abort).
+            read_options=pc.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24,
+                                        use_threads=False),
             parse_options=pc.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid),
             convert_options=pc.ConvertOptions(column_types={n: pa.string() for n in names}),
         )
@@ -245,7 +247,9 @@ def _read_parquet(path: Path) -> dict[str, list[Any]]:
     except ImportError as exc:
         raise ImportError("reading Parquet needs pyarrow: pip install 'lawfit[io]'") from exc
     try:
-        table = pq.read_table(path)
+        # No Arrow thread pool: a log is small, and pyarrow's pool threads can abort the process
+        # when it exits soon after a read (apache/arrow#34314).
+        table = pq.read_table(path, use_threads=False)
     except Exception as exc:  # pyarrow raises its own error types for garbage
         raise LawfitInputError(f"{path} is not a readable Parquet file: {exc}") from exc
     return {name: table.column(name).to_pylist() for name in table.column_names}

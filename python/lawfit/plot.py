@@ -99,10 +99,7 @@ def forecast_figure(
     axr.axhline(0, color="k", lw=0.5)
     axr.set_ylabel("residual (%)")
     axr.set_xlabel("step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return os.fspath(path)
+    return _save(plt, fig, path)
 
 
 def fit_figure(
@@ -152,10 +149,7 @@ def schedules_figure(
     )
     axl.set_ylabel("learning rate")
     axl.set_xlabel("step")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return os.fspath(path)
+    return _save(plt, fig, path)
 
 
 def areas_figure(
@@ -175,6 +169,11 @@ def areas_figure(
         ax.set_ylabel(label)
     axes[0].set_title(str(schedule), fontsize=8)
     axes[-1].set_xlabel("step")
+    return _save(plt, fig, path)
+
+
+def _save(plt: Any, fig: Any, path: str | os.PathLike[str]) -> str:
+    """Lay out ``fig``, write it to ``path`` as a 110-dpi PNG, close it; returns the path."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

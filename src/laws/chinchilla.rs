@@ -16,7 +16,7 @@
 
 use crate::error::{Error, Result};
 use crate::lm::LmOptions;
-use crate::problem::{Problem, Space};
+use crate::problem::{validate_weights, Problem, Space};
 use crate::strategy::{self, MultiStartReport, Screening};
 
 /// Number of parameters of the law.
@@ -123,24 +123,7 @@ impl<'a> ChinchillaProblem<'a> {
     /// Residuals of `data` in `space`, with optional non-negative per-point `weights`
     /// (e.g. bootstrap multiplicities).
     pub fn new(data: &'a ChinchillaData, weights: Option<&'a [f64]>, space: Space) -> Result<Self> {
-        if let Some(w) = weights {
-            if w.len() != data.len() {
-                return Err(Error::LengthMismatch {
-                    name: "weights",
-                    got: w.len(),
-                    expected: data.len(),
-                    why: "one weight per data point",
-                });
-            }
-            if let Some((i, &v)) = w.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
-                return Err(Error::InvalidValue {
-                    name: "weights",
-                    index: i,
-                    value: v,
-                    reason: "weights must be finite and non-negative",
-                });
-            }
-        }
+        validate_weights(weights, data.len())?;
         Ok(Self { data, weights, space })
     }
 }
@@ -264,6 +247,7 @@ pub fn predict(n: &[f64], d: &[f64], params: &[f64]) -> Result<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::laws::testing::central_differences;
 
     fn synthetic() -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let (e, a, b, alpha, beta) = (1.8_f64, 480.0_f64, 2100.0_f64, 0.34, 0.37);
@@ -293,16 +277,15 @@ mod tests {
             let m = data.len();
             let (mut r, mut j) = (vec![0.0; m], vec![0.0; m * 5]);
             prob.eval_chunk(&q, &(), 0, &mut r, Some(&mut j));
+            let residuals = |x: &[f64]| {
+                let mut r = vec![0.0; m];
+                prob.eval_chunk(x, &(), 0, &mut r, None);
+                r
+            };
+            let fds = central_differences(residuals, &q, |_| 1e-6);
             for p in 0..5 {
-                let h = 1e-6;
-                let (mut hi, mut lo) = (q, q);
-                hi[p] += h;
-                lo[p] -= h;
-                let (mut rh, mut rl) = (vec![0.0; m], vec![0.0; m]);
-                prob.eval_chunk(&hi, &(), 0, &mut rh, None);
-                prob.eval_chunk(&lo, &(), 0, &mut rl, None);
                 for i in 0..m {
-                    let fd = (rh[i] - rl[i]) / (2.0 * h);
+                    let fd = fds[i * 5 + p];
                     assert!((fd - j[i * 5 + p]).abs() <= 1e-6 * (1.0 + fd.abs()), "{space:?} p{p} i{i}");
                 }
             }

@@ -38,10 +38,12 @@
 //! * parametric G_t = G1·e^(A1·t) + G2·t^(A2) + B (t the 1-based step): `C, D, G1, A1, G2, A2, B`;
 //!   every evaluation runs six recurrences (the value and the five G parameters' gradients).
 
-use crate::areas::validate_lr;
+use crate::areas::{validate_logged_indices, validate_lr};
 use crate::error::{Error, Result};
 use crate::laws::fsl::{chains_for, scan, Lattice, Readout, ScanInput};
-use crate::problem::Model;
+use crate::lm::LmOptions;
+use crate::problem::{fill_points, Model, Observations};
+use crate::strategy::{self, Fitted, Stop};
 use rayon::prelude::*;
 
 /// Parameter names with a constant G.
@@ -84,13 +86,7 @@ impl GradientModel {
 }
 
 /// One training curve: per-step LR and 0-based logged indices (strictly increasing).
-#[derive(Debug, Clone, Copy)]
-pub struct BoundCurve<'a> {
-    /// LR of every step.
-    pub lr: &'a [f64],
-    /// 0-based logged indices.
-    pub indices: &'a [usize],
-}
+pub type BoundCurve<'a> = crate::laws::LoggedCurve<'a>;
 
 #[derive(Debug, Clone)]
 struct CurveData {
@@ -173,19 +169,7 @@ fn kernel_fast(lr: &[f64], qs: &[Vec<f64>], eff: &[usize], p_max: f64) -> Option
 impl CurveData {
     fn new(c: usize, curve: &BoundCurve<'_>, g_model: GradientModel, exact: bool) -> Result<Self> {
         validate_lr(curve.lr)?;
-        let n = curve.lr.len();
-        for (i, &k) in curve.indices.iter().enumerate() {
-            if k >= n {
-                return Err(Error::InvalidArgument(format!(
-                    "curve {c}: logged index {k} (at position {i}) is outside the schedule of {n} steps"
-                )));
-            }
-            if i > 0 && k <= curve.indices[i - 1] {
-                return Err(Error::InvalidArgument(format!(
-                    "curve {c}: logged indices must be strictly increasing (position {i}: {k})"
-                )));
-            }
-        }
+        validate_logged_indices(c, curve.indices, curve.lr.len())?;
         let last = curve.indices.last().copied().map_or(0, |k| k + 1);
         let lr = curve.lr[..last].to_vec();
         let mut eff: Vec<usize> = Vec::new();
@@ -374,28 +358,25 @@ impl Model for BoundModel {
     ) {
         let rows = &prepared.rows[start..start + values.len()];
         let (c, d) = (params[0], params[1]);
-        let p = self.n_params();
         match self.g_model {
             GradientModel::Constant => {
                 let g = params[2];
-                for (v, r) in values.iter_mut().zip(rows) {
-                    *v = c + d * d * r[0] + g * g * r[1];
-                }
-                if let Some(grad) = gradients {
-                    for (row, r) in grad.chunks_exact_mut(p).zip(rows) {
-                        row.copy_from_slice(&[1.0, 2.0 * d * r[0], 2.0 * g * r[1]]);
+                fill_points::<3>(values, gradients, |i, row| {
+                    let r = &rows[i];
+                    if let Some(row) = row {
+                        *row = [1.0, 2.0 * d * r[0], 2.0 * g * r[1]];
                     }
-                }
+                    c + d * d * r[0] + g * g * r[1]
+                });
             }
             GradientModel::Parametric => {
-                for (v, r) in values.iter_mut().zip(rows) {
-                    *v = c + d * d * r[0] + r[1];
-                }
-                if let Some(grad) = gradients {
-                    for (row, r) in grad.chunks_exact_mut(p).zip(rows) {
-                        row.copy_from_slice(&[1.0, 2.0 * d * r[0], r[2], r[3], r[4], r[5], r[6]]);
+                fill_points::<7>(values, gradients, |i, row| {
+                    let r = &rows[i];
+                    if let Some(row) = row {
+                        *row = [1.0, 2.0 * d * r[0], r[2], r[3], r[4], r[5], r[6]];
                     }
-                }
+                    c + d * d * r[0] + r[1]
+                });
             }
         }
     }
@@ -406,24 +387,18 @@ pub fn fit(
     curves: &[BoundCurve<'_>],
     g_model: GradientModel,
     exact: bool,
-    observed: crate::problem::Observations<'_>,
+    observed: Observations<'_>,
     starts: &[Vec<f64>],
-    opts: &crate::lm::LmOptions,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
-    use crate::problem::DataProblem;
-    let crate::problem::Observations { targets, weights, space } = observed;
-    let model = BoundModel::new(curves, g_model, exact)?;
-    let problem = DataProblem::new(model, targets, weights, space)?;
-    let rep =
-        crate::strategy::multistart::<_, DataProblem<'_, BoundModel>>(&problem, None, starts, opts, 1, stop)?;
-    let stats = problem.linear_stats(&rep.best.params);
-    Ok((rep, stats))
+    opts: &LmOptions,
+    stop: Stop<'_>,
+) -> Result<Fitted> {
+    strategy::fit_model(BoundModel::new(curves, g_model, exact)?, observed, starts, opts, stop)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::laws::testing::assert_central_differences;
 
     /// Ω_T by the literal formula of the spec (O(T²)).
     fn literal(lr: &[f64], g: &[f64], d: f64, t: usize) -> f64 {
@@ -474,22 +449,7 @@ mod tests {
                 let want = 1.5 + literal(&lr, &gt, 0.7, k + 1);
                 assert!((v[i] - want).abs() <= 1e-9 * want, "parametric point {i}: {} vs {want}", v[i]);
             }
-            for j in 0..7 {
-                let h = 1e-6 * q[j].abs().max(1e-2);
-                let (mut hi, mut lo) = (q, q);
-                hi[j] += h;
-                lo[j] -= h;
-                let (vh, _) = mp.evaluate(&hi, false);
-                let (vl, _) = mp.evaluate(&lo, false);
-                for i in 0..v.len() {
-                    let fd = (vh[i] - vl[i]) / (2.0 * h);
-                    assert!(
-                        (fd - gr[i * 7 + j]).abs() <= 1e-5 * (1.0 + fd.abs()),
-                        "param {j} point {i}: {fd} vs {}",
-                        gr[i * 7 + j]
-                    );
-                }
-            }
+            assert_central_differences(|x| mp.evaluate(x, false).0, &q, &gr, 1e-2);
         }
     }
 

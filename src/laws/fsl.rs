@@ -52,9 +52,12 @@
 //! Hence |LD_fast − LD_exact| ≤ ~2e-9·Σ_i |d_i|·(c3 + T(i)^(−s)) (tested against the exact sum).
 //! The exact path ([`FslOptions::exact`]) sums the sources literally: O(K·n), parallel over curves.
 
-use crate::areas::validate_lr;
+use crate::areas::{validate_logged_indices, validate_lr};
 use crate::error::{Error, Result};
-use crate::problem::Model;
+use crate::lm::LmOptions;
+use crate::problem::{fill_points, Model, Observations};
+use crate::special::{digamma, ln_gamma, quadrature_bound};
+use crate::strategy::{self, Fitted, Stop};
 use rayon::prelude::*;
 
 /// Number of parameters of the law.
@@ -126,19 +129,7 @@ pub fn infer_warmup(lr: &[f64]) -> usize {
 impl CurveData {
     fn new(c: usize, curve: &FslCurve<'_>) -> Result<Self> {
         validate_lr(curve.lr)?;
-        let n = curve.lr.len();
-        for (i, &k) in curve.indices.iter().enumerate() {
-            if k >= n {
-                return Err(Error::InvalidArgument(format!(
-                    "curve {c}: logged index {k} (at position {i}) is outside the schedule of {n} steps"
-                )));
-            }
-            if i > 0 && k <= curve.indices[i - 1] {
-                return Err(Error::InvalidArgument(format!(
-                    "curve {c}: logged indices must be strictly increasing (position {i}: {k})"
-                )));
-            }
-        }
+        validate_logged_indices(c, curve.indices, curve.lr.len())?;
         let last = curve.indices.last().copied().map_or(0, |k| k + 1);
         let lr = curve.lr[..last].to_vec();
         let mut t = 0.0;
@@ -187,63 +178,6 @@ pub struct FslModel {
 pub struct FslPrepared {
     ld: Vec<[f64; 5]>,
     ln_t: Vec<f64>,
-}
-
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15).
-pub(crate) fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        // Reflection: Γ(x)Γ(1−x) = π / sin(πx).
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = G[0];
-    let t = x + 7.5;
-    for (i, &g) in G.iter().enumerate().skip(1) {
-        a += g / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-}
-
-/// ψ(x) = d ln Γ / dx for x > 0 (recurrence to x ≥ 10, then the asymptotic series).
-pub(crate) fn digamma(mut x: f64) -> f64 {
-    let mut acc = 0.0;
-    while x < 10.0 {
-        acc -= 1.0 / x;
-        x += 1.0;
-    }
-    let inv = 1.0 / x;
-    let inv2 = inv * inv;
-    acc + x.ln()
-        - 0.5 * inv
-        - inv2 * (1.0 / 12.0 - inv2 * (1.0 / 120.0 - inv2 * (1.0 / 252.0 - inv2 / 240.0)))
-}
-
-/// An upper estimate of ln|Γ(x + iy)| for y ≥ 6 (Stirling, first correction; error < 1e-3).
-fn ln_abs_gamma_complex(x: f64, y: f64) -> f64 {
-    let r2 = x * x + y * y;
-    let ln_abs = 0.5 * r2.ln();
-    let arg = y.atan2(x);
-    (x - 0.5) * ln_abs - y * arg - x + 0.5 * (2.0 * std::f64::consts::PI).ln() + x / (12.0 * r2)
-}
-
-/// Relative error bound 2·Σ_{m≥1}|Γ(g + 2πim/h)|/Γ(g) of the trapezoid rule of spacing h.
-pub(crate) fn quadrature_bound(g: f64, h: f64) -> f64 {
-    let lg = ln_gamma(g);
-    (1..=4)
-        .map(|m| 2.0 * (ln_abs_gamma_complex(g, 2.0 * std::f64::consts::PI * m as f64 / h) - lg).exp())
-        .sum()
 }
 
 /// Chains (h = ln 2 / m) whose quadrature bound for exponent `g` is ≤ [`EPS_QUAD`].
@@ -650,6 +584,10 @@ impl Model for FslModel {
         self.prepare_with(params, true)
     }
 
+    fn prepare_values(&self, params: &[f64]) -> FslPrepared {
+        self.prepare_with(params, false)
+    }
+
     fn eval_chunk(
         &self,
         params: &[f64],
@@ -668,31 +606,15 @@ impl Model for FslModel {
             None => (pr.c2, 1.0, false),
             Some(_) => (pr.c2 / pr.gamma, 1.0 / pr.gamma, true),
         };
-        match gradients {
-            None => {
-                for ((v, d), &lt) in values.iter_mut().zip(ld).zip(ln_t) {
-                    *v = pr.l0 + pr.c1 * (-pr.s * lt).exp() - amp * d[0];
-                }
+        fill_points::<N_PARAMS>(values, gradients, |i, row| {
+            let (d, lt) = (ld[i], ln_t[i]);
+            let pw = (-pr.s * lt).exp();
+            if let Some(row) = row {
+                let dg = if solver { -amp * (d[4] - d[0] / pr.gamma) } else { -amp * d[4] };
+                *row = [1.0, pw, -d_amp * d[0], -amp * d[1], -amp * d[3], -pr.c1 * lt * pw - amp * d[2], dg];
             }
-            Some(grad) => {
-                for (((v, d), &lt), row) in
-                    values.iter_mut().zip(ld).zip(ln_t).zip(grad.chunks_exact_mut(N_PARAMS))
-                {
-                    let pw = (-pr.s * lt).exp();
-                    *v = pr.l0 + pr.c1 * pw - amp * d[0];
-                    let dg = if solver { -amp * (d[4] - d[0] / pr.gamma) } else { -amp * d[4] };
-                    row.copy_from_slice(&[
-                        1.0,
-                        pw,
-                        -d_amp * d[0],
-                        -amp * d[1],
-                        -amp * d[3],
-                        -pr.c1 * lt * pw - amp * d[2],
-                        dg,
-                    ]);
-                }
-            }
-        }
+            pr.l0 + pr.c1 * pw - amp * d[0]
+        });
     }
 }
 
@@ -821,13 +743,12 @@ impl FslModel {
 pub fn fit(
     curves: &[FslCurve<'_>],
     options: FslOptions,
-    observed: crate::problem::Observations<'_>,
+    observed: Observations<'_>,
     starts: &[Vec<f64>],
-    opts: &crate::lm::LmOptions,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
+    opts: &LmOptions,
+    stop: Stop<'_>,
+) -> Result<Fitted> {
     use crate::problem::DataProblem;
-    let crate::problem::Observations { targets, weights, space } = observed;
     let model = FslModel::new(curves, options)?;
     let free = |j: usize| {
         !opts.fixed[j]
@@ -839,42 +760,28 @@ pub fn fit(
     let gamma_ok = opts.lower[6] > 0.0;
     let coords =
         model.solver_coords().filter(|_| free(2) && free(3) && gamma_ok && model.max_total_drop() > 0.0);
-    let (rep, params) = match coords {
-        None => {
-            let problem = DataProblem::new(model.clone(), targets, weights, space)?;
-            let rep = crate::strategy::multistart::<_, DataProblem<'_, FslModel>>(
-                &problem, None, starts, opts, 1, stop,
-            )?;
-            let params = rep.best.params.clone();
-            (rep, params)
-        }
-        Some(coords) => {
-            let problem =
-                DataProblem::new(model.clone().in_solver_coordinates(coords), targets, weights, space)?;
-            let mut q_opts = opts.clone();
-            q_opts.upper[3] = THETA_MAX;
-            let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| coords.from_law(s)).collect();
-            let mut rep = crate::strategy::multistart::<_, DataProblem<'_, FslModel>>(
-                &problem, None, &q_starts, &q_opts, 1, stop,
-            )?;
-            let q = rep.best.params.clone();
-            coords.gradient_to_law(&q, &mut rep.best.gradient);
-            coords.hessian_to_law(&q, &mut rep.best.hessian);
-            rep.best.params = coords.to_law(&q);
-            let params = rep.best.params.clone();
-            (rep, params)
-        }
+    let Some(coords) = coords else {
+        return strategy::fit_model(model, observed, starts, opts, stop);
     };
-    let prepared = model.prepare_with(&params, false);
-    let stats = crate::problem::linear_stats_of(targets, |start, pred| {
-        model.eval_chunk(&params, &prepared, start, pred, None)
-    });
+    let Observations { targets, weights, space } = observed;
+    let problem = DataProblem::new(model.clone().in_solver_coordinates(coords), targets, weights, space)?;
+    let mut q_opts = opts.clone();
+    q_opts.upper[3] = THETA_MAX;
+    let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| coords.from_law(s)).collect();
+    let mut rep =
+        strategy::multistart::<_, DataProblem<'_, FslModel>>(&problem, None, &q_starts, &q_opts, 1, stop)?;
+    let q = rep.best.params.clone();
+    coords.gradient_to_law(&q, &mut rep.best.gradient);
+    coords.hessian_to_law(&q, &mut rep.best.hessian);
+    rep.best.params = coords.to_law(&q);
+    let stats = DataProblem::new(model, targets, weights, space)?.linear_stats(&rep.best.params);
     Ok((rep, stats))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::laws::testing::assert_central_differences;
 
     fn schedule(kind: usize, n: usize) -> Vec<f64> {
         (0..n)
@@ -936,22 +843,7 @@ mod tests {
                 }
             }
             // Central differences of the exact law.
-            for j in 0..N_PARAMS {
-                let hstep = 1e-6 * params[j].abs().max(1e-3);
-                let (mut hi, mut lo) = (params, params);
-                hi[j] += hstep;
-                lo[j] -= hstep;
-                let (vh, _) = exact.evaluate(&hi, false);
-                let (vl, _) = exact.evaluate(&lo, false);
-                for i in 0..vh.len() {
-                    let fd = (vh[i] - vl[i]) / (2.0 * hstep);
-                    assert!(
-                        (fd - ge[i * 7 + j]).abs() <= 1e-5 * (1.0 + fd.abs()),
-                        "fd param {j} point {i}: {fd} vs {}",
-                        ge[i * 7 + j]
-                    );
-                }
-            }
+            assert_central_differences(|x| exact.evaluate(x, false).0, &params, &ge, 1e-3);
         }
     }
 
@@ -1024,14 +916,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn special_functions() {
-        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-13);
-        assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-12);
-        assert!((digamma(1.0) + 0.577_215_664_901_532_9).abs() < 1e-12);
-        assert!(quadrature_bound(0.6, std::f64::consts::LN_2 / 2.0) < 1e-9);
     }
 
     #[test]

@@ -505,6 +505,7 @@ pub fn predict(runs: Vec<RunSchedule<'_>>, config: MomentumConfig, params: &[f64
 mod tests {
     use super::*;
     use crate::areas::WarmupMode;
+    use crate::laws::testing::{central_differences, model_values};
 
     fn schedule(n: usize) -> Vec<f64> {
         (0..n).map(|i| if i < n / 2 { 3e-4 } else { 3e-4 * (1.0 - (i - n / 2) as f64 / n as f64) }).collect()
@@ -527,16 +528,10 @@ mod tests {
         let mut g = vec![0.0; n * 6];
         let prep = model.prepare(&params);
         model.eval_chunk(&params, &prep, 0, &mut v, Some(&mut g));
+        let fds = central_differences(|x| model_values(&model, x), &params, |x| 1e-6 * x.abs());
         for j in 0..6 {
-            let h = 1e-6 * params[j].abs();
-            let (mut hi, mut lo) = (params, params);
-            hi[j] += h;
-            lo[j] -= h;
-            let (mut vh, mut vl) = (vec![0.0; n], vec![0.0; n]);
-            model.eval_chunk(&hi, &model.prepare(&hi), 0, &mut vh, None);
-            model.eval_chunk(&lo, &model.prepare(&lo), 0, &mut vl, None);
             for i in 0..n {
-                let fd = (vh[i] - vl[i]) / (2.0 * h);
+                let fd = fds[i * 6 + j];
                 assert!((fd - g[i * 6 + j]).abs() <= 1e-6 * (1.0 + fd.abs()), "param {j} point {i}");
             }
         }

@@ -133,6 +133,7 @@ pub fn predict(runs: Vec<RunSchedule<'_>>, sizes: &[f64], params: &[f64]) -> Res
 mod tests {
     use super::*;
     use crate::areas::AreaOptions;
+    use crate::laws::testing::{central_differences, model_values};
 
     #[test]
     fn gradients_match_finite_differences() {
@@ -146,16 +147,10 @@ mod tests {
         let n = model.n_points();
         let (mut v, mut g) = (vec![0.0; n], vec![0.0; n * 7]);
         model.eval_chunk(&q, &(), 0, &mut v, Some(&mut g));
+        let fds = central_differences(|x| model_values(&model, x), &q, |x| 1e-6 * x.abs());
         for j in 0..7 {
-            let h = 1e-6 * q[j].abs();
-            let (mut hi, mut lo) = (q, q);
-            hi[j] += h;
-            lo[j] -= h;
-            let (mut vh, mut vl) = (vec![0.0; n], vec![0.0; n]);
-            model.eval_chunk(&hi, &(), 0, &mut vh, None);
-            model.eval_chunk(&lo, &(), 0, &mut vl, None);
             for i in 0..n {
-                let fd = (vh[i] - vl[i]) / (2.0 * h);
+                let fd = fds[i * 7 + j];
                 assert!((fd - g[i * 7 + j]).abs() <= 1e-6 * (1.0 + fd.abs()), "param {j} point {i}");
             }
         }

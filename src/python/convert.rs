@@ -185,9 +185,25 @@ pub(crate) fn tasks_dict<'py>(
     Ok(d)
 }
 
-/// 0-based indices from int64 arrays (each non-negative).
-pub(crate) fn index_vecs(indices: &[PyReadonlyArray1<'_, i64>]) -> PyResult<Vec<Vec<usize>>> {
-    indices.iter().map(|a| steps_of("indices", a)).collect()
+/// Curves as two lists: their LR arrays and their 0-based logged indices.
+pub(crate) type CurveArrays<'a> = (Vec<&'a [f64]>, Vec<Vec<usize>>);
+
+/// The LR arrays and the 0-based logged indices (each non-negative) of curves given as two
+/// lists, one LR array and one index array per curve.
+pub(crate) fn curve_arrays<'a>(
+    lrs: &'a [PyReadonlyArray1<'_, f64>],
+    indices: &[PyReadonlyArray1<'_, i64>],
+) -> PyResult<CurveArrays<'a>> {
+    if lrs.len() != indices.len() {
+        return Err(LawfitInputError::new_err(format!(
+            "got {} LR arrays and {} index arrays; pass one of each per curve",
+            lrs.len(),
+            indices.len()
+        )));
+    }
+    let lr_slices = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
+    let idx = indices.iter().map(|a| steps_of("indices", a)).collect::<PyResult<_>>()?;
+    Ok((lr_slices, idx))
 }
 
 /// Check that `params` has `p` finite values.

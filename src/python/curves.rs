@@ -95,25 +95,21 @@ pub(crate) fn fit_momentum<'py>(
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
     let config = MomentumConfig { fit_decay, fit_zeta, zeta };
     let p = 4 + usize::from(fit_decay) + usize::from(fit_zeta);
-    let mut opts = options.lm(p)?;
-    let targets = slice("loss", &targets)?;
-    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = options.space;
-    let starts = starts_of(&starts);
+    let fit = options.fit_inputs(p, "loss", &targets, weights.as_ref(), &starts)?;
     // Long logs screen the starts on a subsample, run the best few on, then polish the winner.
-    let total = if targets.len() > momentum::COARSE_ABOVE {
-        let screened = if starts.len() > crate::strategy::LEVELS_SCREEN_POLISH {
+    let n_starts = fit.starts.len();
+    let total = if fit.observed.targets.len() > momentum::COARSE_ABOVE {
+        let screened = if n_starts > crate::strategy::LEVELS_SCREEN_POLISH {
             crate::strategy::LEVELS_SCREEN_POLISH
         } else {
             0
         };
-        starts.len() + screened + 1
+        n_starts + screened + 1
     } else {
-        starts.len()
+        n_starts
     };
-    let progress = progress_of(&mut opts, progress, total);
-    let rep = run_interruptible(py, progress.as_ref(), |stop| {
-        momentum::fit(runs, config, Observations { targets, weights, space }, &starts, &opts, stop)
+    let rep = fit.run(py, progress, total, |f, stop| {
+        momentum::fit(runs, config, f.observed, &f.starts, &f.opts, stop)
     })?;
     report_with_stats(py, rep)
 }
@@ -158,14 +154,9 @@ pub(crate) fn fit_momentum_n<'py>(
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
-    let opts = options.lm(7)?;
-    let targets = slice("loss", &targets)?;
-    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = options.space;
-    let starts = starts_of(&starts);
-    let rep = run_interruptible(py, None, |stop| {
-        momentum_n::fit(runs, &sizes, Observations { targets, weights, space }, &starts, &opts, stop)
-    })?;
+    let fit = options.fit_inputs(7, "loss", &targets, weights.as_ref(), &starts)?;
+    let rep =
+        fit.run(py, None, 0, |f, stop| momentum_n::fit(runs, &sizes, f.observed, &f.starts, &f.opts, stop))?;
     report_dict(py, rep)
 }
 
@@ -281,15 +272,7 @@ pub(crate) fn multipower_predict<'py>(
         Ok(model.evaluate(&params, gradients))
     })?
     .map_err(to_py)?;
-    let n = values.len();
-    let values = values.into_pyarray(py).into_any();
-    match grads {
-        None => Ok(values),
-        Some(g) => {
-            let g = numpy::ndarray::Array2::from_shape_vec((n, N_PARAMS), g).expect("n × 7 gradients");
-            Ok((values, g.into_pyarray(py)).into_pyobject(py)?.into_any())
-        }
-    }
+    values_and_gradients(py, values, grads, N_PARAMS)
 }
 
 // ---- end multi-power law ----
@@ -313,32 +296,19 @@ pub(crate) fn fit_multipower<'py>(
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
-    if lrs.len() != indices.len() {
-        return Err(LawfitInputError::new_err(format!(
-            "got {} LR arrays and {} index arrays; one of each per curve",
-            lrs.len(),
-            indices.len()
-        )));
-    }
-    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
-    let index_vecs: Vec<Vec<usize>> =
-        indices.iter().map(|a| steps_of("indices", a)).collect::<PyResult<_>>()?;
+    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
     let curves: Vec<MultiPowerCurve<'_>> =
-        lr_slices.iter().zip(&index_vecs).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
+        lr_slices.iter().zip(&idx).map(|(lr, ix)| MultiPowerCurve { lr, indices: ix }).collect();
     let law_options =
         MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
-    let mut opts = options.lm(N_PARAMS)?;
-    let targets = slice("loss", &targets)?;
-    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = options.space;
-    let starts = starts_of(&starts);
+    let mut fit = options.fit_inputs(N_PARAMS, "loss", &targets, weights.as_ref(), &starts)?;
     if polish {
         // The start is already next to the optimum: exact curvature from the first step.
-        opts.initial_curvature_floor = opts.curvature_floor;
+        fit.opts.initial_curvature_floor = fit.opts.curvature_floor;
     }
-    let progress = progress_of(&mut opts, progress, starts.len());
-    let rep = run_interruptible(py, progress.as_ref(), |stop| {
-        multipower::fit(&curves, law_options, Observations { targets, weights, space }, &starts, &opts, stop)
+    let total = fit.starts.len();
+    let rep = fit.run(py, progress, total, |f, stop| {
+        multipower::fit(&curves, law_options, f.observed, &f.starts, &f.opts, stop)
     })?;
     report_with_stats(py, rep)
 }
@@ -360,21 +330,15 @@ pub(crate) fn fsl_predict<'py>(
     exact: bool,
     gradients: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    use crate::laws::fsl::{FslCurve, FslModel, FslOptions, N_PARAMS, PARAM_NAMES};
+    use crate::laws::fsl::{FslModel, FslOptions, N_PARAMS, PARAM_NAMES};
     if lrs.len() != indices.len() || lrs.len() != warmups.len() {
         return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
     }
     check_params(&params, &PARAM_NAMES)?;
-    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
-    let idx = index_vecs(&indices)?;
+    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
     let (values, grads) = py
         .detach(|| -> Result<_, Error> {
-            let curves: Vec<FslCurve<'_>> = lr_slices
-                .iter()
-                .zip(&idx)
-                .zip(&warmups)
-                .map(|((lr, ix), &w)| FslCurve { lr, indices: ix, warmup: w })
-                .collect();
+            let curves = fsl_curves(&lr_slices, &idx, &warmups);
             let model = FslModel::new(&curves, FslOptions { exact })?;
             Ok(model.evaluate(&params, gradients))
         })
@@ -398,33 +362,16 @@ pub(crate) fn fit_fsl<'py>(
     progress: Option<Py<PyAny>>,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use crate::laws::fsl::{self, FslCurve, FslOptions, N_PARAMS};
+    use crate::laws::fsl::{self, FslOptions, N_PARAMS};
     if lrs.len() != indices.len() || lrs.len() != warmups.len() {
         return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
     }
-    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
-    let idx = index_vecs(&indices)?;
-    let curves: Vec<FslCurve<'_>> = lr_slices
-        .iter()
-        .zip(&idx)
-        .zip(&warmups)
-        .map(|((lr, ix), &w)| FslCurve { lr, indices: ix, warmup: w })
-        .collect();
-    let mut opts = options.lm(N_PARAMS)?;
-    let targets = slice("loss", &targets)?;
-    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = options.space;
-    let starts = starts_of(&starts);
-    let progress = progress_of(&mut opts, progress, starts.len());
-    let rep = run_interruptible(py, progress.as_ref(), |stop| {
-        fsl::fit(
-            &curves,
-            FslOptions { exact },
-            Observations { targets, weights, space },
-            &starts,
-            &opts,
-            stop,
-        )
+    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
+    let curves = fsl_curves(&lr_slices, &idx, &warmups);
+    let fit = options.fit_inputs(N_PARAMS, "loss", &targets, weights.as_ref(), &starts)?;
+    let total = fit.starts.len();
+    let rep = fit.run(py, progress, total, |f, stop| {
+        fsl::fit(&curves, FslOptions { exact }, f.observed, &f.starts, &f.opts, stop)
     })?;
     report_with_stats(py, rep)
 }
@@ -448,8 +395,7 @@ pub(crate) fn convex_bound_predict<'py>(
         return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
     }
     let gm = GradientModel::parse(g_model).map_err(to_py)?;
-    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
-    let idx = index_vecs(&indices)?;
+    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
     let p = gm.n_params();
     let (values, grads) = py
         .detach(|| -> Result<_, Error> {
@@ -484,19 +430,27 @@ pub(crate) fn fit_convex_bound<'py>(
         return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
     }
     let gm = GradientModel::parse(g_model).map_err(to_py)?;
-    let lr_slices: Vec<&[f64]> = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
-    let idx = index_vecs(&indices)?;
+    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
     let curves: Vec<BoundCurve<'_>> =
         lr_slices.iter().zip(&idx).map(|(lr, ix)| BoundCurve { lr, indices: ix }).collect();
-    let mut opts = options.lm(gm.n_params())?;
-    let targets = slice("loss", &targets)?;
-    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = options.space;
-    let starts = starts_of(&starts);
-    let progress = progress_of(&mut opts, progress, starts.len());
-    let rep = run_interruptible(py, progress.as_ref(), |stop| {
-        convex_bound::fit(&curves, gm, exact, Observations { targets, weights, space }, &starts, &opts, stop)
+    let fit = options.fit_inputs(gm.n_params(), "loss", &targets, weights.as_ref(), &starts)?;
+    let total = fit.starts.len();
+    let rep = fit.run(py, progress, total, |f, stop| {
+        convex_bound::fit(&curves, gm, exact, f.observed, &f.starts, &f.opts, stop)
     })?;
     report_with_stats(py, rep)
 }
 // ---- end of functional scaling law and convex last-iterate bound ----
+
+/// The FSL curves of LR arrays, logged indices and warmup lengths (one of each per curve).
+fn fsl_curves<'a>(
+    lrs: &[&'a [f64]],
+    indices: &'a [Vec<usize>],
+    warmups: &[usize],
+) -> Vec<crate::laws::fsl::FslCurve<'a>> {
+    lrs.iter()
+        .zip(indices)
+        .zip(warmups)
+        .map(|((&lr, ix), &warmup)| crate::laws::fsl::FslCurve { lr, indices: ix, warmup })
+        .collect()
+}

@@ -25,7 +25,7 @@ mod prelude {
     pub(crate) use crate::lm::{LmOptions, Prior, Status};
     pub(crate) use crate::problem::{Observations, Space};
     pub(crate) use crate::robust::RobustLoss;
-    pub(crate) use crate::strategy::{MultiStartReport, Screening, TaskResult};
+    pub(crate) use crate::strategy::{MultiStartReport, Screening, Stop, TaskResult};
     pub(crate) use numpy::PyReadonlyArray3;
     pub(crate) use numpy::{
         IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2,

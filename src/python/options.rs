@@ -94,3 +94,45 @@ impl SolverOptions {
         Ok(opts)
     }
 }
+
+/// The solver inputs every fit binding converts alike: the core options for the law's
+/// parameters, the observations (targets, optional weights, the options' residual space) and the
+/// starts (one row each).
+pub(crate) struct FitInputs<'a> {
+    pub(crate) opts: LmOptions,
+    pub(crate) observed: Observations<'a>,
+    pub(crate) starts: Vec<Vec<f64>>,
+}
+
+impl SolverOptions {
+    /// [`FitInputs`] of a law of `p` parameters; `targets` are called `target_name` in errors.
+    pub(crate) fn fit_inputs<'a>(
+        &self,
+        p: usize,
+        target_name: &str,
+        targets: &'a PyReadonlyArray1<'_, f64>,
+        weights: Option<&'a PyReadonlyArray1<'_, f64>>,
+        starts: &PyReadonlyArray2<'_, f64>,
+    ) -> PyResult<FitInputs<'a>> {
+        let opts = self.lm(p)?;
+        let targets = slice(target_name, targets)?;
+        let weights = weights.map(|w| slice("weights", w)).transpose()?;
+        let observed = Observations { targets, weights, space: self.space };
+        Ok(FitInputs { opts, observed, starts: starts_of(starts) })
+    }
+}
+
+impl FitInputs<'_> {
+    /// Run `fit(inputs, stop)` off the GIL, interruptible by Ctrl-C, reporting `progress` (a
+    /// Python callback, optional) over `total` solves.
+    pub(crate) fn run<T: Send>(
+        mut self,
+        py: Python<'_>,
+        progress: Option<Py<PyAny>>,
+        total: usize,
+        fit: impl FnOnce(&Self, Stop<'_>) -> Result<T, Error> + Send,
+    ) -> PyResult<T> {
+        let progress = progress_of(&mut self.opts, progress, total);
+        run_interruptible(py, progress.as_ref(), |stop| fit(&self, stop))
+    }
+}

@@ -31,20 +31,18 @@ pub(crate) fn fit_chinchilla<'py>(
     screen_max_evals: usize,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options.lm(chinchilla::N_PARAMS)?;
+    let fit = options.fit_inputs(chinchilla::N_PARAMS, "loss", &targets, weights.as_ref(), &starts)?;
     if !(screen_tol.is_finite() && screen_tol >= 0.0) {
         return Err(LawfitInputError::new_err(format!(
             "screen_tol must be finite and >= 0, got {screen_tol}"
         )));
     }
     let screen = (polish > 0).then_some(Screening { tol: screen_tol, max_evals: screen_max_evals, polish });
-    let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
-    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = options.space;
-    let starts = starts_of(&starts);
-    let rep = run_interruptible(py, None, |stop| {
+    let (n, d) = (slice("N", &n)?, slice("D", &d)?);
+    let rep = fit.run(py, None, 0, |f, stop| {
+        let Observations { targets, weights, space } = f.observed;
         let data = chinchilla::ChinchillaData::new(n, d, targets)?;
-        chinchilla::fit(&data, weights, space, &starts, &opts, screen, stop)
+        chinchilla::fit(&data, weights, space, &f.starts, &f.opts, screen, stop)
     })?;
     report_dict(py, rep)
 }
@@ -97,13 +95,12 @@ pub(crate) fn fit_power_law<'py>(
     starts: PyReadonlyArray2<'py, f64>,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options.lm(power::N_PARAMS)?;
-    let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
-    let weights = weights.as_ref().map(|w| slice("weights", w)).transpose()?;
-    let space = options.space;
-    let starts = starts_of(&starts);
-    let rep =
-        run_interruptible(py, None, |stop| power::fit(x, targets, weights, space, &starts, &opts, stop))?;
+    let fit = options.fit_inputs(power::N_PARAMS, "y", &targets, weights.as_ref(), &starts)?;
+    let x = slice("x", &x)?;
+    let rep = fit.run(py, None, 0, |f, stop| {
+        let Observations { targets, weights, space } = f.observed;
+        power::fit(x, targets, weights, space, &f.starts, &f.opts, stop)
+    })?;
     report_dict(py, rep)
 }
 

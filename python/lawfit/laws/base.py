@@ -50,6 +50,8 @@ class Law:
     name: ClassVar[str] = "law"
     #: Default residual space of the law's objective.
     default_space: ClassVar[str] = "log"
+    #: Residual spaces the law supports.
+    spaces: ClassVar[tuple[str, ...]] = ("log", "linear")
     #: Whether ``fit_core`` accepts a ``progress(done, total)`` callback.
     reports_progress: ClassVar[bool] = False
 
@@ -96,6 +98,63 @@ class Law:
             k = self.param_names[int(np.argmax(bad))]
             raise LawfitInputError(f"parameter {k} is {params[k]!r}; parameters must be finite")
         return vec
+
+    def predict_with_jacobian(
+        self, params: Mapping[str, float], curves: Sequence[Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted loss at the logged steps of ``curves`` and its analytic Jacobian.
+
+        Parameters
+        ----------
+        params : dict
+            The law's parameters by name (``param_names``).
+        curves : sequence of Curve
+            The runs; their logged points are concatenated in order.
+
+        Returns
+        -------
+        pred : ndarray, shape (n,)
+            The law's value at every logged point (loss units), as :meth:`predict_curves`.
+        jac : ndarray, shape (n, p)
+            ∂pred/∂θ, columns in ``param_names`` order (the derivatives the solver uses).
+
+        Raises
+        ------
+        LawfitInputError
+            The law has no analytic Jacobian in lawfit (``MultiPowerLaw``,
+            ``FunctionalScalingLaw`` and ``ConvexBoundLaw`` have one).
+        """
+        return self._at_curves(params, curves, gradients=True)
+
+    def jacobian(self, params: Mapping[str, float], curves: Sequence[Any]) -> np.ndarray:
+        """∂pred/∂θ at the logged steps of ``curves``, shape (n, p), columns in ``param_names``
+        order; see :meth:`predict_with_jacobian` (which also returns the values)."""
+        return self.predict_with_jacobian(params, curves)[1]
+
+    def _at_curves(self, params: Mapping[str, float], curves: Sequence[Any], *, gradients: bool) -> Any:
+        """The law's Rust evaluation at the logged steps of ``curves``: values, or (values, Jacobian)
+        with ``gradients``. Laws with an analytic Jacobian implement it."""
+        raise LawfitInputError(f"{type(self).__name__} does not expose an analytic Jacobian; "
+                               "MultiPowerLaw, FunctionalScalingLaw and ConvexBoundLaw do")
+
+    # -- coordinates of the solver (identity unless a law fits transformed parameters) -----------
+    def to_solver(self, vec: np.ndarray, *, name: str = "params") -> np.ndarray:
+        """Public parameter vector(s) (last axis in ``param_names`` order) to solver coordinates
+        (a copy; the identity for laws fitted in their own parameters). ``name`` labels errors."""
+        return np.array(vec, dtype=np.float64, copy=True)
+
+    def from_solver(self, vec: np.ndarray) -> np.ndarray:
+        """Solver coordinates (last axis) to public parameter values (a copy)."""
+        return np.array(vec, dtype=np.float64, copy=True)
+
+    def solver_derivative(self, vec_solver: np.ndarray) -> np.ndarray:
+        """d(public)/d(solver) per parameter at ``vec_solver``, shape (p,) (ones for the identity)."""
+        return np.ones(np.shape(vec_solver)[-1])
+
+
+def curve_size(curves: Any) -> dict[str, int]:
+    """Size of a curve fit for a solver trace: longest schedule (``steps``) and logged ``points``."""
+    return {"steps": max(int(c.lr.size) for c in curves), "points": sum(int(c.steps.size) for c in curves)}
 
 
 def power_drop_grid(

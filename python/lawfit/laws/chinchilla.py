@@ -15,6 +15,7 @@ from lawfit._validate import LawfitInputError, as_float_array
 if TYPE_CHECKING:
     pass
 
+from lawfit._options import run_solver
 from lawfit.laws.point import PointLaw, _solver_kwargs
 
 
@@ -105,9 +106,9 @@ class ChinchillaLaw(PointLaw):
 
     def fit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray | None,
                    **solver: Any) -> dict[str, Any]:
-        return _core.fit_chinchilla(data["N"], data["D"], y, weights, polish=self.polish,
-                                    screen_tol=self.screen_tol, screen_max_evals=self.screen_max_evals,
-                                    **_solver_kwargs(solver))
+        return run_solver(_core.fit_chinchilla, data["N"], data["D"], y, weights, polish=self.polish,
+                          screen_tol=self.screen_tol, screen_max_evals=self.screen_max_evals,
+                          size={"points": y.size}, **solver)
 
     def refit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray,
                      **solver: Any) -> dict[str, Any]:

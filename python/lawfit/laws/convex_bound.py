@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import split_solver
+from lawfit._options import run_solver
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, schedule_query
+from lawfit.laws.base import Law, curve_size, schedule_query
 
 G_MODELS = ("constant", "parametric")
 
@@ -101,18 +101,20 @@ class ConvexBoundLaw(Law):
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict."""
-        options, rest = split_solver(kwargs)
-        return _core.fit_convex_bound(
-            [c.lr for c in curves], [c.steps - 1 for c in curves], targets, weights,
-            g_model=self.g_model, exact=self.exact, options=options, **rest,
-        )
+        return run_solver(_core.fit_convex_bound, [c.lr for c in curves], [c.steps - 1 for c in curves],
+                          targets, weights, g_model=self.g_model, exact=self.exact, size=curve_size(curves),
+                          **kwargs)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
-        return np.asarray(_core.convex_bound_predict(
+        return np.asarray(self._at_curves(params, curves, gradients=False))
+
+    def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
+        """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, p) Jacobian)."""
+        return _core.convex_bound_predict(
             [c.lr for c in curves], [c.steps - 1 for c in curves], self.params_vector(params).tolist(),
-            g_model=self.g_model, exact=self.exact,
-        ))
+            g_model=self.g_model, exact=self.exact, gradients=gradients,
+        )
 
     def predict(
         self, params: Mapping[str, float], lr: Any, steps: Any = None, *, warmup_steps: int | None = None

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import split_solver
+from lawfit._options import run_solver
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, block_weights, power_drop_grid, schedule_query
+from lawfit.laws.base import Law, block_weights, curve_size, power_drop_grid, schedule_query
 
 
 def infer_warmup(lr: np.ndarray) -> int:
@@ -147,17 +147,9 @@ class FunctionalScalingLaw(Law):
 
     def _fit_rust(self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None,
                   **kwargs: Any) -> dict[str, Any]:
-        options, rest = split_solver(kwargs)
-        return _core.fit_fsl(
-            [c.lr for c in curves],
-            [c.steps - 1 for c in curves],
-            [warmup_of(c) for c in curves],
-            targets,
-            weights,
-            exact=self.exact,
-            options=options,
-            **rest,
-        )
+        return run_solver(_core.fit_fsl, [c.lr for c in curves], [c.steps - 1 for c in curves],
+                          [warmup_of(c) for c in curves], targets, weights, exact=self.exact,
+                          size=curve_size(curves), **kwargs)
 
     #: Logged points above which the multi-start runs on an evenly strided subsample.
     SUBSAMPLE_ABOVE: ClassVar[int] = 8192
@@ -260,13 +252,14 @@ class FunctionalScalingLaw(Law):
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
-        return np.asarray(_core.fsl_predict(
-            [c.lr for c in curves],
-            [c.steps - 1 for c in curves],
-            [warmup_of(c) for c in curves],
-            self.params_vector(params).tolist(),
-            exact=self.exact,
-        ))
+        return np.asarray(self._at_curves(params, curves, gradients=False))
+
+    def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
+        """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, 7) Jacobian)."""
+        return _core.fsl_predict(
+            [c.lr for c in curves], [c.steps - 1 for c in curves], [warmup_of(c) for c in curves],
+            self.params_vector(params).tolist(), exact=self.exact, gradients=gradients,
+        )
 
     def predict(
         self, params: Mapping[str, float], lr: Any, steps: Any = None, *, warmup_steps: int | None = None

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import solver_options
+from lawfit._options import run_solver
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import WARMUP_MODES, Law, schedule_query
+from lawfit.laws.base import WARMUP_MODES, Law, curve_size, schedule_query
 
 if TYPE_CHECKING:
     from lawfit.schedules import Schedule
@@ -182,19 +182,11 @@ class MomentumLaw(Law):
         """
 
         def run(starts_: np.ndarray, fixed_: list[bool]) -> dict[str, Any]:
-            return _core.fit_momentum(
-                [c.lr for c in curves],
-                [c.steps for c in curves],
-                targets,
-                weights,
-                warmup_steps=[c.warmup_steps for c in curves],
-                starts=starts_,
-                progress=progress,
-                options=solver_options(dict(loss=loss, delta=delta, space=space, lower=lower, upper=upper,
-                                            fixed=fixed_, ftol=ftol, xtol=xtol, gtol=gtol,
-                                            max_evals=max_evals, prior=prior)),
-                **self._core_kwargs(),
-            )
+            return run_solver(_core.fit_momentum, [c.lr for c in curves], [c.steps for c in curves], targets,
+                              weights, warmup_steps=[c.warmup_steps for c in curves], starts=starts_,
+                              progress=progress, size=curve_size(curves), loss=loss, delta=delta, space=space,
+                              lower=lower, upper=upper, fixed=fixed_, ftol=ftol, xtol=xtol, gtol=gtol,
+                              max_evals=max_evals, prior=prior, **self._core_kwargs())
 
         if len(self.param_names) > 4 and not all(fixed[4:]):
             nested = run(starts, [*fixed[:4], *([True] * (len(fixed) - 4))])

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import split_solver
+from lawfit._options import run_solver
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import WARMUP_MODES, Law, schedule_query
+from lawfit.laws.base import WARMUP_MODES, Law, curve_size, schedule_query
 
 if TYPE_CHECKING:
     pass
@@ -108,19 +108,10 @@ class MomentumLawN(Law):
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict."""
-        options, rest = split_solver(kwargs)
-        return _core.fit_momentum_n(
-            [c.lr for c in curves],
-            [c.steps for c in curves],
-            self._sizes(curves),
-            targets,
-            weights,
-            warmup_steps=[c.warmup_steps for c in curves],
-            warmup=self.warmup,
-            decay=self.decay,
-            options=options,
-            **rest,
-        )
+        return run_solver(_core.fit_momentum_n, [c.lr for c in curves], [c.steps for c in curves],
+                          self._sizes(curves), targets, weights,
+                          warmup_steps=[c.warmup_steps for c in curves], warmup=self.warmup, decay=self.decay,
+                          size=curve_size(curves), **kwargs)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""

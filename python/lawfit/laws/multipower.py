@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import split_solver
+from lawfit._options import run_solver
 from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, block_weights, power_drop_grid, schedule_query
+from lawfit.laws.base import Law, block_weights, curve_size, power_drop_grid, schedule_query
 
 if TYPE_CHECKING:
     pass
@@ -191,7 +191,7 @@ class MultiPowerLaw(Law):
         The coarsest level's multi-start is capped at ``COARSE_MAX_EVALS`` per start (a basin
         finder). When its best start hits that cap it is still walking along a flat valley (a
         single run's L0/A/α or β/γ valley): it continues on the same level (at most
-        ``COARSE_MORE_EVALS`` more evaluations, to ``LEVEL_TOL``) before going finer, where each
+        ``COARSE_MORE_EVALS`` more evaluations, the caller's tolerances) before going finer, where each
         evaluation costs k times as much (llm.c 124M per-step log: 752 full-data evaluations
         before, 46 after).
         """
@@ -265,8 +265,7 @@ class MultiPowerLaw(Law):
             rest = min(prob_kw["max_evals"] - int(rough["n_evals"]), self.COARSE_MORE_EVALS)
             if rest > 0:
                 x_more = np.ascontiguousarray(rough["params"][None, :])
-                more_kw = {**prob_kw, "max_evals": rest, "ftol": max(prob_kw["ftol"], self.LEVEL_TOL),
-                           "xtol": max(prob_kw["xtol"], self.LEVEL_TOL)}
+                more_kw = {**prob_kw, "max_evals": rest}  # the caller's tolerances: the walk is capped
                 more = self._fit_rust(prob, prob_targets, prob_w, starts=x_more, polish=True,
                                       prior=prob_prior, **more_kw)
                 total_evals += int(more["n_evals"])
@@ -338,18 +337,9 @@ class MultiPowerLaw(Law):
     def _fit_rust(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
-        options, rest = split_solver(kwargs)
-        return _core.fit_multipower(
-            [c.lr for c in curves],
-            [c.steps - 1 for c in curves],
-            targets,
-            weights,
-            exact=self.exact,
-            s1_form=self.s1_form,
-            warmup_steps=self._warmup(curves),
-            options=options,
-            **rest,
-        )
+        return run_solver(_core.fit_multipower, [c.lr for c in curves], [c.steps - 1 for c in curves],
+                          targets, weights, exact=self.exact, s1_form=self.s1_form,
+                          warmup_steps=self._warmup(curves), size=curve_size(curves), **kwargs)
 
     @staticmethod
     def _block_curve(c: Curve, k: int) -> Curve:
@@ -370,11 +360,16 @@ class MultiPowerLaw(Law):
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
+        return self._at_curves(params, curves, gradients=False)
+
+    def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
+        """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, 7) Jacobian)."""
         return _core.multipower_predict(
             [c.lr for c in curves],
             [c.steps - 1 for c in curves],
             self.params_vector(params).tolist(),
             exact=self.exact,
+            gradients=gradients,
             s1_form=self.s1_form,
             warmup_steps=self._warmup(curves),
         )

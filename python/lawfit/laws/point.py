@@ -40,8 +40,6 @@ class PointLaw(Law):
     transforms: ClassVar[tuple[str | None, ...]] = ()
     #: Robust loss used when ``lf.fit`` is not given one.
     default_loss: ClassVar[str] = "huber"
-    #: Residual spaces the law supports.
-    spaces: ClassVar[tuple[str, ...]] = ("log", "linear")
     #: Whether every value of ``y`` must be positive (log residuals or a log-log fit).
     positive_targets: ClassVar[bool] = False
 

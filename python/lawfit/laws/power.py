@@ -20,6 +20,7 @@ from lawfit._validate import LawfitInputError, as_float_array
 if TYPE_CHECKING:
     pass
 
+from lawfit._options import run_solver
 from lawfit.laws.point import LN10, PointLaw, _solver_kwargs
 
 
@@ -70,7 +71,7 @@ class PowerLaw(PointLaw):
 
     def fit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray | None,
                    **solver: Any) -> dict[str, Any]:
-        return _core.fit_power_law(data["x"], y, weights, **_solver_kwargs(solver))
+        return run_solver(_core.fit_power_law, data["x"], y, weights, size={"points": y.size}, **solver)
 
     def refit_points(self, data: Mapping[str, np.ndarray], y: np.ndarray, weights: np.ndarray,
                      **solver: Any) -> dict[str, Any]:

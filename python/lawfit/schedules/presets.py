@@ -36,66 +36,34 @@ from lawfit.schedules.table import _documented
 # presets
 
 
-@_documented
-def constant(
-    total_steps: int, peak_lr: float, *, warmup_steps: int = 0, warmup_init: float = 0.0
-) -> Schedule:
+@_documented(returns="; ``lr[k] = peak_lr`` for k >= W")
+def constant(total_steps: int, peak_lr: float, *, warmup_steps: int = 0,
+             warmup_init: float = 0.0) -> Schedule:
     """Constant LR after a linear warmup.
 
     Parameters
     ----------
-    @total_steps
     peak_lr : float
         LR after the warmup (> 0, in the optimiser's LR units).
     warmup_steps : int, default 0
         Linear-warmup steps W, 0 <= W <= T: ``lr[:W] = linspace(warmup_init, peak_lr, W)``.
-    @warmup_init
-
-    Returns
-    -------
-    Schedule
-        ``lr`` of shape (T,), float64; ``lr[k] = peak_lr`` for k >= W.
-
-    Raises
-    ------
-    LawfitTypeError
-        A non-integer step count or a non-numeric LR.
-    LawfitInputError
-        T < 1, a non-positive or non-finite ``peak_lr``, W > T, or ``warmup_init`` outside [0, peak].
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     return _finish(_start(c), "constant", _common_values(c), c.warmup)
 
 
-@_documented
-def cosine(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    final_lr: float = 0.0,
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; ``final_lr`` outside [0, peak_lr]")
+def cosine(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, final_lr: float = 0.0,
+           warmup_init: float = 0.0) -> Schedule:
     """Cosine decay from ``peak_lr`` towards ``final_lr`` after a linear warmup.
 
     ``lr[k] = final + ½·(peak − final)·(1 + cos(π·p))`` with ``p = (k − W)/(T − W)`` for k >= W.
 
     Parameters
     ----------
-    @total_steps
-    @peak_lr
-    @warmup_steps
     final_lr : float, default 0.0
         LR the cosine tends to at p = 1 (0 <= final_lr <= peak_lr); the last step has
         p = (T − W − 1)/(T − W), so it sits just above ``final_lr``.
-    @warmup_init
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`constant`, and ``final_lr`` outside [0, peak_lr].
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     final = _final(final_lr, c.peak)
@@ -104,34 +72,17 @@ def cosine(
     return _finish(lr, "cosine", {**_common_values(c), "final_lr": final}, c.warmup)
 
 
-@_documented
-def linear(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    final_lr: float = 0.0,
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; ``final_lr`` outside [0, peak_lr]")
+def linear(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, final_lr: float = 0.0,
+           warmup_init: float = 0.0) -> Schedule:
     """Linear decay from ``peak_lr`` towards ``final_lr`` after a linear warmup.
 
     ``lr[k] = peak·(1 − p) + final·p`` with ``p = (k − W)/(T − W)`` for k >= W.
 
     Parameters
     ----------
-    @total_steps
-    @peak_lr
-    @warmup_steps
     final_lr : float, default 0.0
         LR reached at p = 1 (0 <= final_lr <= peak_lr); the last step is one decrement above it.
-    @warmup_init
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`cosine`.
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     final = _final(final_lr, c.peak)
@@ -140,19 +91,11 @@ def linear(
     return _finish(lr, "linear", {**_common_values(c), "final_lr": final}, c.warmup)
 
 
-
-
-@_documented
-def wsd(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    decay: float = 0.2,
-    final_lr: float = 0.0,
-    shape: WsdShape = "linear",
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; ``final_lr`` outside [0, peak_lr]; ``decay`` outside [0, 1]; a decay that would "
+                     "start inside the warmup; an unknown ``shape``; ``final_lr = 0`` with "
+                     "``shape=\"exponential\"``")
+def wsd(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, decay: float = 0.2,
+        final_lr: float = 0.0, shape: WsdShape = "linear", warmup_init: float = 0.0) -> Schedule:
     """Warmup–stable–decay: warmup, constant ``peak_lr``, then a decay over the last steps.
 
     The decay starts at the 0-based step index ``s0 = round(T·(1 − decay))`` (Python's ``round``:
@@ -169,7 +112,6 @@ def wsd(
 
     Parameters
     ----------
-    @total_steps
     peak_lr : float
         LR of the stable phase (> 0).
     warmup_steps : int, default 0
@@ -180,15 +122,6 @@ def wsd(
         LR the decay tends to at q = 1, 0 <= final_lr <= peak_lr (> 0 for ``exponential``).
     shape : {"linear", "cosine", "1-sqrt", "exponential"}, default "linear"
         Decay shape.
-    @warmup_init
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`cosine`; ``decay`` outside [0, 1]; a decay that would start inside the warmup;
-        an unknown ``shape``; ``final_lr = 0`` with ``shape="exponential"``.
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     frac = _as_float("decay", decay, minimum=0.0, maximum=1.0)
@@ -215,37 +148,19 @@ def wsd(
     return _finish(lr, "wsd", values, c.warmup)
 
 
-@_documented
-def step(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    step_size: int,
-    gamma: float = 0.1,
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; ``step_size < 1``; ``gamma`` outside [0, 1]")
+def step(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, step_size: int, gamma: float = 0.1,
+         warmup_init: float = 0.0) -> Schedule:
     """Periodic step decay: multiply the LR by ``gamma`` every ``step_size`` steps after the warmup.
 
     ``lr[k] = peak·gamma^⌊(k − W)/step_size⌋`` for k >= W (PyTorch's ``StepLR`` after a warmup).
 
     Parameters
     ----------
-    @total_steps
-    @peak_lr
-    @warmup_steps
     step_size : int
         Steps between two decays, >= 1.
     gamma : float, default 0.1
         Factor applied at each decay, in [0, 1].
-    @warmup_init
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`constant`; ``step_size < 1``; ``gamma`` outside [0, 1].
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     size = _as_int("step_size", step_size, minimum=1)
@@ -305,39 +220,21 @@ def _milestones(raw: Any, c: _Common) -> tuple[tuple[int, ...] | tuple[float, ..
     return canonical, index
 
 
-@_documented
-def multistep(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    milestones: Sequence[float] | Sequence[int],
-    gamma: float = 0.1,
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; empty, mixed, non-increasing or out-of-range milestones; ``gamma`` outside [0, 1]")
+def multistep(total_steps: int, peak_lr: float, *, warmup_steps: int = 0,
+              milestones: Sequence[float] | Sequence[int], gamma: float = 0.1,
+              warmup_init: float = 0.0) -> Schedule:
     """Step decay at given milestones: the LR is multiplied by ``gamma`` at each one.
 
     ``lr[k] = peak·gamma^(number of milestones m with m <= k)`` for k >= W.
 
     Parameters
     ----------
-    @total_steps
-    @peak_lr
-    @warmup_steps
     milestones : sequence of float in (0, 1), or sequence of int >= 1
         Either fractions f of T (the decay happens at step index ``round(T·f)``) or 0-based step
         indices; all of one kind, strictly increasing, each index in [W, T].
     gamma : float, default 0.1
         Factor applied at each milestone, in [0, 1].
-    @warmup_init
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`constant`; empty, mixed, non-increasing or out-of-range milestones; ``gamma``
-        outside [0, 1].
 
     See Also
     --------
@@ -353,15 +250,10 @@ def multistep(
     return _finish(lr, "multistep", values, c.warmup)
 
 
-@_documented
-def step_811(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    gamma: float = math.sqrt(0.1),
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; W > round(0.8·T) (the first decay would fall inside the warmup); ``gamma`` "
+                     "outside [0, 1]", family="multistep")
+def step_811(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, gamma: float = math.sqrt(0.1),
+             warmup_init: float = 0.0) -> Schedule:
     """The "8-1-1" step schedule: peak for 80 % of the steps, then ``gamma``·peak, then ``gamma²``·peak.
 
     A shorthand for ``multistep(..., milestones=(0.8, 0.9), gamma=gamma)``; its spec is that
@@ -371,15 +263,11 @@ def step_811(
     ----------
     total_steps : int
         Number of steps T >= 1 (the decays happen at step indices ``round(0.8·T)`` and ``round(0.9·T)``).
-    @peak_lr
     warmup_steps : int, default 0
         Linear-warmup steps W, 0 <= W <= round(0.8·T).
     gamma : float, default √0.1 ≈ 0.316
         Factor of each of the two decays, so the last 10 % run at ``gamma²·peak`` (10 % of the peak
         by default).
-    @warmup_init
-
-    @returns
     """
     return multistep(
         total_steps,
@@ -391,16 +279,9 @@ def step_811(
     )
 
 
-@_documented
-def two_stage(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    switch_step: int,
-    second_lr: float,
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; ``switch_step`` outside [W, T]; a negative or non-finite ``second_lr``")
+def two_stage(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, switch_step: int,
+              second_lr: float, warmup_init: float = 0.0) -> Schedule:
     """Two constant stages: ``peak_lr`` until ``switch_step``, then ``second_lr``.
 
     ``lr[k] = peak`` for W <= k < switch_step and ``second_lr`` for k >= switch_step.
@@ -409,7 +290,6 @@ def two_stage(
 
     Parameters
     ----------
-    @total_steps
     peak_lr : float
         LR of the first stage (> 0).
     warmup_steps : int, default 0
@@ -418,14 +298,6 @@ def two_stage(
         0-based index of the first step at ``second_lr``, W <= switch_step <= T.
     second_lr : float
         LR of the second stage, >= 0 (it may exceed ``peak_lr``).
-    @warmup_init
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`constant`; ``switch_step`` outside [W, T]; a negative or non-finite ``second_lr``.
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     switch = _as_int("switch_step", switch_step, minimum=0)
@@ -440,15 +312,9 @@ def two_stage(
     return _finish(lr, "two_stage", values, c.warmup)
 
 
-@_documented
-def inverse_sqrt(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    timescale: float | None = None,
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; a non-positive or non-finite ``timescale``")
+def inverse_sqrt(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, timescale: float | None = None,
+                 warmup_init: float = 0.0) -> Schedule:
     """Inverse-square-root decay after a linear warmup.
 
     ``lr[k] = peak·√(τ / (k − W + τ))`` for k >= W: ``peak`` right after the warmup, ``peak/2`` after
@@ -457,19 +323,8 @@ def inverse_sqrt(
 
     Parameters
     ----------
-    @total_steps
-    @peak_lr
-    @warmup_steps
     timescale : float, optional
         τ in steps (> 0). Default ``max(W, 1)``; the spec records the resolved value.
-    @warmup_init
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`constant`; a non-positive or non-finite ``timescale``.
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     tau = float(max(c.warmup, 1)) if timescale is None else _as_float("timescale", timescale, positive=True)
@@ -480,20 +335,10 @@ def inverse_sqrt(
     return _finish(lr, "inverse_sqrt", values, c.warmup)
 
 
-
-
-@_documented
-def cyclic(
-    total_steps: int,
-    peak_lr: float,
-    *,
-    warmup_steps: int = 0,
-    cycles: int,
-    final_lr: float = 0.0,
-    shape: CyclicShape = "cosine",
-    rewarmup_steps: int = 0,
-    warmup_init: float = 0.0,
-) -> Schedule:
+@_documented(raises="; ``final_lr`` outside [0, peak_lr]; ``cycles`` outside [1, T − W]; a re-warmup as "
+                     "long as a cycle; an unknown ``shape``")
+def cyclic(total_steps: int, peak_lr: float, *, warmup_steps: int = 0, cycles: int, final_lr: float = 0.0,
+           shape: CyclicShape = "cosine", rewarmup_steps: int = 0, warmup_init: float = 0.0) -> Schedule:
     """Repeated decays (cosine with restarts, or triangular), each restart with an optional re-warmup.
 
     The L = T − W steps after the warmup are split into ``cycles`` cycles; cycle i starts at step
@@ -508,7 +353,6 @@ def cyclic(
 
     Parameters
     ----------
-    @total_steps
     peak_lr : float
         LR at the top of every cycle (> 0).
     warmup_steps : int, default 0
@@ -524,14 +368,6 @@ def cyclic(
         restarts.
     warmup_init : float, default 0.0
         First LR of the initial warmup, 0 <= warmup_init <= peak_lr.
-
-    @returns
-
-    Raises
-    ------
-    LawfitTypeError, LawfitInputError
-        As :func:`cosine`; ``cycles`` outside [1, T − W]; a re-warmup as long as a cycle; an unknown
-        ``shape``.
     """
     c = _common(total_steps, peak_lr, warmup_steps, warmup_init)
     n_cycles = _as_int("cycles", cycles, minimum=1)
@@ -567,8 +403,6 @@ def cyclic(
         "rewarmup_steps": rewarm,
     }
     return _finish(lr, "cyclic", values, c.warmup)
-
-
 
 
 #: Family name -> its preset (the functions of the table's families).

@@ -4,6 +4,9 @@ parser, the CLI's help and the presets' docstrings are all built from it."""
 
 from __future__ import annotations
 
+import inspect
+import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -59,18 +62,83 @@ ARRAY_KEYS = ("values", "path", "sha256", "n", "warmup")
 FAMILY_NAMES = (*FAMILY_KEYS, "array")
 
 _SHARED_DOCS = {k.arg: k.doc for k in _COMMON_KEYS}
-# The Returns section the presets share (marker `@returns`).
-_RETURNS_DOC = "Returns\n-------\nSchedule\n    ``lr`` of shape (T,), float64."
+#: The Returns, Raises and Notes sections every preset shares; ``{…}`` is filled per preset.
+_RETURNS_DOC = "Returns\n-------\nSchedule\n    ``lr`` of shape (T,), float64{extra}."
+_RAISES_DOC = (
+    "Raises\n------\n"
+    "LawfitTypeError\n    A non-integer step count or a non-numeric LR.\n"
+    "LawfitInputError\n{errors}"
+)
+_INPUT_ERRORS = (
+    "T < 1, a non-positive or non-finite ``peak_lr``, W > T, or ``warmup_init`` outside [0, peak_lr]"
+)
+_NOTES_DOC = (
+    "Notes\n-----\n"
+    "The schedule's ``spec`` is ``{spec}`` (keys in this order; ``warmup_init`` only when nonzero), "
+    "which :func:`lawfit.schedules.parse` reads back into the same schedule."
+)
+_SECTION = re.compile(r"^(\w[\w ]*)\n-+\n", re.MULTILINE)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _documented(fn: F) -> F:
-    """Fill a preset's ``@total_steps``-style docstring markers with the table's shared docs."""
-    doc = fn.__doc__ or ""
-    for arg, text in {**_SHARED_DOCS, "returns": _RETURNS_DOC}.items():
-        doc = doc.replace(f"    @{arg}\n", "".join(f"    {line}\n" for line in text.split("\n")))
-    fn.__doc__ = doc
-    return fn
+def _spec_pattern(family: str) -> str:
+    """``cosine:total=…,peak=…,…``: the keys of a family's spec, from the table."""
+    return f"{family}:" + ",".join(f"{k.key}=…" for k in FAMILY_KEYS[family])
+
+
+def _documented(*, raises: str = "", returns: str = "", family: str | None = None) -> Callable[[F], F]:
+    """Complete a preset's docstring from the table.
+
+    The docstring as written holds the summary, the description, a Parameters section with only
+    the entries particular to the preset, and optionally later sections (See Also). This adds the
+    shared entries it leaves out (``total_steps``, ``peak_lr``, ``warmup_steps``, ``warmup_init``)
+    in signature order, then the Returns, Raises and Notes sections every preset shares:
+    ``returns`` and ``raises`` extend their shared sentence (``"; ``lr[k] = peak`` for k >= W"``),
+    ``family`` names the spec the Notes describe (default: the function's name). A parameter of
+    the signature left undocumented, or an entry naming none, fails at import.
+    """
+
+    def decorate(fn: F) -> F:
+        fam = family or fn.__name__
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        heads = list(_SECTION.finditer(doc))
+        par = next((i for i, m in enumerate(heads) if m.group(1) == "Parameters"), None)
+        if par is None:
+            raise TypeError(f"{fn.__name__}: the docstring has no Parameters section")
+        stop = heads[par + 1].start() if par + 1 < len(heads) else len(doc)
+        own = _entries(doc[heads[par].end() : stop])
+        names = list(inspect.signature(fn).parameters)
+        unknown = sorted(set(own) - set(names))
+        missing = [k for k in names if k not in own and k not in _SHARED_DOCS]
+        if unknown or missing:
+            raise TypeError(f"{fn.__name__}: parameter docs {unknown} name no parameter; {missing} have none")
+        entries = "\n".join(own.get(k) or _SHARED_DOCS[k] for k in names)
+        parts = [
+            doc[: heads[par].start()].rstrip(),
+            "Parameters\n----------\n" + entries,
+            _RETURNS_DOC.format(extra=returns),
+            _RAISES_DOC.format(errors=textwrap.fill(_INPUT_ERRORS + raises + ".", 96, initial_indent="    ",
+                                                    subsequent_indent="    ")),
+            textwrap.fill(_NOTES_DOC.format(spec=_spec_pattern(fam)), 96, replace_whitespace=False),
+        ]
+        later = doc[stop:].strip()
+        fn.__doc__ = "\n\n".join(parts + ([later] if later else [])) + "\n"
+        return fn
+
+    return decorate
+
+
+def _entries(section: str) -> dict[str, str]:
+    """The entries of a numpydoc parameter section: name -> its lines (``name : type`` + indented)."""
+    out: dict[str, str] = {}
+    name = None
+    for line in section.strip("\n").split("\n"):
+        if line and not line[0].isspace():
+            name = line.split(":")[0].strip()
+            out[name] = line
+        elif name is not None and line.strip():
+            out[name] += "\n" + line
+    return out
 
 
 def _fmt_float(x: float) -> str:

@@ -3,7 +3,9 @@
 use super::reparam::{Reparam, ScalePair};
 use super::{MultiPowerCurve, MultiPowerModel, MultiPowerOptions};
 use crate::error::Result;
-use crate::problem::Model;
+use crate::lm::LmOptions;
+use crate::problem::Observations;
+use crate::strategy::{self, Fitted, Stop};
 
 /// Fit the multi-power law jointly over curves from every start (in parallel); the lowest objective
 /// wins. Returns the solve and the linear-space residual sums at the optimum.
@@ -14,13 +16,11 @@ use crate::problem::Model;
 pub fn fit(
     curves: &[MultiPowerCurve<'_>],
     options: MultiPowerOptions,
-    observed: crate::problem::Observations<'_>,
+    observed: Observations<'_>,
     starts: &[Vec<f64>],
-    opts: &crate::lm::LmOptions,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> Result<(crate::strategy::MultiStartReport, crate::problem::LinearStats)> {
-    use crate::problem::DataProblem;
-    let crate::problem::Observations { targets, weights, space } = observed;
+    opts: &LmOptions,
+    stop: Stop<'_>,
+) -> Result<Fitted> {
     let model = MultiPowerModel::new(curves, options)?;
     // A scale reparametrised with its exponent must be free, bounded by [0, ∞) or (−∞, ∞) (so the
     // bounds stay a box) and without a prior (a prior is Gaussian in the law's coordinates).
@@ -44,33 +44,16 @@ pub fn fit(
         }
     }
     if pairs.is_empty() {
-        let full = DataProblem::new(model, targets, weights, space)?;
-        let rep = crate::strategy::multistart::<_, DataProblem<'_, MultiPowerModel>>(
-            &full, None, starts, opts, 1, stop,
-        )?;
-        let stats = linear_stats(&full.model, &rep.best.params, targets);
-        return Ok((rep, stats));
+        return strategy::fit_model(model, observed, starts, opts, stop);
     }
     let rp = Reparam::with_pairs(&model, pairs);
-    let problem = DataProblem::new(rp.clone(), targets, weights, space)?;
     // C ∈ [0, ∞) ⇔ C̃ ∈ [0, ∞), A ∈ [0, ∞) ⇔ Ã ∈ [0, ∞) (and (−∞, ∞) alike): the bounds carry over.
     let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| rp.from_law(s)).collect();
-    let mut rep = crate::strategy::multistart::<_, DataProblem<'_, Reparam<'_>>>(
-        &problem, None, &q_starts, opts, 1, stop,
-    )?;
+    // The statistics are those of the law: the predictions at q are the law's at p = to_law(q).
+    let (mut rep, stats) = strategy::fit_model(rp.clone(), observed, &q_starts, opts, stop)?;
     let q = rep.best.params.clone();
     rp.gradient_to_law(&q, &mut rep.best.gradient);
     rp.hessian_to_law(&q, &mut rep.best.hessian);
     rep.best.params = rp.to_law(&q);
-    let stats = linear_stats(&model, &rep.best.params, targets);
     Ok((rep, stats))
-}
-
-/// [`crate::problem::DataProblem::linear_stats`] from a values-only evaluation (no gradient
-/// recurrences): one chunked pass, combined in chunk order (independent of the thread count).
-fn linear_stats(model: &MultiPowerModel, params: &[f64], targets: &[f64]) -> crate::problem::LinearStats {
-    let prepared = model.prepare_with(params, false);
-    crate::problem::linear_stats_of(targets, |start, pred| {
-        model.eval_chunk(params, &prepared, start, pred, None)
-    })
 }

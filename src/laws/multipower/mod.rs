@@ -85,8 +85,8 @@
 //! * `curve`: the schedule data of one curve (validation, prefix sums, S1, the LR changes) and the
 //!   choice between the two paths;
 //! * `exact`: the literal O(K·n) sum;
-//! * `special`: ln Γ, ψ and the quadrature's error bound;
-//! * `nodes`: the node grid of the exponential sum and its fast node factors;
+//! * `nodes`: the node grid of the exponential sum (its error bound from [`crate::special`]) and
+//!   its fast node factors;
 //! * `tail`: the closed-form sum of the nodes below the grid;
 //! * `scan`: the compressed O(J·T) scan along the schedule (events, node states, the pipeline);
 //! * `reparam`: the better-conditioned solver coordinates (C̃, Ã);
@@ -98,7 +98,6 @@ mod fit;
 mod nodes;
 mod reparam;
 mod scan;
-mod special;
 mod tail;
 #[cfg(test)]
 mod tests;
@@ -107,7 +106,7 @@ pub use fit::fit;
 pub use reparam::{Reparam, ScalePair};
 
 use crate::error::{Error, Result};
-use crate::problem::Model;
+use crate::problem::{fill_points, Model};
 use curve::CurveData;
 use rayon::prelude::*;
 
@@ -152,14 +151,9 @@ pub struct MultiPowerOptions {
     pub s1_form: S1Form,
 }
 
-/// One training run: its full per-step LR schedule and the logged indices.
-#[derive(Debug, Clone, Copy)]
-pub struct MultiPowerCurve<'a> {
-    /// LR of every step; `lr[k]` is the LR of lawfit's step k+1.
-    pub lr: &'a [f64],
-    /// Logged indices into `lr` (0-based, non-decreasing).
-    pub indices: &'a [usize],
-}
+/// One training run: its full per-step LR schedule and the logged indices (0-based,
+/// non-decreasing).
+pub type MultiPowerCurve<'a> = crate::laws::LoggedCurve<'a>;
 
 /// The multi-power law at the logged points of one or more curves that share parameters (points
 /// concatenated in curve order).
@@ -278,6 +272,10 @@ impl Model for MultiPowerModel {
         self.prepare_with(params, true)
     }
 
+    fn prepare_values(&self, params: &[f64]) -> MultiPowerPrepared {
+        self.prepare_with(params, false)
+    }
+
     fn eval_chunk(
         &self,
         params: &[f64],
@@ -290,30 +288,16 @@ impl Model for MultiPowerModel {
         let len = values.len();
         let ld = &prepared.ld[start..start + len];
         let ln_s1 = &self.ln_s1[start..start + len];
-        match gradients {
-            None => {
-                for ((v, d), &ls) in values.iter_mut().zip(ld).zip(ln_s1) {
-                    *v = pr.l0 + pr.a * (-pr.alpha * ls).exp() + pr.b * d[0];
-                }
-            }
-            Some(grad) => {
-                assert!(prepared.gradients, "gradients asked of a MultiPowerPrepared built without them");
-                for (((v, d), &ls), row) in
-                    values.iter_mut().zip(ld).zip(ln_s1).zip(grad.chunks_exact_mut(N_PARAMS))
-                {
-                    let pw = (-pr.alpha * ls).exp();
-                    *v = pr.l0 + pr.a * pw + pr.b * d[0];
-                    row.copy_from_slice(&[
-                        1.0,
-                        pw,
-                        -pr.a * pw * ls,
-                        d[0],
-                        pr.b * d[1],
-                        pr.b * d[2],
-                        pr.b * d[3],
-                    ]);
-                }
-            }
+        if gradients.is_some() {
+            assert!(prepared.gradients, "gradients asked of a MultiPowerPrepared built without them");
         }
+        fill_points::<N_PARAMS>(values, gradients, |i, row| {
+            let (d, ls) = (ld[i], ln_s1[i]);
+            let pw = (-pr.alpha * ls).exp();
+            if let Some(row) = row {
+                *row = [1.0, pw, -pr.a * pw * ls, d[0], pr.b * d[1], pr.b * d[2], pr.b * d[3]];
+            }
+            pr.l0 + pr.a * pw + pr.b * d[0]
+        });
     }
 }

@@ -1,9 +1,9 @@
 //! The node grid of the exponential sum (spacing, truncations) and the node factors e^(−r_j·y)
 //! of a step from Q exponentials.
 
-use super::special::{digamma, ln_gamma, quadrature_bound};
 use super::Params;
 use crate::fastmath::exp_fast;
+use crate::special::{digamma, ln_gamma, quadrature_bound};
 
 /// Target bound of the quadrature's relative error in f.
 const EPS_QUAD: f64 = 1e-8;
@@ -141,20 +141,22 @@ impl Grid {
     /// e^{−2^p·y} = (e^{−y})^{2^p}: in Q lanes, first on μ = 1 − e^{−y} as μ ← 1 − (1 − μ)^{2^p}
     /// = μ(2 − μ)… (no cancellation for tiny rates), then, once every lane has μ ≥ THETA, on
     /// e^{−y} itself by squaring (absolute error ≲ 1e-16/THETA).
+    // Index loops (see `exp_chain`).
+    #[allow(clippy::needless_range_loop)]
     #[inline]
     pub(super) fn exp_neg_nodes(&self, x: f64, out: &mut [f64]) {
         if out.is_empty() {
             return;
         }
         let mut mu = [0.0; Q];
-        let r: &[f64; Q] = self.r[..Q].try_into().expect("a grid has at least Q nodes");
+        let r = &self.r[..Q];
         if r[Q - 1] * x < SMALL_X {
-            for (m, r) in mu.iter_mut().zip(r) {
-                *m = one_minus_exp_small(r * x);
+            for j in 0..Q {
+                mu[j] = one_minus_exp_small(r[j] * x);
             }
         } else {
-            for (m, r) in mu.iter_mut().zip(r) {
-                *m = one_minus_exp(r * x);
+            for j in 0..Q {
+                mu[j] = one_minus_exp(r[j] * x);
             }
         }
         match self.p {
@@ -170,18 +172,25 @@ impl Grid {
 const THETA: f64 = 0.01;
 
 /// out[j] = e^{−y_j} given μ = 1 − e^{−y} of the first Q lanes and y_{j+Q} = 2^P·y_j.
+// Index loops over Q-arrays, no iterator adapters: this is the hottest loop of an evaluation and
+// must not depend on the inlining of `zip`/`map` (which builds without LTO do not always do).
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn exp_chain<const P: u32>(mut mu: [f64; Q], out: &mut [f64]) {
-    let mut chunks = out.chunks_exact_mut(Q);
+    let full = out.len() / Q;
+    let mut link = 0;
     // μ form while the smallest μ of the link (lane 0: lanes hold increasing rates) is < THETA.
-    let mut switched = None;
-    for chunk in &mut chunks {
-        let chunk: &mut [f64; Q] = chunk.try_into().expect("Q values");
-        for (c, m) in chunk.iter_mut().zip(&mu) {
-            *c = 1.0 - m;
+    let mut switched = false;
+    let mut e = [0.0; Q];
+    while link < full {
+        let chunk = &mut out[link * Q..(link + 1) * Q];
+        for j in 0..Q {
+            chunk[j] = 1.0 - mu[j];
         }
+        link += 1;
         if mu[0] >= THETA {
-            switched = Some(*chunk);
+            e.copy_from_slice(chunk);
+            switched = true;
             break;
         }
         for m in &mut mu {
@@ -190,27 +199,31 @@ fn exp_chain<const P: u32>(mut mu: [f64; Q], out: &mut [f64]) {
             }
         }
     }
-    let square = |e: &mut [f64; Q]| {
-        for y in e.iter_mut() {
-            for _ in 0..P {
-                *y *= *y;
-            }
-        }
-    };
     // Then e^{−y} by squaring; `e` ends as the link after the last full chunk.
-    let e = match switched {
-        Some(mut e) => {
-            for chunk in &mut chunks {
-                square(&mut e);
-                *<&mut [f64; Q]>::try_from(chunk).expect("Q values") = e;
-            }
-            square(&mut e);
-            e
+    if switched {
+        while link < full {
+            square::<P>(&mut e);
+            out[link * Q..(link + 1) * Q].copy_from_slice(&e);
+            link += 1;
         }
-        None => mu.map(|m| 1.0 - m),
-    };
-    for (o, y) in chunks.into_remainder().iter_mut().zip(&e) {
-        *o = *y;
+        square::<P>(&mut e);
+    } else {
+        for j in 0..Q {
+            e[j] = 1.0 - mu[j];
+        }
+    }
+    let rest = &mut out[full * Q..];
+    let len = rest.len();
+    rest.copy_from_slice(&e[..len]);
+}
+
+/// e ← e^(2^P) in every lane.
+#[inline(always)]
+fn square<const P: u32>(e: &mut [f64; Q]) {
+    for y in e.iter_mut() {
+        for _ in 0..P {
+            *y *= *y;
+        }
     }
 }
 

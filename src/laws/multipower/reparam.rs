@@ -126,6 +126,10 @@ impl Model for Reparam<'_> {
         self.model.prepare(&self.to_law(q))
     }
 
+    fn prepare_values(&self, q: &[f64]) -> MultiPowerPrepared {
+        self.model.prepare_values(&self.to_law(q))
+    }
+
     fn eval_chunk(
         &self,
         q: &[f64],

@@ -10,35 +10,46 @@ use crate::fastmath::exp_fast;
 /// A node whose every input has decayed by e^(−DEAD) is dropped.
 const DEAD: f64 = 45.0;
 
-/// Σ x with four accumulators (fixed order: deterministic).
+/// Σ x with four accumulators (fixed order: deterministic). Index loops, no iterator adapters:
+/// the sums run at every log point and must not depend on the inlining of `zip`/`map`/`sum`.
 #[inline(always)]
 fn sum4(x: &[f64]) -> f64 {
     let mut acc = [0.0; 4];
-    let chunks = x.chunks_exact(4);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for i in 0..4 {
-            acc[i] += c[i];
-        }
+    let n4 = x.len() / 4 * 4;
+    let (head, rest) = x.split_at(n4);
+    for c in head.chunks_exact(4) {
+        acc[0] += c[0];
+        acc[1] += c[1];
+        acc[2] += c[2];
+        acc[3] += c[3];
     }
-    let tail: f64 = rest.iter().sum();
+    let mut tail = 0.0;
+    for &v in rest {
+        tail += v;
+    }
     (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
 }
 
-/// Σ x·y with four accumulators.
+/// Σ x·y with four accumulators (over the shorter length).
 #[inline(always)]
 fn dot4(x: &[f64], y: &[f64]) -> f64 {
     let n = x.len().min(y.len());
     let (x, y) = (&x[..n], &y[..n]);
     let mut acc = [0.0; 4];
-    let (cx, cy) = (x.chunks_exact(4), y.chunks_exact(4));
-    let (rx, ry) = (cx.remainder(), cy.remainder());
-    for (a, b) in cx.zip(cy) {
-        for i in 0..4 {
-            acc[i] += a[i] * b[i];
-        }
+    let n4 = n / 4 * 4;
+    let mut i = 0;
+    while i < n4 {
+        let (a, b) = (&x[i..i + 4], &y[i..i + 4]);
+        acc[0] += a[0] * b[0];
+        acc[1] += a[1] * b[1];
+        acc[2] += a[2] * b[2];
+        acc[3] += a[3] * b[3];
+        i += 4;
     }
-    let tail: f64 = rx.iter().zip(ry).map(|(a, b)| a * b).sum();
+    let mut tail = 0.0;
+    for j in n4..n {
+        tail += x[j] * y[j];
+    }
     (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
 }
 
@@ -227,11 +238,13 @@ impl Block {
 }
 
 /// u·c_j·e^{−r_j·gv} for j < out.len().
+#[allow(clippy::needless_range_loop)]
 #[inline]
 fn input_row(g: &Grid, u: f64, gv: f64, out: &mut [f64]) {
     g.exp_neg_nodes(gv, out);
-    for (o, c) in out.iter_mut().zip(&g.c) {
-        *o *= u * c;
+    let c = &g.c[..out.len()];
+    for j in 0..out.len() {
+        out[j] *= u * c[j];
     }
 }
 
@@ -278,7 +291,10 @@ impl Producer<'_> {
                 st.u = ev.d * ev.gb;
                 st.l = ev.l;
                 st.gv = ev.gv;
-                self.last_in[..ev.n_in].fill(cv.prefix[ev.s]);
+                let ps = cv.prefix[ev.s];
+                for x in &mut self.last_in[..ev.n_in] {
+                    *x = ps;
+                }
                 self.hi = self.hi.max(ev.n_in);
             }
             st.hi = self.hi;

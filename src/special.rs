@@ -1,7 +1,9 @@
-//! Special functions (β > 0 only): ln Γ, ψ and the trapezoid rule's error bound.
+//! Special functions of the Laplace-sum laws (the multi-power law and the functional scaling law,
+//! whose f(x) = (1 + x)^(−β) is a Laplace transform with a Gamma-function weight): ln Γ, ψ and the
+//! trapezoid rule's error bound on a uniform grid in ln r. Real arguments > 0 only.
 
 /// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15).
-pub(super) fn ln_gamma(x: f64) -> f64 {
+pub fn ln_gamma(x: f64) -> f64 {
     const G: [f64; 9] = [
         0.999_999_999_999_809_9,
         676.520_368_121_885_1,
@@ -24,7 +26,7 @@ pub(super) fn ln_gamma(x: f64) -> f64 {
 }
 
 /// ψ(x) = d ln Γ(x)/dx for x > 0 (recurrence to x ≥ 10, then the asymptotic series).
-pub(super) fn digamma(mut x: f64) -> f64 {
+pub fn digamma(mut x: f64) -> f64 {
     let mut acc = 0.0;
     while x < 10.0 {
         acc -= 1.0 / x;
@@ -48,9 +50,38 @@ fn ln_abs_gamma_complex(beta: f64, y: f64) -> f64 {
 }
 
 /// Relative error bound of the trapezoid rule with spacing h: 2·Σ_m |Γ(β + 2πim/h)|/Γ(β).
-pub(super) fn quadrature_bound(beta: f64, h: f64) -> f64 {
+pub fn quadrature_bound(beta: f64, h: f64) -> f64 {
     let lg = ln_gamma(beta);
     (1..=4)
         .map(|m| 2.0 * (ln_abs_gamma_complex(beta, 2.0 * std::f64::consts::PI * m as f64 / h) - lg).exp())
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_functions() {
+        let sqrt_pi = std::f64::consts::PI.sqrt();
+        assert!((ln_gamma(0.5) - sqrt_pi.ln()).abs() < 1e-14);
+        assert!(ln_gamma(1.0).abs() < 1e-14 && ln_gamma(2.0).abs() < 1e-14);
+        assert!((ln_gamma(10.0) - 362880f64.ln()).abs() < 1e-12);
+        assert!((ln_gamma(0.1) - 2.252_712_651_734_206).abs() < 1e-13);
+        assert!((digamma(1.0) + 0.577_215_664_901_532_9).abs() < 1e-14);
+        assert!((digamma(0.5) + 1.963_510_026_021_423_5).abs() < 1e-13);
+        assert!((digamma(0.1) + 10.423_754_940_411_076).abs() < 1e-12);
+        // The documented quadrature bound for β ≤ 1 at h = (2/3) ln 2.
+        let h = 2.0 * std::f64::consts::LN_2 / 3.0;
+        assert!(quadrature_bound(1.0, h) < 1e-8 && quadrature_bound(1.0, h) > 9e-9);
+        assert!(quadrature_bound(0.6, h) < 2.5e-9);
+    }
+
+    #[test]
+    fn special_functions_at_the_fsl_points() {
+        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-13);
+        assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-12);
+        assert!((digamma(1.0) + 0.577_215_664_901_532_9).abs() < 1e-12);
+        assert!(quadrature_bound(0.6, std::f64::consts::LN_2 / 2.0) < 1e-9);
+    }
 }
