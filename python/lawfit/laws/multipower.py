@@ -193,7 +193,8 @@ class MultiPowerLaw(Law):
         single run's L0/A/α or β/γ valley): it continues on the same level (at most
         ``COARSE_MORE_EVALS`` more evaluations, the caller's tolerances) before going finer, where each
         evaluation costs k times as much (llm.c 124M per-step log: 752 full-data evaluations
-        before, 46 after).
+        before, 46 after). The walk is kept only if the full-data objective is not higher at its
+        end than at the cap (where the coarse problem is a poor proxy its valley can lead away).
         """
         t0 = time.perf_counter()
         t_max = max(c.lr.size for c in curves)
@@ -269,8 +270,17 @@ class MultiPowerLaw(Law):
                 more = self._fit_rust(prob, prob_targets, prob_w, starts=x_more, polish=True,
                                       prior=prob_prior, **more_kw)
                 total_evals += int(more["n_evals"])
+                # The walk counts only if the full objective agrees: where the coarse problem is a
+                # poor proxy of the full one, its valley can lead away from the full optimum.
                 if more["cost"] <= rough["cost"]:
-                    rough = {**more, "n_converged": rough["n_converged"]}
+                    full_more, full_rough = (
+                        self._full_cost(curves, targets, weights, prior, kwargs,
+                                        from_level(r["params"], first_k))
+                        for r in (more, rough)
+                    )
+                    total_evals += 2
+                    if full_more <= full_rough:
+                        rough = {**more, "n_converged": rough["n_converged"]}
         if first_k == 1:
             rep = rough
         else:
@@ -311,6 +321,13 @@ class MultiPowerLaw(Law):
         rep["n_converged"] = rough["n_converged"]
         rep["total_evals"] = total_evals
         return rep
+
+    def _full_cost(self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None,
+                   prior: Any, kwargs: dict[str, Any], x: np.ndarray) -> float:
+        """The full-data objective at law parameters ``x`` (one evaluation)."""
+        r = self._fit_rust(curves, targets, weights, starts=np.ascontiguousarray(x[None, :]), polish=True,
+                           prior=prior, **{**kwargs, "max_evals": 1})
+        return float(r["cost"]) if np.isfinite(r["cost"]) else np.inf
 
     def _levels(self, t_max: int, steps: np.ndarray) -> list[int]:
         """Block lengths of the coarse levels, longest first.
