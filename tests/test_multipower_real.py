@@ -106,7 +106,7 @@ def test_auto_keeps_the_momentum_law_when_only_held_out_curves_favour_multipower
 def test_single_run_valley_is_walked_on_the_coarse_level():
     """The llm.c 124M per-step log (one run: the L0/A/α and β/γ valleys): the capped first level
     stops inside the valley and finishes the walk there, so the full-data polish starts next to its
-    optimum (it took 752 full-data evaluations when the walk was left to it)."""
+    optimum (it took 752–833 full-data evaluations when the walk was left to it)."""
     from datadir import data_file
 
     with warnings.catch_warnings():
