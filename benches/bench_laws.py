@@ -18,9 +18,10 @@ Splits (the data conventions are those of ``tests/data/SOURCES.md``):
   the run, predict the rest.
 
 PredE is the mean of |pred − true|/true over a held-out curve, WorstE its maximum, both averaged
-over the held-out curves (Luo et al.). ``auto`` is ``lawfit.fit("auto", train)``: it fits every law
-and keeps the one with the lowest leave-one-curve-out PredE (≥ 2 train curves) or training objective
-(one curve); its fit time includes all of that. The numbers depend on the laws' fitting code (e.g.
+over the held-out curves (Luo et al.). ``auto`` is ``lawfit.fit("auto", train)``: it fits every law,
+scores each on held-out train curves (≥ 2) and on every train curve's held-out last third, and keeps
+the momentum law unless another law is better on both (``lawfit.auto``); its fit time includes all
+of that. The numbers depend on the laws' fitting code (e.g.
 the multi-power law's, which other work improves): rerun the script to regenerate the table.
 """
 
@@ -160,7 +161,8 @@ def markdown(rows: list[dict], args: argparse.Namespace, elapsed: float) -> str:
         "fitting). Each cell: mean PredE / mean WorstE over the held-out curves (relative error of the",
         "predicted loss, Luo et al. 2025), then the fit time in seconds.",
         "`auto` = `lawfit.fit(\"auto\", train)`",
-        "(leave-one-curve-out PredE with ≥ 2 train curves, training objective with one), in brackets the",
+        "(held-out train curves and every train curve's held-out last third; the momentum law is kept",
+        "unless another law predicts better on both: `lawfit.auto`), in brackets the",
         "law it chose; its time includes fitting every candidate. Splits and data conventions: see the",
         "script's docstring and `tests/data/SOURCES.md`.",
         "",
