@@ -96,9 +96,7 @@ impl Curves {
     pub(crate) fn borrow_lrs<'py>(&self, py: Python<'py>) -> PyResult<Vec<PyReadonlyArray1<'py, f64>>> {
         self.lrs
             .iter()
-            .map(|a| {
-                a.bind(py).try_readonly().map_err(|e| LawfitInputError::new_err(format!("lrs: {e}")))
-            })
+            .map(|a| a.bind(py).try_readonly().map_err(|e| LawfitInputError::new_err(format!("lrs: {e}"))))
             .collect()
     }
 
