@@ -145,3 +145,33 @@ impl FitInputs<'_> {
         run_interruptible(py, progress.as_ref(), |stop| fit(&self, stop))
     }
 }
+
+/// What a re-weighted refit (the bootstrap) runs on: one row of `weights` per replicate
+/// (replicates × points, row-major), the options' residual space, the starts, the core options and
+/// the stop flag.
+pub(crate) struct Refit<'a> {
+    pub(crate) weights: &'a [f64],
+    pub(crate) space: Space,
+    pub(crate) starts: Vec<Vec<f64>>,
+    pub(crate) opts: LmOptions,
+    pub(crate) stop: Stop<'a>,
+}
+
+impl SolverOptions {
+    /// Run the re-weighted refits of a law of `p` parameters off the GIL (interruptible), as a
+    /// batch dict: `refit` gets the converted [`Refit`] inputs.
+    pub(crate) fn refit<'py>(
+        &self,
+        py: Python<'py>,
+        p: usize,
+        weights: &PyReadonlyArray2<'_, f64>,
+        starts: &PyReadonlyArray2<'_, f64>,
+        refit: impl FnOnce(Refit<'_>) -> Result<Vec<TaskResult>, Error> + Send,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let opts = self.lm(p)?;
+        let (weights, _, _) = slice2("weights", weights)?;
+        let (space, starts) = (self.space, starts_of(starts));
+        let tasks = run_interruptible(py, None, |stop| refit(Refit { weights, space, starts, opts, stop }))?;
+        tasks_dict(py, tasks, p)
+    }
+}
