@@ -101,3 +101,24 @@ def test_auto_keeps_the_momentum_law_when_only_held_out_curves_favour_multipower
     pred_e = {f.law.name: np.mean([np.mean(np.abs(f.predict(c.lr, c.steps) - c.loss) / c.loss) for c in test])
               for f in (auto, mpl)}
     assert pred_e["momentum"] < pred_e["multipower"]
+
+
+def test_single_run_valley_is_walked_on_the_coarse_level():
+    """The llm.c 124M per-step log (one run: the L0/A/α and β/γ valleys): the capped first level
+    stops inside the valley and finishes the walk there, so the full-data polish starts next to its
+    optimum (it took 752–833 full-data evaluations when the walk was left to it)."""
+    from datadir import data_file
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lf.LogFormatWarning)
+        c = lf.read_log(data_file("llmc_gpt2_124m", "main.log.train.csv"), loss="train_loss",
+                        schedule="cosine:total=19560,peak=6e-4,warmup=700,final=0")
+    keep = np.cumsum(c.lr)[c.steps - 1] > 0
+    c = lf.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", lf.ConvergenceWarning)
+        fit = lf.fit(lf.MultiPowerLaw(), c)
+    assert fit.success
+    assert fit.metrics["n_evals"] < 200
+    assert fit.metrics["total_evals"] > fit.metrics["n_evals"]
+    assert fit.metrics["cost"] < 0.21914  # main's optimum: 0.2191385

@@ -167,6 +167,38 @@ def test_fit_recovers_noise_free_curves_and_predicts(law, params):
     np.testing.assert_allclose(pred, test.loss, rtol=1e-4)
 
 
+def test_fsl_fit_converges_in_the_constant_drop_weight_limit():
+    """Curves of the c3 → ∞ limit (drop weights independent of T(i)): in (c2, c3) the solver crawled
+    along c2·c3 = const until its budget ran out; in the solver coordinates it reaches θ's bound."""
+    law = lf.FunctionalScalingLaw()
+    params = {"L0": 2.5, "c1": 0.8, "c2": 6e-5, "c3": 1e6, "c4": 2.0, "s": 0.5, "gamma": 0.7}
+    train = synthetic_curves(law, params, ("cosine", "step"))
+    (test,) = synthetic_curves(law, params, ("wsd",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = lf.fit(law, train)
+    assert fit.success, fit.message
+    assert fit.metrics["n_evals"] < 200
+    assert fit.params["c3"] > 1e5  # the limit, not a compromise
+    np.testing.assert_allclose(fit.predict(test.lr, test.steps), test.loss, rtol=1e-5)
+
+
+def test_fsl_blocks_add_no_lr_change():
+    """The coarse schedule of a warmup + constant run has no LR change after its warmup (a partial
+    last block and the block holding the warmup's end would add one each), so the drop term is 0."""
+    from lawfit.laws.fsl import block_curve
+
+    lr = np.concatenate([np.linspace(1e-4, 1e-3, 7), np.full(996, 1e-3)])
+    curve = lf.Curve(np.arange(20, 1004, 9), np.full(110, 3.0), lr, warmup_steps=7)
+    blocked = block_curve(curve, 10)
+    after = blocked.lr[blocked.warmup_steps - 1:]
+    np.testing.assert_array_equal(after, np.full(after.size, after[0]))
+    law = lf.FunctionalScalingLaw()
+    p = {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}
+    no_drop = law.predict_curves({**p, "c2": 0.0}, [blocked])
+    np.testing.assert_allclose(law.predict_curves(p, [blocked]), no_drop, rtol=1e-12)
+
+
 def test_names_and_auto_choose_the_generating_law(tmp_path):
     params = {"L0": 2.5, "c1": 0.8, "c2": 200.0, "c3": 0.3, "c4": 2.0, "s": 0.5, "gamma": 0.7}
     curves = synthetic_curves(lf.FunctionalScalingLaw(), params)

@@ -169,6 +169,8 @@ pub struct FslModel {
     curves: Vec<CurveData>,
     options: FslOptions,
     n_points: usize,
+    /// ln T_ref of the solver coordinates (None: the law's coordinates).
+    solver_ln_tref: Option<f64>,
 }
 
 /// Per-evaluation LD and its derivatives in c3, s, c4, γ at every point.
@@ -368,6 +370,11 @@ fn node_factors(rates: &[f64], m: usize, delta: f64, y: &mut [f64]) {
 }
 
 /// Parameters of one evaluation.
+///
+/// In the law's coordinates `c2` is c2 and `c3` is c3. In the solver coordinates of
+/// [`FslModel::in_solver_coordinates`] (`ln_tref` is Some), `c2` holds W and `c3` holds θ (see
+/// there): the drop weight of a source is W·(θ + (1 − θ)·(T(i)/T_ref)^(−s)) instead of
+/// c2·(c3 + T(i)^(−s)), and the channels ∂/∂c3, ∂/∂s of the kernels become ∂/∂θ, ∂/∂s of it.
 #[derive(Debug, Clone, Copy)]
 struct Params {
     l0: f64,
@@ -377,10 +384,11 @@ struct Params {
     c4: f64,
     s: f64,
     gamma: f64,
+    ln_tref: Option<f64>,
 }
 
 impl Params {
-    fn new(p: &[f64]) -> Self {
+    fn new(p: &[f64], ln_tref: Option<f64>) -> Self {
         Self {
             l0: p[0],
             c1: p[1],
@@ -389,6 +397,24 @@ impl Params {
             c4: p[4].max(0.0),
             s: p[5],
             gamma: p[6].max(GAMMA_MIN),
+            ln_tref,
+        }
+    }
+
+    /// A source's weight (times its drop d) and the derivatives of it in c3 (θ) and s, for a
+    /// source at intrinsic time `t`; the amplitude c2 (W) multiplies all three.
+    fn source(&self, d: f64, t: f64) -> (f64, f64, f64) {
+        match self.ln_tref {
+            None => {
+                let ts = (-self.s * t.ln()).exp();
+                (d * (self.c3 + ts), d, -d * t.ln() * ts)
+            }
+            Some(ln_ref) => {
+                let rel = t.ln() - ln_ref;
+                let tau = (-self.s * rel).exp();
+                let theta = self.c3;
+                (d * (theta + (1.0 - theta) * tau), d * (1.0 - tau), -d * (1.0 - theta) * rel * tau)
+            }
         }
     }
 }
@@ -401,8 +427,8 @@ impl CurveData {
             .iter()
             .zip(&self.src_t)
             .map(|(&d, &t)| {
-                let ts = (-pr.s * t.ln()).exp();
-                (d * (pr.c3 + ts), d, -d * t.ln() * ts, t)
+                let (wv, dc3, ds) = pr.source(d, t);
+                (wv, dc3, ds, t)
             })
             .collect();
         for (pi, (&k, &tk)) in self.points.iter().zip(&self.t_pt).enumerate() {
@@ -446,11 +472,11 @@ impl CurveData {
         let n_ch = if gradients { 3 } else { 1 };
         let mut src_val = Vec::with_capacity(self.src_idx.len() * n_ch);
         for (&d, &t) in self.src_drop.iter().zip(&self.src_t) {
-            let ts = (-pr.s * t.ln()).exp();
-            src_val.push(d * (pr.c3 + ts));
+            let (wv, dc3, ds) = pr.source(d, t);
+            src_val.push(wv);
             if gradients {
-                src_val.push(d);
-                src_val.push(-d * t.ln() * ts);
+                src_val.push(dc3);
+                src_val.push(ds);
             }
         }
         let readouts: Vec<Readout<'_>> = if gradients {
@@ -509,12 +535,12 @@ impl FslModel {
         let curves =
             curves.iter().enumerate().map(|(i, c)| CurveData::new(i, c)).collect::<Result<Vec<_>>>()?;
         let n_points = curves.iter().map(|c| c.points.len()).sum();
-        Ok(Self { curves, options, n_points })
+        Ok(Self { curves, options, n_points, solver_ln_tref: None })
     }
 
     /// LD and its derivatives at every point.
     pub fn prepare_with(&self, params: &[f64], gradients: bool) -> FslPrepared {
-        let pr = Params::new(params);
+        let pr = Params::new(params, self.solver_ln_tref);
         let mut ld = vec![[0.0; 5]; self.n_points];
         let mut parts = Vec::with_capacity(self.curves.len());
         let mut rest = &mut ld[..];
@@ -570,30 +596,150 @@ impl Model for FslModel {
         values: &mut [f64],
         gradients: Option<&mut [f64]>,
     ) {
-        let pr = Params::new(params);
+        let pr = Params::new(params, self.solver_ln_tref);
         let len = values.len();
         let ld = &prepared.ld[start..start + len];
         let ln_t = &prepared.ln_t[start..start + len];
+        // The drop term's amplitude: c2, or V/γ in the solver coordinates (∂/∂V = 1/γ·∂/∂amp, and
+        // ∂/∂γ gains −amp/γ·LD).
+        let (amp, d_amp, solver) = match pr.ln_tref {
+            None => (pr.c2, 1.0, false),
+            Some(_) => (pr.c2 / pr.gamma, 1.0 / pr.gamma, true),
+        };
         fill_points::<N_PARAMS>(values, gradients, |i, row| {
             let (d, lt) = (ld[i], ln_t[i]);
             let pw = (-pr.s * lt).exp();
             if let Some(row) = row {
-                *row = [
-                    1.0,
-                    pw,
-                    -d[0],
-                    -pr.c2 * d[1],
-                    -pr.c2 * d[3],
-                    -pr.c1 * lt * pw - pr.c2 * d[2],
-                    -pr.c2 * d[4],
-                ];
+                let dg = if solver { -amp * (d[4] - d[0] / pr.gamma) } else { -amp * d[4] };
+                *row = [1.0, pw, -d_amp * d[0], -amp * d[1], -amp * d[3], -pr.c1 * lt * pw - amp * d[2], dg];
             }
-            pr.l0 + pr.c1 * pw - pr.c2 * d[0]
+            pr.l0 + pr.c1 * pw - amp * d[0]
         });
     }
 }
 
+/// Largest θ of the solver coordinates ([`SolverCoords`]): θ = 1 is c3 = ∞ (a drop weight that no
+/// longer depends on T(i)); at this θ, c3 = (1/θ_MAX − 1)⁻¹·T_ref^(−s) ≈ 1e9·T_ref^(−s) and the T(i)
+/// part of every drop weight is below 1e-9 of the constant part.
+pub const THETA_MAX: f64 = 1.0 - 1e-9;
+
+/// The solver's coordinates of the drop term c2·Σ d_i·(c3 + T(i)^(−s))·G_γ(c4·u):
+///
+/// c2·(c3 + T(i)^(−s)) = (V/γ)·(θ + (1 − θ)·(T(i)/T_ref)^(−s)), with
+///
+/// * θ = c3 / (c3 + T_ref^(−s)) ∈ [0, 1): the constant part's share of the drop weight at the
+///   reference time T_ref (the intrinsic time of the first drop of any curve, so that
+///   (T(i)/T_ref)^(−s) ≤ 1 for s ≥ 0);
+/// * V = γ·c2·(c3 + T_ref^(−s)): that weight times γ, the amplitude of the small-γ limit
+///   G_γ(x)/γ → ln(1 + x).
+///
+/// Real logs drive the fit into two valleys whose ends are limits of the law: c3 → ∞, c2 → 0 with
+/// c2·c3 fixed (drop weights independent of T(i)), and γ → 0, c2 → ∞ with c2·γ fixed (logarithmic
+/// saturation). In (c2, c3, γ) the solver crawls along them until its evaluation budget is spent
+/// (hundreds of evaluations, the objective changing in its fourth digit and the prediction not at
+/// all); in (V, θ, γ) they end at the bounds θ = [`THETA_MAX`] and γ = its lower bound, reached in
+/// a few steps. A pure change of coordinates otherwise: the law and its objective are the same.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolverCoords {
+    /// ln T_ref.
+    pub ln_tref: f64,
+}
+
+impl SolverCoords {
+    /// Law parameters of solver parameters `q` (γ > 0).
+    pub fn to_law(&self, q: &[f64]) -> Vec<f64> {
+        let mut p = q.to_vec();
+        let (v, theta, s, g) = (q[2], q[3], q[5], q[6]);
+        let ln_r = -s * self.ln_tref; // ln T_ref^(−s)
+        p[2] = v / g * (1.0 - theta) * (-ln_r).exp();
+        p[3] = theta / (1.0 - theta) * ln_r.exp();
+        p
+    }
+
+    /// Solver parameters of law parameters `p` (θ clipped to [0, THETA_MAX]).
+    pub fn from_law(&self, p: &[f64]) -> Vec<f64> {
+        let mut q = p.to_vec();
+        let r = (-p[5] * self.ln_tref).exp();
+        q[2] = p[2] * (p[3] + r) * p[6];
+        q[3] = (p[3] / (p[3] + r)).clamp(0.0, THETA_MAX);
+        q
+    }
+
+    /// ∂q/∂p at law parameters `p`, row-major 7×7.
+    fn jacobian(&self, p: &[f64]) -> Vec<f64> {
+        let n = N_PARAMS;
+        let mut jac = vec![0.0; n * n];
+        for j in 0..n {
+            jac[j * n + j] = 1.0;
+        }
+        let (c2, c3, g) = (p[2], p[3], p[6]);
+        let r = (-p[5] * self.ln_tref).exp();
+        let dr_ds = -self.ln_tref * r;
+        let sum = c3 + r;
+        // V = γ·c2·(c3 + r)
+        jac[2 * n + 2] = g * sum;
+        jac[2 * n + 3] = g * c2;
+        jac[2 * n + 5] = g * c2 * dr_ds;
+        jac[2 * n + 6] = c2 * sum;
+        // θ = c3 / (c3 + r)
+        jac[3 * n + 3] = r / (sum * sum);
+        jac[3 * n + 5] = -c3 * dr_ds / (sum * sum);
+        jac
+    }
+
+    /// A gradient in the law's parameters from one in q: g_p = (∂q/∂p)ᵀ·g_q.
+    pub fn gradient_to_law(&self, q: &[f64], g: &mut [f64]) {
+        let jac = self.jacobian(&self.to_law(q));
+        let n = N_PARAMS;
+        let out: Vec<f64> = (0..n).map(|j| (0..n).map(|i| jac[i * n + j] * g[i]).sum()).collect();
+        g.copy_from_slice(&out);
+    }
+
+    /// A row-major 7×7 Gauss–Newton matrix in the law's parameters from one in q:
+    /// H_p = (∂q/∂p)ᵀ·H_q·(∂q/∂p).
+    pub fn hessian_to_law(&self, q: &[f64], h: &mut [f64]) {
+        let jac = self.jacobian(&self.to_law(q));
+        let n = N_PARAMS;
+        let mut hj = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                hj[i * n + j] = (0..n).map(|k| h[i * n + k] * jac[k * n + j]).sum();
+            }
+        }
+        for i in 0..n {
+            for j in 0..n {
+                h[i * n + j] = (0..n).map(|k| jac[k * n + i] * hj[k * n + j]).sum();
+            }
+        }
+    }
+}
+
+impl FslModel {
+    /// The solver coordinates of this data ([`SolverCoords`]): T_ref is the intrinsic time of the
+    /// first drop of any curve; None when no curve has a drop (c2 and c3 are then not identifiable).
+    pub fn solver_coords(&self) -> Option<SolverCoords> {
+        let t = self.curves.iter().filter_map(|c| c.src_t.first().copied()).fold(f64::INFINITY, f64::min);
+        (t.is_finite() && t > 0.0).then(|| SolverCoords { ln_tref: t.ln() })
+    }
+
+    /// The same law evaluated in the solver coordinates `coords`: parameter vectors are
+    /// (L0, c1, W, θ, c4, s, γ) and gradients are taken in them.
+    pub fn in_solver_coordinates(mut self, coords: SolverCoords) -> Self {
+        self.solver_ln_tref = Some(coords.ln_tref);
+        self
+    }
+
+    /// Σ |drops| of each curve's sources; the largest over the curves.
+    fn max_total_drop(&self) -> f64 {
+        self.curves.iter().map(|c| c.src_drop.iter().map(|d| d.abs()).sum::<f64>()).fold(0.0, f64::max)
+    }
+}
+
 /// Fit the law from every start (in parallel); returns the best solve and its linear statistics.
+///
+/// When c2 and c3 are free, bounded by [0, ∞) and without a prior, the solver works in the
+/// coordinates of [`SolverCoords`] (θ ≤ [`THETA_MAX`]); the report is mapped back (parameters,
+/// gradient and Gauss–Newton matrix of the law's own parameters).
 pub fn fit(
     curves: &[FslCurve<'_>],
     options: FslOptions,
@@ -602,7 +748,34 @@ pub fn fit(
     opts: &LmOptions,
     stop: Stop<'_>,
 ) -> Result<Fitted> {
-    strategy::fit_model(FslModel::new(curves, options)?, observed, starts, opts, stop)
+    use crate::problem::DataProblem;
+    let model = FslModel::new(curves, options)?;
+    let free = |j: usize| {
+        !opts.fixed[j]
+            && opts.lower[j] == 0.0
+            && opts.upper[j] == f64::INFINITY
+            && opts.prior.as_ref().is_none_or(|p| !p.constrains(j))
+    };
+    // V/γ needs γ > 0 (its lower bound; γ may be fixed).
+    let gamma_ok = opts.lower[6] > 0.0;
+    let coords =
+        model.solver_coords().filter(|_| free(2) && free(3) && gamma_ok && model.max_total_drop() > 0.0);
+    let Some(coords) = coords else {
+        return strategy::fit_model(model, observed, starts, opts, stop);
+    };
+    let Observations { targets, weights, space } = observed;
+    let problem = DataProblem::new(model.clone().in_solver_coordinates(coords), targets, weights, space)?;
+    let mut q_opts = opts.clone();
+    q_opts.upper[3] = THETA_MAX;
+    let q_starts: Vec<Vec<f64>> = starts.iter().map(|s| coords.from_law(s)).collect();
+    let mut rep =
+        strategy::multistart::<_, DataProblem<'_, FslModel>>(&problem, None, &q_starts, &q_opts, 1, stop)?;
+    let q = rep.best.params.clone();
+    coords.gradient_to_law(&q, &mut rep.best.gradient);
+    coords.hessian_to_law(&q, &mut rep.best.hessian);
+    rep.best.params = coords.to_law(&q);
+    let stats = DataProblem::new(model, targets, weights, space)?.linear_stats(&rep.best.params);
+    Ok((rep, stats))
 }
 
 #[cfg(test)]
@@ -671,6 +844,77 @@ mod tests {
             }
             // Central differences of the exact law.
             assert_central_differences(|x| exact.evaluate(x, false).0, &params, &ge, 1e-3);
+        }
+    }
+
+    /// The solver coordinates: the same law (values), gradients that match central differences
+    /// in (V, θ), maps that round-trip, and gradients / Gauss–Newton matrices that map back to the
+    /// law's.
+    #[test]
+    fn solver_coordinates_are_the_same_law() {
+        let lrs: Vec<Vec<f64>> = (0..4).map(|k| schedule(k, 2000)).collect();
+        let idx: Vec<Vec<usize>> = (0..4).map(|_| (5..2000).step_by(41).collect()).collect();
+        let curves: Vec<FslCurve<'_>> =
+            lrs.iter().zip(&idx).map(|(lr, ix)| FslCurve { lr, indices: ix, warmup: 0 }).collect();
+        for exact in [false, true] {
+            let law = FslModel::new(&curves, FslOptions { exact }).unwrap();
+            let coords = law.solver_coords().unwrap();
+            let solver = law.clone().in_solver_coordinates(coords);
+            for p in [[3.0, 0.5, 400.0, 0.3, 2.0, 0.4, 0.6], [2.0, 1.0, 50.0, 0.0, 200.0, 0.1, 0.05]] {
+                let q = coords.from_law(&p);
+                let back = coords.to_law(&q);
+                for j in 0..N_PARAMS {
+                    assert!((back[j] - p[j]).abs() <= 1e-12 * p[j].abs().max(1e-300), "{j}: {back:?} {p:?}");
+                }
+                let (vp, gp) = law.evaluate(&p, true);
+                let (vq, gq) = solver.evaluate(&q, true);
+                let (gp, gq) = (gp.unwrap(), gq.unwrap());
+                for i in 0..vp.len() {
+                    assert!((vp[i] - vq[i]).abs() <= 1e-12 * vp[i].abs(), "value {i}: {} {}", vp[i], vq[i]);
+                }
+                for j in 0..N_PARAMS {
+                    let hstep = 1e-6 * q[j].abs().max(1e-3);
+                    let (mut hi, mut lo) = (q.clone(), q.clone());
+                    hi[j] += hstep;
+                    lo[j] -= hstep;
+                    let (vh, _) = solver.evaluate(&hi, false);
+                    let (vl, _) = solver.evaluate(&lo, false);
+                    for i in 0..vh.len() {
+                        let fd = (vh[i] - vl[i]) / (2.0 * hstep);
+                        let g = gq[i * N_PARAMS + j];
+                        assert!((fd - g).abs() <= 1e-5 * (1.0 + fd.abs()), "q {j} point {i}: {fd} vs {g}");
+                    }
+                }
+                // Gradient rows and a Gauss–Newton matrix map back to the law's.
+                for i in (0..vp.len()).step_by(7) {
+                    let mut row = gq[i * N_PARAMS..(i + 1) * N_PARAMS].to_vec();
+                    coords.gradient_to_law(&q, &mut row);
+                    for j in 0..N_PARAMS {
+                        let want = gp[i * N_PARAMS + j];
+                        assert!(
+                            (row[j] - want).abs() <= 1e-8 * (1.0 + want.abs()),
+                            "row {i} {j}: {} {want}",
+                            row[j]
+                        );
+                    }
+                }
+                let outer = |g: &[f64]| {
+                    let mut h = vec![0.0; N_PARAMS * N_PARAMS];
+                    for row in g.chunks_exact(N_PARAMS) {
+                        for a in 0..N_PARAMS {
+                            for b in 0..N_PARAMS {
+                                h[a * N_PARAMS + b] += row[a] * row[b];
+                            }
+                        }
+                    }
+                    h
+                };
+                let (hp, mut hq) = (outer(&gp), outer(&gq));
+                coords.hessian_to_law(&q, &mut hq);
+                for (a, b) in hq.iter().zip(&hp) {
+                    assert!((a - b).abs() <= 1e-7 * (1.0 + b.abs()), "{a} vs {b}");
+                }
+            }
         }
     }
 

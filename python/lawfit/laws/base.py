@@ -176,3 +176,22 @@ def power_drop_grid(
         if best is None or sse < best[0]:
             best = (sse, float(coef[0]), float(coef[1]), float(e), float(coef[2]))
     return None if best is None else best[1:]
+
+
+def block_weights(steps: Sequence[np.ndarray], k: int, weights: np.ndarray | None) -> list[np.ndarray]:
+    """Weights of the points of each k-step blocked curve: the total weight of the points merged.
+
+    ``steps`` are the 1-based logged steps of each curve, ``weights`` the (concatenated) weights of
+    their points (None: all 1). A block keeps only its last logged point; weighting it by the
+    points it stands for keeps the coarse objective close to the full one when the log is dense
+    somewhere (log-spaced logs, whose early points would otherwise nearly vanish from the coarse
+    fit). Returns one array per curve, of length its number of non-empty blocks.
+    """
+    out = []
+    start = 0
+    for st in steps:
+        w = np.ones(st.size) if weights is None else weights[start : start + st.size]
+        start += st.size
+        _, inverse = np.unique((st - 1) // k, return_inverse=True)
+        out.append(np.bincount(inverse, weights=w))
+    return out

@@ -10,7 +10,7 @@ import numpy as np
 from lawfit import _core
 from lawfit._options import core_curves, run_solver
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, curve_size, power_drop_grid, schedule_query
+from lawfit.laws.base import Law, block_weights, curve_size, power_drop_grid, schedule_query
 
 
 def infer_warmup(lr: np.ndarray) -> int:
@@ -32,25 +32,26 @@ def warmup_of(curve: Curve) -> int:
 def block_curve(c: Curve, k: int) -> Curve:
     """The curve on a schedule of k-step blocks (LR = block sum), at each block's last logged point.
 
-    The forward area is exact at block ends and the LR drops add up to k times the mean drop.
+    The forward area is exact at block ends and the LR drops add up to k times the mean drop. Two
+    block edges would add LR changes the schedule does not have: a last partial block is padded
+    with the last LR (rather than summing fewer steps, a drop at the end), and the warmup ends one
+    block after the block that holds its last step (which mixes the ramp and the peak, a rise).
     """
     n_blocks = -(-c.lr.size // k)
-    padded = np.zeros(n_blocks * k)
-    padded[: c.lr.size] = c.lr
+    padded = np.pad(c.lr, (0, n_blocks * k - c.lr.size), mode="edge")
     block_lr = padded.reshape(n_blocks, k).sum(axis=1)
     block = (c.steps - 1) // k
     last = np.ones(block.size, dtype=bool)
     last[:-1] = block[1:] != block[:-1]
     w = warmup_of(c)
-    return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name, warmup_steps=-(-w // k) if w else 0)
+    w_blocks = min(-(-w // k) + 1, n_blocks) if w else 0
+    return Curve(block[last] + 1, c.loss[last], block_lr, name=c.name, warmup_steps=w_blocks)
 
 
-def _strided(c: Curve, stride: int) -> Curve:
-    """Every ``stride``-th logged point of a curve, and its last."""
-    idx = np.arange(0, c.steps.size, stride)
-    if idx[-1] != c.steps.size - 1:
-        idx = np.append(idx, c.steps.size - 1)
-    return Curve(c.steps[idx], c.loss[idx], c.lr, name=c.name, warmup_steps=c.warmup_steps)
+def _strided_index(n: int, stride: int) -> np.ndarray:
+    """Every ``stride``-th of n point positions, and the last."""
+    idx = np.arange(0, n, stride)
+    return idx if idx[-1] == n - 1 else np.append(idx, n - 1)
 
 
 class FunctionalScalingLaw(Law):
@@ -77,9 +78,9 @@ class FunctionalScalingLaw(Law):
 
     name = "fsl"
     #: Schedules longer than this (steps) run the multi-start on a block-summed schedule first.
-    COARSE_ABOVE_STEPS: ClassVar[int] = 50_000
-    #: Blocks of the coarse schedule.
-    COARSE_STEPS: ClassVar[int] = 4_000
+    COARSE_ABOVE_STEPS: ClassVar[int] = 10_000
+    #: Blocks of the coarse schedule (about).
+    COARSE_STEPS: ClassVar[int] = 3_000
 
     def __init__(self, *, exact: bool = False) -> None:
         self.exact = bool(exact)
@@ -87,6 +88,12 @@ class FunctionalScalingLaw(Law):
     @property
     def param_names(self) -> tuple[str, ...]:
         return ("L0", "c1", "c2", "c3", "c4", "s", "gamma")
+
+    #: Lower bound of γ. As γ → 0 the saturation 1 − (1 + x)^(−γ) ≈ γ·ln(1 + x) vanishes (c2 grows
+    #: as 1/γ: the logarithmic limit of the law), and its evaluation, 1 minus a quadrature of
+    #: (1 + x)^(−γ) accurate to ~1e-9, loses relative accuracy as 1e-9/γ: fits that want γ → 0 end
+    #: on this bound (and say so) instead of wandering where the gradient is noise.
+    GAMMA_MIN: ClassVar[float] = 1e-3
 
     def bounds(self) -> dict[str, tuple[float, float]]:
         return {
@@ -96,7 +103,7 @@ class FunctionalScalingLaw(Law):
             "c3": (0.0, np.inf),
             "c4": (0.0, np.inf),
             "s": (0.0, 5.0),
-            "gamma": (1e-6, 10.0),
+            "gamma": (self.GAMMA_MIN, 10.0),
         }
 
     def options(self) -> dict[str, Any]:
@@ -150,41 +157,97 @@ class FunctionalScalingLaw(Law):
     SUBSAMPLE_POINTS: ClassVar[int] = 2048
     #: Evaluation budget of each start on the coarse problem (the polish gets the caller's).
     COARSE_MAX_EVALS: ClassVar[int] = 300
+    #: Evaluations each start gets in the screening (on the coarse problem).
+    SCREEN_EVALS: ClassVar[int] = 30
+    #: Starts that survive the screening and run to convergence.
+    SCREEN_KEEP: ClassVar[int] = 2
+
+    def _coarse_problem(
+        self, curves: Sequence[Curve], weights: np.ndarray | None
+    ) -> tuple[int, list[Curve], np.ndarray | None, bool]:
+        """(block length k, coarse curves, their weights, whether they differ from ``curves``) of
+        the multi-start; k = 1 and ``curves`` unchanged when the problem is small."""
+        t_max = max(c.lr.size for c in curves)
+        k = max(t_max // self.COARSE_STEPS, 2) if t_max > self.COARSE_ABOVE_STEPS else 1
+        if k > 1:
+            coarse = [block_curve(c, k) for c in curves]
+            w: np.ndarray | None = np.concatenate(block_weights([c.steps for c in curves], k, weights))
+        else:
+            coarse, w = list(curves), weights
+        n_coarse = sum(c.steps.size for c in coarse)
+        strided = n_coarse > self.SUBSAMPLE_ABOVE
+        if strided:
+            stride = -(-n_coarse // self.SUBSAMPLE_POINTS)
+            w_all = np.ones(n_coarse) if w is None else w
+            picked, at = [], 0
+            for i, c in enumerate(coarse):
+                idx = _strided_index(c.steps.size, stride)
+                picked.append(w_all[at + idx])
+                at += c.steps.size
+                coarse[i] = Curve(c.steps[idx], c.loss[idx], c.lr, name=c.name, warmup_steps=c.warmup_steps)
+            # Each kept point stands for `stride` points: the data keep their total weight (against a prior).
+            w = np.concatenate(picked) * stride
+        return k, coarse, w, k > 1 or strided
 
     def fit_core(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict.
 
-        Large problems run the starts on a cheaper version first, then polish the best start on the
-        full data with the caller's tolerances (the reported optimum is always the full objective's):
-        schedules longer than ``COARSE_ABOVE_STEPS`` are merged into blocks of k steps (LR = the
-        block's sum, at each block's last logged point: T is exact at block ends and drops add up
-        k-fold, so the law keeps its form with c2' = c2/k); logs of more than ``SUBSAMPLE_ABOVE``
-        points keep every m-th point (and each curve's last). Each coarse start gets at most
-        ``COARSE_MAX_EVALS`` evaluations.
+        The starts run on a cheaper version of the problem, then the best is polished on the full
+        data with the caller's tolerances (the reported optimum is always the full objective's;
+        ``n_evals`` counts the full-data solve, ``total_evals`` every solve):
+
+        * schedules longer than ``COARSE_ABOVE_STEPS`` are merged into about ``COARSE_STEPS``
+          blocks of k steps (LR = the block's sum, at each block's last logged point, weighted by
+          the points it merges: T is exact at block ends and drops add up k-fold, so the law keeps
+          its form with c2' = c2/k); logs of more than ``SUBSAMPLE_ABOVE`` points keep every m-th
+          point (and each curve's last);
+        * with more than ``SCREEN_KEEP`` starts, each start first gets ``SCREEN_EVALS``
+          evaluations and only the ``SCREEN_KEEP`` lowest objectives run to convergence (each at
+          most ``COARSE_MAX_EVALS`` evaluations when the problem was made coarser).
         """
-        t_max = max(c.lr.size for c in curves)
-        n_points = sum(c.steps.size for c in curves)
-        if t_max <= self.COARSE_ABOVE_STEPS and n_points <= self.SUBSAMPLE_ABOVE:
-            return self._fit_rust(curves, targets, weights, **kwargs)
-        k = max(t_max // self.COARSE_STEPS, 2) if t_max > self.COARSE_ABOVE_STEPS else 1
-        coarse = [block_curve(c, k) for c in curves] if k > 1 else list(curves)
-        n_coarse = sum(c.steps.size for c in coarse)
-        if n_coarse > self.SUBSAMPLE_ABOVE:
-            stride = -(-n_coarse // self.SUBSAMPLE_POINTS)
-            coarse = [_strided(c, stride) for c in coarse]
+        k, coarse, coarse_w, reduced = self._coarse_problem(curves, weights)
         starts = np.array(kwargs.pop("starts"), dtype=float, copy=True)
         starts[:, 2] /= k
-        coarse_kw = {**kwargs, "max_evals": min(kwargs["max_evals"], self.COARSE_MAX_EVALS)}
-        rough = self._fit_rust(coarse, np.concatenate([c.loss for c in coarse]), None,
-                               starts=np.ascontiguousarray(starts), **coarse_kw)
-        x = np.array(rough["params"], dtype=float)
-        x[2] *= k
-        best = np.clip(x, kwargs["lower"], kwargs["upper"])[None, :]
-        rep = self._fit_rust(curves, targets, weights, starts=np.ascontiguousarray(best), **kwargs)
-        rep["n_starts"] = rough["n_starts"]
+        coarse_kw = dict(kwargs)
+        for key in ("lower", "upper"):
+            coarse_kw[key] = np.array(kwargs[key], dtype=float)
+            coarse_kw[key][2] /= k
+        if k > 1 and kwargs.get("prior") is not None:  # c2' = c2/k: its prior acts on the full data only
+            mean, weight = kwargs["prior"]
+            coarse_kw["prior"] = (list(mean), [0.0 if j == 2 else float(v) for j, v in enumerate(weight)])
+        if reduced:
+            coarse_kw["max_evals"] = min(kwargs["max_evals"], self.COARSE_MAX_EVALS)
+            coarse_targets = np.concatenate([c.loss for c in coarse])
+        else:
+            coarse_targets, coarse_w = targets, weights
+        total_evals = 0
+        n_starts = starts.shape[0]
+        if n_starts > self.SCREEN_KEEP:
+            screen_kw = {**coarse_kw, "max_evals": min(coarse_kw["max_evals"], self.SCREEN_EVALS)}
+            costs = []
+            for row in starts:
+                r = self._fit_rust(coarse, coarse_targets, coarse_w,
+                                   starts=np.ascontiguousarray(row[None, :]), **screen_kw)
+                total_evals += int(r["n_evals"])
+                costs.append(float(r["cost"]) if np.isfinite(r["cost"]) else np.inf)
+            keep = np.argsort(np.asarray(costs), kind="stable")[: self.SCREEN_KEEP]
+            starts = starts[np.sort(keep)]
+        rough = self._fit_rust(coarse, coarse_targets, coarse_w, starts=np.ascontiguousarray(starts),
+                               **coarse_kw)
+        total_evals += int(rough["n_evals"])
+        if not reduced:
+            rep = rough
+        else:
+            x = np.array(rough["params"], dtype=float)
+            x[2] *= k
+            best = np.clip(x, kwargs["lower"], kwargs["upper"])[None, :]
+            rep = self._fit_rust(curves, targets, weights, starts=np.ascontiguousarray(best), **kwargs)
+            total_evals += int(rep["n_evals"])
+        rep["n_starts"] = n_starts
         rep["n_converged"] = rough["n_converged"]
+        rep["total_evals"] = total_evals
         return rep
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:

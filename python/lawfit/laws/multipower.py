@@ -14,7 +14,7 @@ from lawfit._options import core_curves, run_solver
 from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
-from lawfit.laws.base import Law, curve_size, power_drop_grid, schedule_query
+from lawfit.laws.base import Law, block_weights, curve_size, power_drop_grid, schedule_query
 
 if TYPE_CHECKING:
     pass
@@ -159,6 +159,8 @@ class MultiPowerLaw(Law):
     SCREEN_KEEP: ClassVar[int] = 2
     #: Evaluation cap of each start on the coarsest level (it only has to find the basin).
     COARSE_MAX_EVALS: ClassVar[int] = 400
+    #: Evaluations the best start of the first level may add when it stopped on ``COARSE_MAX_EVALS``.
+    COARSE_MORE_EVALS: ClassVar[int] = 1000
     #: Evaluation cap of the full-data polish once ``max_time`` is spent.
     BUDGET_POLISH_EVALS: ClassVar[int] = 50
 
@@ -185,6 +187,14 @@ class MultiPowerLaw(Law):
         (on the coarsest problem) and only the ``SCREEN_KEEP`` lowest objectives run to convergence:
         on real logs most starts fall into the same basin, and a far start that crawls along a flat
         valley would otherwise spend the whole evaluation budget.
+
+        The coarsest level's multi-start is capped at ``COARSE_MAX_EVALS`` per start (a basin
+        finder). When its best start hits that cap it is still walking along a flat valley (a
+        single run's L0/A/α or β/γ valley): it continues on the same level (at most
+        ``COARSE_MORE_EVALS`` more evaluations, the caller's tolerances) before going finer, where each
+        evaluation costs k times as much (llm.c 124M per-step log: 752 full-data evaluations
+        before, 46 after). The walk is kept only if the full-data objective is not higher at its
+        end than at the cap (where the coarse problem is a poor proxy its valley can lead away).
         """
         t0 = time.perf_counter()
         t_max = max(c.lr.size for c in curves)
@@ -250,6 +260,27 @@ class MultiPowerLaw(Law):
         rough = self._fit_rust(prob, prob_targets, prob_w, starts=np.ascontiguousarray(x0), progress=progress,
                                prior=prob_prior, **rough_kw)
         total_evals += int(rough["n_evals"])
+        if first_k > 1 and rough["status"] == "MaxEvals" and not over_budget():
+            # The capped basin finder stopped inside a flat valley: finish the walk on this level,
+            # where an evaluation costs a fraction of the finer levels' (the remaining budget).
+            rest = min(prob_kw["max_evals"] - int(rough["n_evals"]), self.COARSE_MORE_EVALS)
+            if rest > 0:
+                x_more = np.ascontiguousarray(rough["params"][None, :])
+                more_kw = {**prob_kw, "max_evals": rest}  # the caller's tolerances: the walk is capped
+                more = self._fit_rust(prob, prob_targets, prob_w, starts=x_more, polish=True,
+                                      prior=prob_prior, **more_kw)
+                total_evals += int(more["n_evals"])
+                # The walk counts only if the full objective agrees: where the coarse problem is a
+                # poor proxy of the full one, its valley can lead away from the full optimum.
+                if more["cost"] <= rough["cost"]:
+                    full_more, full_rough = (
+                        self._full_cost(curves, targets, weights, prior, kwargs,
+                                        from_level(r["params"], first_k))
+                        for r in (more, rough)
+                    )
+                    total_evals += 2
+                    if full_more <= full_rough:
+                        rough = {**more, "n_converged": rough["n_converged"]}
         if first_k == 1:
             rep = rough
         else:
@@ -290,6 +321,13 @@ class MultiPowerLaw(Law):
         rep["n_converged"] = rough["n_converged"]
         rep["total_evals"] = total_evals
         return rep
+
+    def _full_cost(self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None,
+                   prior: Any, kwargs: dict[str, Any], x: np.ndarray) -> float:
+        """The full-data objective at law parameters ``x`` (one evaluation)."""
+        r = self._fit_rust(curves, targets, weights, starts=np.ascontiguousarray(x[None, :]), polish=True,
+                           prior=prior, **{**kwargs, "max_evals": 1})
+        return float(r["cost"]) if np.isfinite(r["cost"]) else np.inf
 
     def _levels(self, t_max: int, steps: np.ndarray) -> list[int]:
         """Block lengths of the coarse levels, longest first.
@@ -337,21 +375,8 @@ class MultiPowerLaw(Law):
 
     @staticmethod
     def _block_weights(curves: Sequence[Curve], k: int, weights: np.ndarray | None) -> list[np.ndarray]:
-        """Weights of the points of each blocked curve: the total weight of the points merged.
-
-        A block keeps only its last logged point; weighting it by the points it stands for keeps
-        the coarse objective close to the full one when the log is dense somewhere (log-spaced
-        logs, whose early points would otherwise nearly vanish from the coarse fit).
-        """
-        out = []
-        start = 0
-        for c in curves:
-            w = np.ones(c.steps.size) if weights is None else weights[start : start + c.steps.size]
-            start += c.steps.size
-            block = (c.steps - 1) // k
-            _, inverse = np.unique(block, return_inverse=True)
-            out.append(np.bincount(inverse, weights=w))
-        return out
+        """Weights of the points of each blocked curve: :func:`~lawfit.laws.base.block_weights`."""
+        return block_weights([c.steps for c in curves], k, weights)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
