@@ -7,9 +7,18 @@ import pytest
 from datadir import DATA as TEST_DATA
 from hypothesis import given
 from hypothesis import strategies as st
-from lawfit import LawfitInputError
-from lawfit._core import multipower_predict
+from lawfit import LawfitInputError, _core
 from reference import MPL_PARAM_NAMES, mpl_reference
+
+
+def multipower_predict(lrs_list, indices_list, params, *, exact=False, gradients=False, s1_form="repo",
+                       warmup_steps=None):
+    """``_core.multipower_predict`` on schedules with 0-based logged indices."""
+    return _core.multipower_predict(
+        _core.Curves.from_indices(lrs_list, indices_list), params,
+        law=_core.MultiPowerOptions(exact=exact, s1_form=s1_form, warmup_steps=warmup_steps),
+        gradients=gradients,
+    )
 
 # The compressed path's documented bound: |L̂_fast − L̂_exact| ≤ 1.2e-8·B·TV(lr); its gradients:
 # |θ·Δ∂L̂/∂θ| ≤ 1e-7·B·TV for every parameter θ.

@@ -14,6 +14,19 @@ from reference import convex_bound_reference, fsl_reference
 from synthetic import synthetic_curves
 
 
+def fsl_predict(lrs, indices, warmups, params, *, exact=False, gradients=False):
+    """``_core.fsl_predict`` on schedules with 0-based logged indices and their warmups."""
+    return _core.fsl_predict(_core.Curves.from_indices(lrs, indices, warmups), params, exact=exact,
+                             gradients=gradients)
+
+
+def convex_bound_predict(lrs, indices, params, *, g_model="constant", exact=False, gradients=False):
+    """``_core.convex_bound_predict`` on schedules with 0-based logged indices."""
+    return _core.convex_bound_predict(_core.Curves.from_indices(lrs, indices), params,
+                                      law=_core.ConvexBoundOptions(g_model=g_model, exact=exact),
+                                      gradients=gradients)
+
+
 @st.composite
 def schedules(draw, max_len: int = 200):
     """Piecewise schedules: constant pieces, linear/cosine decays, drops, re-warmups, zero steps."""
@@ -60,7 +73,7 @@ def test_fsl_matches_reference(data, params, exact):
     lr = data.draw(schedules())
     idx = indices_of(data, lr.size)
     warmup = data.draw(st.integers(0, 5))
-    got = np.asarray(_core.fsl_predict([lr], [idx], [warmup], list(params), exact=exact))
+    got = np.asarray(fsl_predict([lr], [idx], [warmup], list(params), exact=exact))
     want = fsl_reference(lr, idx, warmup, params)
     # Fast path: |ΔLD| ≤ ~2e-9·Σ|d_i|(c3 + T_i^−s); the scale below bounds c2 times that sum.
     t = np.cumsum(lr)
@@ -75,7 +88,7 @@ def test_fsl_gradients_match_central_differences(data, params):
     idx = indices_of(data, lr.size)
     x = np.array(params, dtype=float)
     x[4] = max(x[4], 1e-3)
-    _, grad = _core.fsl_predict([lr], [idx], [0], list(x), gradients=True)
+    _, grad = fsl_predict([lr], [idx], [0], list(x), gradients=True)
     for j in range(7):
         h = 1e-6 * max(abs(x[j]), 1e-2)
         hi, lo = x.copy(), x.copy()
@@ -93,7 +106,7 @@ def test_fsl_gradients_match_central_differences(data, params):
 def test_convex_bound_constant_matches_reference(data, d, g, exact):
     lr = data.draw(schedules())
     idx = indices_of(data, lr.size)
-    got = np.asarray(_core.convex_bound_predict([lr], [idx], [0.3, d, g], exact=exact))
+    got = np.asarray(convex_bound_predict([lr], [idx], [0.3, d, g], exact=exact))
     want = 0.3 + convex_bound_reference(lr, idx, d, np.full(lr.size, g))
     np.testing.assert_allclose(got, want, rtol=1e-8)
 
@@ -104,7 +117,7 @@ def test_convex_bound_parametric_matches_reference_and_differences(data, p):
     lr = data.draw(schedules(max_len=120))
     idx = indices_of(data, lr.size)
     params = [0.1, *p]
-    got, grad = _core.convex_bound_predict([lr], [idx], params, g_model="parametric", gradients=True)
+    got, grad = convex_bound_predict([lr], [idx], params, g_model="parametric", gradients=True)
 
     def ref(q):
         t = np.arange(1, lr.size + 1, dtype=float)
@@ -130,8 +143,8 @@ def test_long_schedule_is_linear_time():
     lr = 1e-3 * (0.1 + 0.45 * (1 + np.cos(np.pi * np.arange(n) / n)))
     idx = np.arange(n, dtype=np.int64)
     params = [2.5, 1.0, 300.0, 0.5, 5.0, 0.5, 0.6]
-    fsl = np.asarray(_core.fsl_predict([lr], [idx], [0], params))
-    cb = np.asarray(_core.convex_bound_predict([lr], [idx], [2.0, 1.0, 1.0]))
+    fsl = np.asarray(fsl_predict([lr], [idx], [0], params))
+    cb = np.asarray(convex_bound_predict([lr], [idx], [2.0, 1.0, 1.0]))
     sub = np.array([0, 999, 4999], dtype=np.int64)  # a few points the O(T²) references can afford
     np.testing.assert_allclose(fsl[sub], fsl_reference(lr, sub, 0, params), rtol=1e-9)
     np.testing.assert_allclose(cb[sub], 2.0 + convex_bound_reference(lr, sub, 1.0, np.ones(n)), rtol=1e-8)
@@ -214,13 +227,13 @@ def test_names_and_auto_choose_the_generating_law(tmp_path):
 def test_bad_input_is_rejected():
     lr = np.full(10, 1e-3)
     with pytest.raises(lf.LawfitInputError):
-        _core.fsl_predict([lr], [np.array([3, 3])], [0], [1.0] * 7)
+        fsl_predict([lr], [np.array([3, 3])], [0], [1.0] * 7)
     with pytest.raises(lf.LawfitInputError):
-        _core.fsl_predict([lr], [np.array([1])], [0], [1.0] * 6)
+        fsl_predict([lr], [np.array([1])], [0], [1.0] * 6)
     with pytest.raises(lf.LawfitInputError):
-        _core.convex_bound_predict([np.zeros(5)], [np.array([2])], [1.0, 1.0, 1.0])
+        convex_bound_predict([np.zeros(5)], [np.array([2])], [1.0, 1.0, 1.0])
     with pytest.raises(lf.LawfitInputError):
-        _core.convex_bound_predict([lr], [np.array([2])], [1.0, 1.0, 1.0], g_model="nope")
+        convex_bound_predict([lr], [np.array([2])], [1.0, 1.0, 1.0], g_model="nope")
     with pytest.raises(lf.LawfitInputError):
         lf.ConvexBoundLaw(g_model="linear")
 

@@ -14,6 +14,10 @@ import numpy.typing as npt
 __all__ = [
     "LawfitInputError",
     "SolverOptions",
+    "Curves",
+    "MomentumOptions",
+    "MultiPowerOptions",
+    "ConvexBoundOptions",
     "pool_threads",
     "areas",
     "areas_at",
@@ -51,11 +55,10 @@ _Progress: TypeAlias = Callable[[int, int], object]
 # prior=(means, weights): a Gaussian prior, 1/2 sum_j w_j (x_j - mu_j)^2 added to the cost; p values each in
 # solver order, weights >= 0 in cost units (0 leaves a parameter free of the prior); a tuple, not a list.
 _Prior: TypeAlias = tuple[Sequence[float], Sequence[float]]
-#: Per-run LR arrays and 0-based point indices of the curve-law functions.
-_Lrs: TypeAlias = Sequence[_F64]
-_Indices: TypeAlias = Sequence[_I64]
-_LrsList: TypeAlias = Sequence[npt.ArrayLike]
-_IndicesList: TypeAlias = Sequence[_I64 | Sequence[int]]
+#: Per-curve LR arrays (anything float-like; contiguous float64 arrays are borrowed, not copied) and
+#: logged points (int64 arrays or sequences of int) of ``Curves``.
+_Lrs: TypeAlias = Sequence[_F64 | Sequence[float]]
+_Points: TypeAlias = Sequence[_I64 | Sequence[int]]
 _GModel: TypeAlias = Literal["constant", "parametric"]
 #: A law's parameter vector, in its ``param_names`` order.
 _Params: TypeAlias = Sequence[float]
@@ -115,9 +118,61 @@ class SolverOptions:
         max_evals: int,
         space: _Space = "log",
         prior: _Prior | None = None,
+        warm_start: bool = False,
     ) -> SolverOptions: ...
     @property
     def n_params(self) -> int: ...
+
+# ---- the inputs of the curve laws, validated once ----
+
+@final
+class Curves:
+    """A set of curves: per curve the LR of every step, its logged points and a warmup length (0 when
+    ``warmups`` is None). One entry of each per curve, every logged point inside its schedule; checked
+    on construction. The LR arrays are borrowed: do not resize them while the Curves are in use."""
+
+    def __new__(cls, lrs: _Lrs, steps: _Points, warmups: Sequence[int] | None = None) -> Curves:
+        """Curves from 1-based logged ``steps`` (as ``lawfit.Curve``)."""
+    @staticmethod
+    def from_indices(lrs: _Lrs, indices: _Points, warmups: Sequence[int] | None = None) -> Curves:
+        """Curves from 0-based logged ``indices`` into each LR array."""
+    def __len__(self) -> int: ...
+    @property
+    def n_points(self) -> int:
+        """Logged points of all curves."""
+
+@final
+class MomentumOptions:
+    """Options of the momentum laws: the areas' warmup mode and decay λ in [0, 1], and which of λ and
+    the S2 exponent ζ are fitted (ζ's value when not). The N-extended law takes only warmup and decay."""
+
+    def __new__(
+        cls,
+        *,
+        warmup: _Warmup = "as_peak",
+        decay: float = 0.999,
+        fit_decay: bool = False,
+        fit_zeta: bool = False,
+        zeta: float = 1.0,
+    ) -> MomentumOptions: ...
+
+@final
+class MultiPowerOptions:
+    """Options of the multi-power law: exact or compressed sums, the S1 form and (``"paper"``) its
+    warmup length (None: inferred per curve)."""
+
+    def __new__(
+        cls, *, exact: bool = False, s1_form: _S1Form = "repo", warmup_steps: int | None = None
+    ) -> MultiPowerOptions: ...
+
+@final
+class ConvexBoundOptions:
+    """Options of the convex last-iterate bound: the gradient-norm model and exact or fast sums."""
+
+    def __new__(cls, *, g_model: _GModel = "constant", exact: bool = False) -> ConvexBoundOptions: ...
+    @property
+    def n_params(self) -> int:
+        """Parameters of the law with this gradient model (3 or 7)."""
 
 def pool_threads() -> int:
     """Threads of this process's lawfit pool (``RAYON_NUM_THREADS``, else one per logical CPU);
@@ -144,67 +199,39 @@ def areas_at(
     """Rows S1, S2 at the 1-based increasing ``steps``: a ``(2, len(steps))`` array."""
 
 # ---- momentum laws ----
-# One entry of lrs / steps (1-based logged steps) / warmup_steps per run; targets and weights are the
-# runs' logged losses concatenated; starts is (k, p); lower, upper (p,) and fixed (p) in solver order.
+# targets and weights are the curves' logged losses concatenated; starts is (k, p) in solver order.
 
 def fit_momentum(
-    lrs: Sequence[_F64],
-    steps: Sequence[_I64],
+    curves: Curves,
     targets: _F64,
     weights: _F64 | None,
     *,
-    warmup_steps: Sequence[int],
-    warmup: _Warmup,
-    decay: float,
-    fit_decay: bool,
-    fit_zeta: bool,
-    zeta: float,
+    law: MomentumOptions,
     starts: _F64,
     progress: _Progress | None = None,
     options: SolverOptions,
 ) -> _ReportWithStats:
     """Fit the momentum law jointly over runs (p = 4, +1 with ``fit_decay``, +1 with ``fit_zeta``)."""
 
-def predict_momentum(
-    lrs: Sequence[_F64],
-    steps: Sequence[_I64],
-    params: Sequence[float],
-    *,
-    warmup_steps: Sequence[int],
-    warmup: _Warmup,
-    decay: float,
-    fit_decay: bool,
-    fit_zeta: bool,
-    zeta: float,
-) -> _F64:
-    """Momentum-law predictions at the logged steps of each run, concatenated: ``(sum len(steps),)``."""
+def predict_momentum(curves: Curves, params: Sequence[float], *, law: MomentumOptions) -> _F64:
+    """Momentum-law predictions at the logged steps of each curve, concatenated: ``(n_points,)``."""
 
 def fit_momentum_n(
-    lrs: Sequence[_F64],
-    steps: Sequence[_I64],
+    curves: Curves,
     sizes: Sequence[float],
     targets: _F64,
     weights: _F64 | None,
     *,
-    warmup_steps: Sequence[int],
-    warmup: _Warmup,
-    decay: float,
+    law: MomentumOptions,
     starts: _F64,
     options: SolverOptions,
 ) -> _Report:
     """Fit the N-extended momentum law (p = 7) jointly over runs of model sizes ``sizes`` (one per run)."""
 
 def predict_momentum_n(
-    lrs: Sequence[_F64],
-    steps: Sequence[_I64],
-    sizes: Sequence[float],
-    params: Sequence[float],
-    *,
-    warmup_steps: Sequence[int],
-    warmup: _Warmup,
-    decay: float,
+    curves: Curves, sizes: Sequence[float], params: Sequence[float], *, law: MomentumOptions
 ) -> _F64:
-    """N-extended momentum-law predictions at the logged steps of each run, concatenated."""
+    """N-extended momentum-law predictions at the logged steps of each curve, concatenated."""
 
 def least_squares(
     fun: Callable[[_F64], npt.ArrayLike],
@@ -224,35 +251,28 @@ _MultiPowerParams: TypeAlias = Mapping[str, float] | Sequence[float]
 # per return type (the argument lists are the same; Python has no way to write them once and keep
 # the Literal dispatch), and ``gradients: bool`` for callers passing a variable.
 @overload
-def multipower_predict(lrs_list: _LrsList, indices_list: _IndicesList, params: _MultiPowerParams, *,
-                       exact: bool = False, gradients: Literal[False] = False, s1_form: _S1Form = "repo",
-                       warmup_steps: int | None = None) -> _F64: ...
+def multipower_predict(curves: Curves, params: _MultiPowerParams, *, law: MultiPowerOptions,
+                       gradients: Literal[False] = False) -> _F64: ...
 @overload
-def multipower_predict(lrs_list: _LrsList, indices_list: _IndicesList, params: _MultiPowerParams, *,
-                       exact: bool = False, gradients: Literal[True], s1_form: _S1Form = "repo",
-                       warmup_steps: int | None = None) -> tuple[_F64, _F64]: ...
+def multipower_predict(curves: Curves, params: _MultiPowerParams, *, law: MultiPowerOptions,
+                       gradients: Literal[True]) -> tuple[_F64, _F64]: ...
 @overload
-def multipower_predict(lrs_list: _LrsList, indices_list: _IndicesList, params: _MultiPowerParams, *,
-                       exact: bool = False, gradients: bool, s1_form: _S1Form = "repo",
-                       warmup_steps: int | None = None) -> _F64 | tuple[_F64, _F64]: ...
+def multipower_predict(curves: Curves, params: _MultiPowerParams, *, law: MultiPowerOptions,
+                       gradients: bool) -> _F64 | tuple[_F64, _F64]: ...
 
 # ---- end multi-power law ----
 
 def fit_multipower(
-    lrs: Sequence[_F64],
-    indices: Sequence[_I64],
+    curves: Curves,
     targets: _F64,
     weights: _F64 | None,
     *,
-    exact: bool,
-    s1_form: _S1Form,
-    warmup_steps: int | None,
+    law: MultiPowerOptions,
     starts: _F64,
     progress: _Progress | None = None,
-    polish: bool = False,
     options: SolverOptions,
 ) -> _ReportWithStats:
-    """Fit the multi-power law (p = 7) jointly over curves; ``indices`` are 0-based logged indices."""
+    """Fit the multi-power law (p = 7) jointly over curves."""
 
 # ---- size laws and batches ----
 # Solver order: Chinchilla (e, a, b, alpha, beta), power law (a, b, c). Refits take one row of
@@ -329,22 +349,21 @@ def fit_many_power_law(
 # ---- end of size laws and batches ----
 
 # ---- functional scaling law and convex last-iterate bound (issue 18) ----
+# The FSL reads each curve's warmup from ``Curves`` (LR changes before it are not drops).
 @overload
-def fsl_predict(lrs: _Lrs, indices: _Indices, warmups: Sequence[int], params: _Params, *,
-                exact: bool = False, gradients: Literal[False] = False) -> _F64:
-    """FSL predictions at the 0-based ``indices`` of each schedule (curves concatenated)."""
+def fsl_predict(curves: Curves, params: _Params, *, exact: bool = False,
+                gradients: Literal[False] = False) -> _F64:
+    """FSL predictions at the logged steps of each curve (curves concatenated)."""
 @overload
-def fsl_predict(lrs: _Lrs, indices: _Indices, warmups: Sequence[int], params: _Params, *,
-                exact: bool = False, gradients: Literal[True]) -> tuple[_F64, _F64]:
+def fsl_predict(curves: Curves, params: _Params, *, exact: bool = False,
+                gradients: Literal[True]) -> tuple[_F64, _F64]:
     """FSL predictions (n,) and their gradients (n, 7)."""
 @overload
-def fsl_predict(lrs: _Lrs, indices: _Indices, warmups: Sequence[int], params: _Params, *,
-                exact: bool = False, gradients: bool) -> _F64 | tuple[_F64, _F64]: ...
+def fsl_predict(curves: Curves, params: _Params, *, exact: bool = False,
+                gradients: bool) -> _F64 | tuple[_F64, _F64]: ...
 
 def fit_fsl(
-    lrs: Sequence[_F64],
-    indices: Sequence[_I64],
-    warmups: Sequence[int],
+    curves: Curves,
     targets: _F64,
     weights: _F64 | None,
     *,
@@ -352,31 +371,29 @@ def fit_fsl(
     starts: _F64,
     progress: _Progress | None = None,
     options: SolverOptions,
-) -> _Report:
+) -> _ReportWithStats:
     """Multi-start fit of the functional scaling law; the solver's report dict."""
 
 @overload
-def convex_bound_predict(lrs: _Lrs, indices: _Indices, params: _Params, *, g_model: _GModel = "constant",
-                         exact: bool = False, gradients: Literal[False] = False) -> _F64:
-    """Convex-bound law predictions at the 0-based ``indices`` of each schedule."""
+def convex_bound_predict(curves: Curves, params: _Params, *, law: ConvexBoundOptions,
+                         gradients: Literal[False] = False) -> _F64:
+    """Convex-bound law predictions at the logged steps of each curve."""
 @overload
-def convex_bound_predict(lrs: _Lrs, indices: _Indices, params: _Params, *, g_model: _GModel = "constant",
-                         exact: bool = False, gradients: Literal[True]) -> tuple[_F64, _F64]:
+def convex_bound_predict(curves: Curves, params: _Params, *, law: ConvexBoundOptions,
+                         gradients: Literal[True]) -> tuple[_F64, _F64]:
     """Convex-bound law predictions (n,) and their gradients (n, p)."""
 @overload
-def convex_bound_predict(lrs: _Lrs, indices: _Indices, params: _Params, *, g_model: _GModel = "constant",
-                         exact: bool = False, gradients: bool) -> _F64 | tuple[_F64, _F64]: ...
+def convex_bound_predict(curves: Curves, params: _Params, *, law: ConvexBoundOptions,
+                         gradients: bool) -> _F64 | tuple[_F64, _F64]: ...
 
 def fit_convex_bound(
-    lrs: Sequence[_F64],
-    indices: Sequence[_I64],
+    curves: Curves,
     targets: _F64,
     weights: _F64 | None,
     *,
-    g_model: Literal["constant", "parametric"],
-    exact: bool,
+    law: ConvexBoundOptions,
     starts: _F64,
     progress: _Progress | None = None,
     options: SolverOptions,
-) -> _Report:
+) -> _ReportWithStats:
     """Multi-start fit of the convex-bound law; the solver's report dict."""

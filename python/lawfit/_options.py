@@ -1,14 +1,15 @@
 """The one bundle of solver settings every fit hands to the Rust core (``_core.SolverOptions``).
 
 The fit paths pass their settings around as keyword dicts (``loss``, ``delta``, ``space``,
-``lower``, ``upper``, ``fixed``, ``ftol``, ``xtol``, ``gtol``, ``max_evals``, ``prior``); at the
-binding they become one validated ``SolverOptions``.
+``lower``, ``upper``, ``fixed``, ``ftol``, ``xtol``, ``gtol``, ``max_evals``, ``prior``,
+``warm_start``); at the binding they become one validated ``SolverOptions``. The curves of a
+curve-law fit become one validated ``_core.Curves`` (:func:`core_curves`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -20,7 +21,7 @@ from lawfit._validate import LawfitTypeError
 
 #: The keywords that make up a SolverOptions.
 SOLVER_KEYS = ("loss", "delta", "space", "lower", "upper", "fixed", "ftol", "xtol", "gtol", "max_evals",
-               "prior")
+               "prior", "warm_start")
 
 
 def solver_options(settings: Mapping[str, Any]) -> _core.SolverOptions:
@@ -36,6 +37,14 @@ def solver_options(settings: Mapping[str, Any]) -> _core.SolverOptions:
         mean, weight = kw["prior"]
         kw["prior"] = ([float(v) for v in mean], [float(v) for v in weight])
     return _core.SolverOptions(**kw)
+
+
+def core_curves(curves: Sequence[Any], warmups: Sequence[int] | None = None) -> _core.Curves:
+    """``_core.Curves`` of ``curves`` (objects with ``lr``, 1-based ``steps`` and ``warmup_steps``):
+    their LR arrays, logged steps and warmups (``warmups`` replaces the curves' own), checked once."""
+    if warmups is None:
+        warmups = [int(c.warmup_steps) for c in curves]
+    return _core.Curves([c.lr for c in curves], [c.steps for c in curves], list(warmups))
 
 
 def split_solver(kwargs: Mapping[str, Any]) -> tuple[_core.SolverOptions, dict[str, Any]]:

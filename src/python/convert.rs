@@ -30,54 +30,6 @@ pub(crate) fn steps_of(name: &str, arr: &PyReadonlyArray1<'_, i64>) -> PyResult<
         .collect()
 }
 
-/// The logged steps of a run with `n_steps` steps: [`Steps::Every`] when they are exactly
-/// `1..=n_steps` (checked in one pass, nothing copied), else the converted list.
-pub(crate) fn run_steps_of(arr: &PyReadonlyArray1<'_, i64>, n_steps: usize) -> PyResult<Steps> {
-    let s =
-        arr.as_slice().map_err(|_| LawfitInputError::new_err("steps must be a C-contiguous int64 array"))?;
-    // Strictly increasing integers from 1 to n over n entries are exactly 1..=n.
-    let every = s.len() == n_steps
-        && s.first() == Some(&1)
-        && usize::try_from(s[s.len() - 1]).ok() == Some(n_steps)
-        && s.windows(2).all(|w| w[0] < w[1]);
-    if every {
-        Ok(Steps::Every)
-    } else {
-        steps_of("steps", arr).map(Steps::Logged)
-    }
-}
-
-/// Build one [`RunSchedule`] per run from Python lists.
-pub(crate) fn runs_of<'a>(
-    lrs: &'a [PyReadonlyArray1<'_, f64>],
-    steps: &[PyReadonlyArray1<'_, i64>],
-    warmup_steps: &[usize],
-    warmup: &str,
-    decay: f64,
-) -> PyResult<Vec<RunSchedule<'a>>> {
-    if steps.len() != lrs.len() || warmup_steps.len() != lrs.len() {
-        return Err(LawfitInputError::new_err(format!(
-            "got {} LR arrays, {} step arrays and {} warmup lengths; one of each per run",
-            lrs.len(),
-            steps.len(),
-            warmup_steps.len()
-        )));
-    }
-    let mode = WarmupMode::parse(warmup).map_err(to_py)?;
-    lrs.iter()
-        .zip(steps)
-        .zip(warmup_steps)
-        .map(|((lr, st), &w)| {
-            let lr = slice("lr", lr)?;
-            Ok(RunSchedule {
-                steps: run_steps_of(st, lr.len())?,
-                lr,
-                areas: AreaOptions { decay, warmup_steps: w, warmup: mode },
-            })
-        })
-        .collect()
-}
-
 /// [`report_dict`] plus the linear-space residual sums of the best fit.
 pub(crate) fn report_with_stats<'py>(
     py: Python<'py>,
@@ -183,27 +135,6 @@ pub(crate) fn tasks_dict<'py>(
     d.set_item("n_evals", n_evals.into_pyarray(py))?;
     d.set_item("n_converged", n_converged.into_pyarray(py))?;
     Ok(d)
-}
-
-/// Curves as two lists: their LR arrays and their 0-based logged indices.
-pub(crate) type CurveArrays<'a> = (Vec<&'a [f64]>, Vec<Vec<usize>>);
-
-/// The LR arrays and the 0-based logged indices (each non-negative) of curves given as two
-/// lists, one LR array and one index array per curve.
-pub(crate) fn curve_arrays<'a>(
-    lrs: &'a [PyReadonlyArray1<'_, f64>],
-    indices: &[PyReadonlyArray1<'_, i64>],
-) -> PyResult<CurveArrays<'a>> {
-    if lrs.len() != indices.len() {
-        return Err(LawfitInputError::new_err(format!(
-            "got {} LR arrays and {} index arrays; pass one of each per curve",
-            lrs.len(),
-            indices.len()
-        )));
-    }
-    let lr_slices = lrs.iter().map(|a| slice("lr", a)).collect::<PyResult<_>>()?;
-    let idx = indices.iter().map(|a| steps_of("indices", a)).collect::<PyResult<_>>()?;
-    Ok((lr_slices, idx))
 }
 
 /// Check that `params` has `p` finite values.

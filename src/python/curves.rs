@@ -1,6 +1,7 @@
 //! Loss-curve laws: LR areas, the momentum laws, the multi-power law, the functional scaling law
 //! and the convex last-iterate bound (conversions only; the work is in `crate::laws`).
 
+use super::inputs::{ConvexBoundOptions, Curves, MomentumOptions, PyMultiPowerOptions};
 use super::prelude::*;
 
 /// S1, S2 (and dS2/dλ when `derivative`) for every step of `lr`, as the rows of one
@@ -72,30 +73,24 @@ pub(crate) fn areas_at<'py>(
     numpy::PyArray1::from_vec(py, out).reshape([2, k])
 }
 
-/// Fit the momentum law jointly over runs; returns a dict describing the best solve.
+/// Fit the momentum law jointly over `curves` (1-based steps); returns a dict describing the best
+/// solve.
 #[pyfunction]
-#[pyo3(signature = (lrs, steps, targets, weights, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta, starts, progress=None, options))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, targets, weights, *, law, starts, progress=None, options))]
 pub(crate) fn fit_momentum<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
-    warmup_steps: Vec<usize>,
-    warmup: &str,
-    decay: f64,
-    fit_decay: bool,
-    fit_zeta: bool,
-    zeta: f64,
+    law: PyRef<'py, MomentumOptions>,
     starts: PyReadonlyArray2<'py, f64>,
     progress: Option<Py<PyAny>>,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
-    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
-    let p = 4 + usize::from(fit_decay) + usize::from(fit_zeta);
-    let fit = options.fit_inputs(p, "loss", &targets, weights.as_ref(), &starts)?;
+    let (py, curves) = (curves.py(), curves.get());
+    let lrs = curves.borrow_lrs(py)?;
+    let runs = curves.runs(&curves.lr_slices(&lrs)?, &law);
+    let config = law.config;
+    let fit = options.fit_inputs(law.n_params(), "loss", &targets, weights.as_ref(), &starts)?;
     // Long logs screen the starts on a subsample, run the best few on, then polish the winner.
     let n_starts = fit.starts.len();
     let total = if fit.observed.targets.len() > momentum::COARSE_ABOVE {
@@ -114,67 +109,55 @@ pub(crate) fn fit_momentum<'py>(
     report_with_stats(py, rep)
 }
 
-/// Momentum-law predictions at the logged steps of each run (runs concatenated).
+/// Momentum-law predictions at the logged steps of each curve (curves concatenated).
 #[pyfunction]
-#[pyo3(signature = (lrs, steps, params, *, warmup_steps, warmup, decay, fit_decay, fit_zeta, zeta))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, params, *, law))]
 pub(crate) fn predict_momentum<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     params: Vec<f64>,
-    warmup_steps: Vec<usize>,
-    warmup: &str,
-    decay: f64,
-    fit_decay: bool,
-    fit_zeta: bool,
-    zeta: f64,
+    law: PyRef<'py, MomentumOptions>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
-    let config = MomentumConfig { fit_decay, fit_zeta, zeta };
+    let (py, curves) = (curves.py(), curves.get());
+    let lrs = curves.borrow_lrs(py)?;
+    let runs = curves.runs(&curves.lr_slices(&lrs)?, &law);
+    let config = law.config;
     let out = detach_in_pool(py, || momentum::predict(runs, config, &params))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
 
-/// Fit the N-extended momentum law jointly over runs of model sizes `sizes`.
+/// Fit the N-extended momentum law jointly over `curves` of model sizes `sizes` (one per curve).
 #[pyfunction]
-#[pyo3(signature = (lrs, steps, sizes, targets, weights, *, warmup_steps, warmup, decay, starts, options))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, sizes, targets, weights, *, law, starts, options))]
 pub(crate) fn fit_momentum_n<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     sizes: Vec<f64>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
-    warmup_steps: Vec<usize>,
-    warmup: &str,
-    decay: f64,
+    law: PyRef<'py, MomentumOptions>,
     starts: PyReadonlyArray2<'py, f64>,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let (py, curves) = (curves.py(), curves.get());
+    let lrs = curves.borrow_lrs(py)?;
+    let runs = curves.runs(&curves.lr_slices(&lrs)?, law.areas_only()?);
     let fit = options.fit_inputs(7, "loss", &targets, weights.as_ref(), &starts)?;
     let rep =
         fit.run(py, None, 0, |f, stop| momentum_n::fit(runs, &sizes, f.observed, &f.starts, &f.opts, stop))?;
     report_dict(py, rep)
 }
 
-/// N-extended momentum-law predictions at the logged steps of each run (runs concatenated).
+/// N-extended momentum-law predictions at the logged steps of each curve (curves concatenated).
 #[pyfunction]
-#[pyo3(signature = (lrs, steps, sizes, params, *, warmup_steps, warmup, decay))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, sizes, params, *, law))]
 pub(crate) fn predict_momentum_n<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    steps: Vec<PyReadonlyArray1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     sizes: Vec<f64>,
     params: Vec<f64>,
-    warmup_steps: Vec<usize>,
-    warmup: &str,
-    decay: f64,
+    law: PyRef<'py, MomentumOptions>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let runs = runs_of(&lrs, &steps, &warmup_steps, warmup, decay)?;
+    let (py, curves) = (curves.py(), curves.get());
+    let lrs = curves.borrow_lrs(py)?;
+    let runs = curves.runs(&curves.lr_slices(&lrs)?, law.areas_only()?);
     let out = detach_in_pool(py, || momentum_n::predict(runs, &sizes, &params))?.map_err(to_py)?;
     Ok(out.into_pyarray(py))
 }
@@ -223,52 +206,25 @@ pub(crate) fn multipower_params(params: &Bound<'_, PyAny>) -> PyResult<Vec<f64>>
     Ok(values)
 }
 
-/// The multi-power law (Luo et al. 2025) at the logged indices of one or more LR schedules sharing
-/// parameters: predictions (n,) and, when `gradients`, also the (n, 7) gradient matrix.
+/// The multi-power law (Luo et al. 2025) at the logged steps of `curves` sharing parameters:
+/// predictions (n,) and, when `gradients`, also the (n, 7) gradient matrix.
 #[pyfunction]
-#[pyo3(signature = (lrs_list, indices_list, params, *, exact=false, gradients=false, s1_form="repo", warmup_steps=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, params, *, law, gradients=false))]
 pub(crate) fn multipower_predict<'py>(
-    py: Python<'py>,
-    lrs_list: Vec<numpy::PyArrayLike1<'py, f64, numpy::AllowTypeChange>>,
-    indices_list: Vec<numpy::PyArrayLike1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     params: &Bound<'py, PyAny>,
-    exact: bool,
+    law: PyRef<'py, PyMultiPowerOptions>,
     gradients: bool,
-    s1_form: &str,
-    warmup_steps: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    use crate::laws::multipower::{MultiPowerCurve, MultiPowerModel, MultiPowerOptions, S1Form, N_PARAMS};
-    if lrs_list.len() != indices_list.len() {
-        return Err(LawfitInputError::new_err(format!(
-            "lrs_list has {} schedules but indices_list has {}; pass one index array per schedule",
-            lrs_list.len(),
-            indices_list.len()
-        )));
-    }
+    use crate::laws::multipower::{MultiPowerModel, N_PARAMS};
+    let (py, curves) = (curves.py(), curves.get());
     let params = multipower_params(params)?;
-    let options = MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
-    let lrs: Vec<_> = lrs_list.iter().map(|a| cow_slice(a)).collect();
-    let mut indices = Vec::with_capacity(indices_list.len());
-    for (c, arr) in indices_list.iter().enumerate() {
-        let raw = cow_slice(arr);
-        let idx = raw
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| {
-                usize::try_from(v).map_err(|_| {
-                    LawfitInputError::new_err(format!(
-                        "indices_list[{c}][{i}] is {v}; indices must be non-negative"
-                    ))
-                })
-            })
-            .collect::<PyResult<Vec<usize>>>()?;
-        indices.push(idx);
-    }
+    let lrs = curves.borrow_lrs(py)?;
+    let lr_slices = curves.lr_slices(&lrs)?;
+    let indices = curves.indices();
+    let options = law.inner;
     let (values, grads) = detach_in_pool(py, || -> Result<_, Error> {
-        let curves: Vec<MultiPowerCurve<'_>> =
-            lrs.iter().zip(&indices).map(|(lr, idx)| MultiPowerCurve { lr, indices: idx }).collect();
-        let model = MultiPowerModel::new(&curves, options)?;
+        let model = MultiPowerModel::new(&Curves::logged(&lr_slices, &indices), options)?;
         Ok(model.evaluate(&params, gradients))
     })?
     .map_err(to_py)?;
@@ -277,38 +233,29 @@ pub(crate) fn multipower_predict<'py>(
 
 // ---- end multi-power law ----
 
-/// Fit the multi-power law jointly over curves (0-based logged indices into each LR array).
+/// Fit the multi-power law jointly over `curves`.
 #[pyfunction]
-#[pyo3(signature = (lrs, indices, targets, weights, *, exact, s1_form, warmup_steps, starts, progress=None, polish=false, options))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, targets, weights, *, law, starts, progress=None, options))]
 pub(crate) fn fit_multipower<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
-    exact: bool,
-    s1_form: &str,
-    warmup_steps: Option<usize>,
+    law: PyRef<'py, PyMultiPowerOptions>,
     starts: PyReadonlyArray2<'py, f64>,
     progress: Option<Py<PyAny>>,
-    polish: bool,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use crate::laws::multipower::{self, MultiPowerCurve, MultiPowerOptions, S1Form, N_PARAMS};
-    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
-    let curves: Vec<MultiPowerCurve<'_>> =
-        lr_slices.iter().zip(&idx).map(|(lr, ix)| MultiPowerCurve { lr, indices: ix }).collect();
-    let law_options =
-        MultiPowerOptions { exact, s1_form: S1Form::parse(s1_form, warmup_steps).map_err(to_py)? };
-    let mut fit = options.fit_inputs(N_PARAMS, "loss", &targets, weights.as_ref(), &starts)?;
-    if polish {
-        // The start is already next to the optimum: exact curvature from the first step.
-        fit.opts.initial_curvature_floor = fit.opts.curvature_floor;
-    }
+    use crate::laws::multipower::{self, N_PARAMS};
+    let (py, curves) = (curves.py(), curves.get());
+    let lrs = curves.borrow_lrs(py)?;
+    let lr_slices = curves.lr_slices(&lrs)?;
+    let indices = curves.indices();
+    let logged = Curves::logged(&lr_slices, &indices);
+    let law_options = law.inner;
+    let fit = options.fit_inputs(N_PARAMS, "loss", &targets, weights.as_ref(), &starts)?;
     let total = fit.starts.len();
     let rep = fit.run(py, progress, total, |f, stop| {
-        multipower::fit(&curves, law_options, f.observed, &f.starts, &f.opts, stop)
+        multipower::fit(&logged, law_options, f.observed, &f.starts, &f.opts, stop)
     })?;
     report_with_stats(py, rep)
 }
@@ -316,45 +263,37 @@ pub(crate) fn fit_multipower<'py>(
 // ---- functional scaling law and convex last-iterate bound (issue 18) ----
 // Conversions only; the work is in `laws::fsl` and `laws::convex_bound`.
 
-/// The functional scaling law at the 0-based logged indices of LR schedules sharing parameters
-/// (`warmups[c]`: LR changes before it are not drops): predictions (n,) and, when `gradients`,
-/// also the (n, 7) gradient matrix.
+/// The functional scaling law at the logged steps of `curves` sharing parameters (each curve's
+/// warmup: LR changes before it are not drops): predictions (n,) and, when `gradients`, also the
+/// (n, 7) gradient matrix.
 #[pyfunction]
-#[pyo3(signature = (lrs, indices, warmups, params, *, exact=false, gradients=false))]
+#[pyo3(signature = (curves, params, *, exact=false, gradients=false))]
 pub(crate) fn fsl_predict<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    indices: Vec<PyReadonlyArray1<'py, i64>>,
-    warmups: Vec<usize>,
+    curves: &Bound<'py, Curves>,
     params: Vec<f64>,
     exact: bool,
     gradients: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     use crate::laws::fsl::{FslModel, FslOptions, N_PARAMS, PARAM_NAMES};
-    if lrs.len() != indices.len() || lrs.len() != warmups.len() {
-        return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
-    }
+    let (py, curves) = (curves.py(), curves.get());
     check_params(&params, &PARAM_NAMES)?;
-    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
+    let lrs = curves.borrow_lrs(py)?;
+    let lr_slices = curves.lr_slices(&lrs)?;
+    let indices = curves.indices();
     let (values, grads) = py
         .detach(|| -> Result<_, Error> {
-            let curves = fsl_curves(&lr_slices, &idx, &warmups);
-            let model = FslModel::new(&curves, FslOptions { exact })?;
+            let model = FslModel::new(&curves.fsl(&lr_slices, &indices), FslOptions { exact })?;
             Ok(model.evaluate(&params, gradients))
         })
         .map_err(to_py)?;
     values_and_gradients(py, values, grads, N_PARAMS)
 }
 
-/// Fit the functional scaling law jointly over curves (0-based logged indices).
+/// Fit the functional scaling law jointly over `curves`.
 #[pyfunction]
-#[pyo3(signature = (lrs, indices, warmups, targets, weights, *, exact, starts, progress=None, options))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, targets, weights, *, exact, starts, progress=None, options))]
 pub(crate) fn fit_fsl<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    indices: Vec<PyReadonlyArray1<'py, i64>>,
-    warmups: Vec<usize>,
+    curves: &Bound<'py, Curves>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
     exact: bool,
@@ -363,94 +302,70 @@ pub(crate) fn fit_fsl<'py>(
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use crate::laws::fsl::{self, FslOptions, N_PARAMS};
-    if lrs.len() != indices.len() || lrs.len() != warmups.len() {
-        return Err(LawfitInputError::new_err("pass one LR array, one index array and one warmup per curve"));
-    }
-    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
-    let curves = fsl_curves(&lr_slices, &idx, &warmups);
+    let (py, curves) = (curves.py(), curves.get());
+    let lrs = curves.borrow_lrs(py)?;
+    let lr_slices = curves.lr_slices(&lrs)?;
+    let indices = curves.indices();
+    let fsl_curves = curves.fsl(&lr_slices, &indices);
     let fit = options.fit_inputs(N_PARAMS, "loss", &targets, weights.as_ref(), &starts)?;
     let total = fit.starts.len();
     let rep = fit.run(py, progress, total, |f, stop| {
-        fsl::fit(&curves, FslOptions { exact }, f.observed, &f.starts, &f.opts, stop)
+        fsl::fit(&fsl_curves, FslOptions { exact }, f.observed, &f.starts, &f.opts, stop)
     })?;
     report_with_stats(py, rep)
 }
 
-/// The convex last-iterate bound law C + Ω_T at the 0-based logged indices of LR schedules sharing
-/// parameters (`g_model` "constant": C, D, G; "parametric": C, D, G1, A1, G2, A2, B): predictions
-/// (n,) and, when `gradients`, also the (n, p) gradient matrix.
+/// The convex last-iterate bound law C + Ω_T at the logged steps of `curves` sharing parameters
+/// (`law.g_model` "constant": C, D, G; "parametric": C, D, G1, A1, G2, A2, B): predictions (n,)
+/// and, when `gradients`, also the (n, p) gradient matrix.
 #[pyfunction]
-#[pyo3(signature = (lrs, indices, params, *, g_model="constant", exact=false, gradients=false))]
+#[pyo3(signature = (curves, params, *, law, gradients=false))]
 pub(crate) fn convex_bound_predict<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     params: Vec<f64>,
-    g_model: &str,
-    exact: bool,
+    law: PyRef<'py, ConvexBoundOptions>,
     gradients: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    use crate::laws::convex_bound::{BoundCurve, BoundModel, GradientModel};
-    if lrs.len() != indices.len() {
-        return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
-    }
-    let gm = GradientModel::parse(g_model).map_err(to_py)?;
-    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
-    let p = gm.n_params();
+    use crate::laws::convex_bound::BoundModel;
+    let (py, curves) = (curves.py(), curves.get());
+    let (gm, exact) = (law.g_model, law.exact);
+    let lrs = curves.borrow_lrs(py)?;
+    let lr_slices = curves.lr_slices(&lrs)?;
+    let indices = curves.indices();
     let (values, grads) = py
         .detach(|| -> Result<_, Error> {
-            let curves: Vec<BoundCurve<'_>> =
-                lr_slices.iter().zip(&idx).map(|(lr, ix)| BoundCurve { lr, indices: ix }).collect();
-            let model = BoundModel::new(&curves, gm, exact)?;
+            let model = BoundModel::new(&Curves::logged(&lr_slices, &indices), gm, exact)?;
             check_params(&params, model.param_names()).map_err(|e| Error::InvalidArgument(e.to_string()))?;
             Ok(model.evaluate(&params, gradients))
         })
         .map_err(to_py)?;
-    values_and_gradients(py, values, grads, p)
+    values_and_gradients(py, values, grads, gm.n_params())
 }
 
-/// Fit the convex-bound law jointly over curves (0-based logged indices).
+/// Fit the convex-bound law jointly over `curves`.
 #[pyfunction]
-#[pyo3(signature = (lrs, indices, targets, weights, *, g_model, exact, starts, progress=None, options))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (curves, targets, weights, *, law, starts, progress=None, options))]
 pub(crate) fn fit_convex_bound<'py>(
-    py: Python<'py>,
-    lrs: Vec<PyReadonlyArray1<'py, f64>>,
-    indices: Vec<PyReadonlyArray1<'py, i64>>,
+    curves: &Bound<'py, Curves>,
     targets: PyReadonlyArray1<'py, f64>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
-    g_model: &str,
-    exact: bool,
+    law: PyRef<'py, ConvexBoundOptions>,
     starts: PyReadonlyArray2<'py, f64>,
     progress: Option<Py<PyAny>>,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use crate::laws::convex_bound::{self, BoundCurve, GradientModel};
-    if lrs.len() != indices.len() {
-        return Err(LawfitInputError::new_err("pass one LR array and one index array per curve"));
-    }
-    let gm = GradientModel::parse(g_model).map_err(to_py)?;
-    let (lr_slices, idx) = curve_arrays(&lrs, &indices)?;
-    let curves: Vec<BoundCurve<'_>> =
-        lr_slices.iter().zip(&idx).map(|(lr, ix)| BoundCurve { lr, indices: ix }).collect();
+    use crate::laws::convex_bound;
+    let (py, curves) = (curves.py(), curves.get());
+    let (gm, exact) = (law.g_model, law.exact);
+    let lrs = curves.borrow_lrs(py)?;
+    let lr_slices = curves.lr_slices(&lrs)?;
+    let indices = curves.indices();
+    let logged = Curves::logged(&lr_slices, &indices);
     let fit = options.fit_inputs(gm.n_params(), "loss", &targets, weights.as_ref(), &starts)?;
     let total = fit.starts.len();
     let rep = fit.run(py, progress, total, |f, stop| {
-        convex_bound::fit(&curves, gm, exact, f.observed, &f.starts, &f.opts, stop)
+        convex_bound::fit(&logged, gm, exact, f.observed, &f.starts, &f.opts, stop)
     })?;
     report_with_stats(py, rep)
 }
 // ---- end of functional scaling law and convex last-iterate bound ----
-
-/// The FSL curves of LR arrays, logged indices and warmup lengths (one of each per curve).
-fn fsl_curves<'a>(
-    lrs: &[&'a [f64]],
-    indices: &'a [Vec<usize>],
-    warmups: &[usize],
-) -> Vec<crate::laws::fsl::FslCurve<'a>> {
-    lrs.iter()
-        .zip(indices)
-        .zip(warmups)
-        .map(|((&lr, ix), &warmup)| crate::laws::fsl::FslCurve { lr, indices: ix, warmup })
-        .collect()
-}

@@ -1,10 +1,12 @@
 //! The Python binding: the only code that knows Python exists (this folder). It converts
 //! arguments, releases the GIL around every O(n) call, and maps [`Error`] to Python exceptions.
-//! One file per concern: `convert`, `options` (the one `SolverOptions`), `runner` (pool,
+//! One file per concern: `convert`, `options` (the one `SolverOptions`), `inputs` (the curve
+//! laws' `Curves` and law options), `runner` (pool,
 //! Ctrl-C, progress), `curves` and `points` (one per law family), `solver` (Python callables).
 
 mod convert;
 mod curves;
+mod inputs;
 mod options;
 mod points;
 mod runner;
@@ -62,6 +64,10 @@ pub(crate) fn to_py(err: Error) -> PyErr {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LawfitInputError", m.py().get_type::<LawfitInputError>())?;
     m.add_class::<options::SolverOptions>()?;
+    m.add_class::<inputs::Curves>()?;
+    m.add_class::<inputs::MomentumOptions>()?;
+    m.add_class::<inputs::PyMultiPowerOptions>()?;
+    m.add_class::<inputs::ConvexBoundOptions>()?;
     m.add_function(wrap_pyfunction!(runner::pool_threads, m)?)?;
     m.add_function(wrap_pyfunction!(curves::areas, m)?)?;
     m.add_function(wrap_pyfunction!(curves::areas_at, m)?)?;

@@ -3,7 +3,8 @@
 use super::prelude::*;
 
 /// The solver settings of a fit, validated once: robust loss and scale, residual space, bounds,
-/// fixed parameters, tolerances, evaluation budget and Gaussian prior. Every fit function of the
+/// fixed parameters, tolerances, evaluation budget, Gaussian prior and whether the starts are
+/// already next to the optimum (`warm_start`: exact curvature from the first step). Every fit function of the
 /// module takes one (`options=`); `lawfit._options.solver_options` builds it from `lf.fit`'s
 /// arguments.
 #[pyclass(frozen, module = "lawfit._core")]
@@ -18,12 +19,14 @@ pub(crate) struct SolverOptions {
     gtol: f64,
     max_evals: usize,
     prior: Option<Prior>,
+    /// The starts are already next to the optimum: exact curvature from the first step.
+    warm_start: bool,
 }
 
 #[pymethods]
 impl SolverOptions {
     #[new]
-    #[pyo3(signature = (*, loss, delta, lower, upper, fixed, ftol, xtol, gtol, max_evals, space="log", prior=None))]
+    #[pyo3(signature = (*, loss, delta, lower, upper, fixed, ftol, xtol, gtol, max_evals, space="log", prior=None, warm_start=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         loss: &str,
@@ -37,6 +40,7 @@ impl SolverOptions {
         max_evals: usize,
         space: &str,
         prior: Option<(Vec<f64>, Vec<f64>)>,
+        warm_start: bool,
     ) -> PyResult<Self> {
         let p = lower.len();
         let options = Self {
@@ -50,6 +54,7 @@ impl SolverOptions {
             gtol,
             max_evals,
             prior: prior.map(|(mean, weight)| Prior { mean, weight }),
+            warm_start,
         };
         // Lengths, bounds, tolerances and the prior, checked as the solver will.
         options.lm(p)?;
@@ -64,7 +69,7 @@ impl SolverOptions {
 
     fn __repr__(&self) -> String {
         format!(
-            "SolverOptions(loss={:?}, space={:?}, n_params={}, ftol={}, xtol={}, gtol={}, max_evals={}, prior={})",
+            "SolverOptions(loss={:?}, space={:?}, n_params={}, ftol={}, xtol={}, gtol={}, max_evals={}, prior={}, warm_start={})",
             self.loss,
             self.space,
             self.lower.len(),
@@ -72,7 +77,8 @@ impl SolverOptions {
             self.xtol,
             self.gtol,
             self.max_evals,
-            self.prior.is_some()
+            self.prior.is_some(),
+            self.warm_start
         )
     }
 }
@@ -90,6 +96,9 @@ impl SolverOptions {
         opts.gtol = self.gtol;
         opts.max_evals = self.max_evals;
         opts.prior.clone_from(&self.prior);
+        if self.warm_start {
+            opts.initial_curvature_floor = opts.curvature_floor;
+        }
         opts.validate(p).map_err(to_py)?;
         Ok(opts)
     }
@@ -134,5 +143,35 @@ impl FitInputs<'_> {
     ) -> PyResult<T> {
         let progress = progress_of(&mut self.opts, progress, total);
         run_interruptible(py, progress.as_ref(), |stop| fit(&self, stop))
+    }
+}
+
+/// What a re-weighted refit (the bootstrap) runs on: one row of `weights` per replicate
+/// (replicates × points, row-major), the options' residual space, the starts, the core options and
+/// the stop flag.
+pub(crate) struct Refit<'a> {
+    pub(crate) weights: &'a [f64],
+    pub(crate) space: Space,
+    pub(crate) starts: Vec<Vec<f64>>,
+    pub(crate) opts: LmOptions,
+    pub(crate) stop: Stop<'a>,
+}
+
+impl SolverOptions {
+    /// Run the re-weighted refits of a law of `p` parameters off the GIL (interruptible), as a
+    /// batch dict: `refit` gets the converted [`Refit`] inputs.
+    pub(crate) fn refit<'py>(
+        &self,
+        py: Python<'py>,
+        p: usize,
+        weights: &PyReadonlyArray2<'_, f64>,
+        starts: &PyReadonlyArray2<'_, f64>,
+        refit: impl FnOnce(Refit<'_>) -> Result<Vec<TaskResult>, Error> + Send,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let opts = self.lm(p)?;
+        let (weights, _, _) = slice2("weights", weights)?;
+        let (space, starts) = (self.space, starts_of(starts));
+        let tasks = run_interruptible(py, None, |stop| refit(Refit { weights, space, starts, opts, stop }))?;
+        tasks_dict(py, tasks, p)
     }
 }

@@ -72,16 +72,11 @@ pub(crate) fn refit_chinchilla<'py>(
     starts: PyReadonlyArray2<'py, f64>,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options.lm(chinchilla::N_PARAMS)?;
     let (n, d, targets) = (slice("N", &n)?, slice("D", &d)?, slice("loss", &targets)?);
-    let (w, _, _) = slice2("weights", &weights)?;
-    let space = options.space;
-    let starts = starts_of(&starts);
-    let tasks = run_interruptible(py, None, |stop| {
+    options.refit(py, chinchilla::N_PARAMS, &weights, &starts, |r| {
         let data = chinchilla::ChinchillaData::new(n, d, targets)?;
-        batch::chinchilla_reweighted(&data, w, space, &starts, &opts, stop)
-    })?;
-    tasks_dict(py, tasks, chinchilla::N_PARAMS)
+        batch::chinchilla_reweighted(&data, r.weights, r.space, &r.starts, &r.opts, r.stop)
+    })
 }
 
 /// Fit y = a·x^(−b) + c from every start; returns the report dict.
@@ -151,15 +146,10 @@ pub(crate) fn refit_power_law<'py>(
     starts: PyReadonlyArray2<'py, f64>,
     options: PyRef<'py, SolverOptions>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let opts = options.lm(power::N_PARAMS)?;
     let (x, targets) = (slice("x", &x)?, slice("y", &targets)?);
-    let (w, _, _) = slice2("weights", &weights)?;
-    let space = options.space;
-    let starts = starts_of(&starts);
-    let tasks = run_interruptible(py, None, |stop| {
-        batch::power_reweighted(x, targets, w, space, &starts, &opts, stop)
-    })?;
-    tasks_dict(py, tasks, power::N_PARAMS)
+    options.refit(py, power::N_PARAMS, &weights, &starts, |r| {
+        batch::power_reweighted(x, targets, r.weights, r.space, &r.starts, &r.opts, r.stop)
+    })
 }
 
 /// Fit the power law independently to every row of `x`, `y` (n_fits × n_points; row i uses its

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import run_solver
+from lawfit._options import core_curves, run_solver
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 from lawfit.laws.base import Law, curve_size, schedule_query
@@ -69,10 +69,9 @@ class ConvexBoundLaw(Law):
 
     def _terms(self, curves: Sequence[Curve]) -> tuple[np.ndarray, np.ndarray]:
         """The constant-G bound's two terms 1/(2P_T) and its G²-coefficient at every logged point."""
-        lrs = [c.lr for c in curves]
-        idx = [c.steps - 1 for c in curves]
-        phi = np.asarray(_core.convex_bound_predict(lrs, idx, [0.0, 1.0, 0.0], exact=self.exact))
-        kappa = np.asarray(_core.convex_bound_predict(lrs, idx, [0.0, 0.0, 1.0], exact=self.exact))
+        core, law = core_curves(curves), _core.ConvexBoundOptions(exact=self.exact)
+        phi = np.asarray(_core.convex_bound_predict(core, [0.0, 1.0, 0.0], law=law))
+        kappa = np.asarray(_core.convex_bound_predict(core, [0.0, 0.0, 1.0], law=law))
         return phi, kappa
 
     def default_starts(self, curves: Sequence[Curve]) -> np.ndarray:
@@ -101,9 +100,11 @@ class ConvexBoundLaw(Law):
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict."""
-        return run_solver(_core.fit_convex_bound, [c.lr for c in curves], [c.steps - 1 for c in curves],
-                          targets, weights, g_model=self.g_model, exact=self.exact, size=curve_size(curves),
-                          **kwargs)
+        return run_solver(_core.fit_convex_bound, core_curves(curves), targets, weights,
+                          law=self._core_options(), size=curve_size(curves), **kwargs)
+
+    def _core_options(self) -> _core.ConvexBoundOptions:
+        return _core.ConvexBoundOptions(g_model=self.g_model, exact=self.exact)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
@@ -111,10 +112,8 @@ class ConvexBoundLaw(Law):
 
     def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
         """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, p) Jacobian)."""
-        return _core.convex_bound_predict(
-            [c.lr for c in curves], [c.steps - 1 for c in curves], self.params_vector(params).tolist(),
-            g_model=self.g_model, exact=self.exact, gradients=gradients,
-        )
+        return _core.convex_bound_predict(core_curves(curves), self.params_vector(params).tolist(),
+                                          law=self._core_options(), gradients=gradients)
 
     def predict(
         self, params: Mapping[str, float], lr: Any, steps: Any = None, *, warmup_steps: int | None = None
@@ -129,8 +128,8 @@ class ConvexBoundLaw(Law):
         pred = np.full(query.size, np.inf)
         if ok.any():
             pred[ok] = _core.convex_bound_predict(
-                [lr_arr], [np.ascontiguousarray(query[ok] - 1)], self.params_vector(params).tolist(),
-                g_model=self.g_model, exact=self.exact,
+                _core.Curves([lr_arr], [query[ok]]), self.params_vector(params).tolist(),
+                law=self._core_options(),
             )
         return pred if inverse is None else pred[inverse]
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import run_solver
+from lawfit._options import core_curves, run_solver
 from lawfit.curve import Curve
 from lawfit.laws.base import Law, block_weights, curve_size, power_drop_grid, schedule_query
 
@@ -147,9 +147,9 @@ class FunctionalScalingLaw(Law):
 
     def _fit_rust(self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None,
                   **kwargs: Any) -> dict[str, Any]:
-        return run_solver(_core.fit_fsl, [c.lr for c in curves], [c.steps - 1 for c in curves],
-                          [warmup_of(c) for c in curves], targets, weights, exact=self.exact,
-                          size=curve_size(curves), **kwargs)
+        core = core_curves(curves, [warmup_of(c) for c in curves])
+        return run_solver(_core.fit_fsl, core, targets, weights, exact=self.exact, size=curve_size(curves),
+                          **kwargs)
 
     #: Logged points above which the multi-start runs on an evenly strided subsample.
     SUBSAMPLE_ABOVE: ClassVar[int] = 8192
@@ -257,8 +257,8 @@ class FunctionalScalingLaw(Law):
     def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
         """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, 7) Jacobian)."""
         return _core.fsl_predict(
-            [c.lr for c in curves], [c.steps - 1 for c in curves], [warmup_of(c) for c in curves],
-            self.params_vector(params).tolist(), exact=self.exact, gradients=gradients,
+            core_curves(curves, [warmup_of(c) for c in curves]), self.params_vector(params).tolist(),
+            exact=self.exact, gradients=gradients,
         )
 
     def predict(
@@ -277,8 +277,8 @@ class FunctionalScalingLaw(Law):
         pred = np.full(query.size, np.inf)
         if ok.any():
             pred[ok] = _core.fsl_predict(
-                [lr_arr], [np.ascontiguousarray(query[ok] - 1)], [w],
-                self.params_vector(params).tolist(), exact=self.exact,
+                _core.Curves([lr_arr], [query[ok]], [w]), self.params_vector(params).tolist(),
+                exact=self.exact,
             )
         return pred if inverse is None else pred[inverse]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import run_solver
+from lawfit._options import core_curves, run_solver
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 from lawfit.laws.base import WARMUP_MODES, Law, curve_size, schedule_query
@@ -93,14 +93,9 @@ class MomentumLaw(Law):
         }
 
     # -- shared plumbing -------------------------------------------------------------------
-    def _core_kwargs(self) -> dict[str, Any]:
-        return {
-            "warmup": self.warmup,
-            "decay": self.decay,
-            "fit_decay": self.fit_decay,
-            "fit_zeta": self.fit_zeta,
-            "zeta": self.zeta,
-        }
+    def _core_options(self) -> _core.MomentumOptions:
+        return _core.MomentumOptions(warmup=self.warmup, decay=self.decay, fit_decay=self.fit_decay,
+                                     fit_zeta=self.fit_zeta, zeta=self.zeta)
 
     def default_starts(self, curves: Sequence[Curve]) -> np.ndarray:
         """The paper's grid of 54 starts plus data-driven ones.
@@ -181,12 +176,13 @@ class MomentumLaw(Law):
         values) and its optimum joins the starts, so the larger law never ends worse than it.
         """
 
+        core, law = core_curves(curves), self._core_options()
+
         def run(starts_: np.ndarray, fixed_: list[bool]) -> dict[str, Any]:
-            return run_solver(_core.fit_momentum, [c.lr for c in curves], [c.steps for c in curves], targets,
-                              weights, warmup_steps=[c.warmup_steps for c in curves], starts=starts_,
+            return run_solver(_core.fit_momentum, core, targets, weights, law=law, starts=starts_,
                               progress=progress, size=curve_size(curves), loss=loss, delta=delta, space=space,
                               lower=lower, upper=upper, fixed=fixed_, ftol=ftol, xtol=xtol, gtol=gtol,
-                              max_evals=max_evals, prior=prior, **self._core_kwargs())
+                              max_evals=max_evals, prior=prior)
 
         if len(self.param_names) > 4 and not all(fixed[4:]):
             nested = run(starts, [*fixed[:4], *([True] * (len(fixed) - 4))])
@@ -196,13 +192,7 @@ class MomentumLaw(Law):
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
         vec = self.params_vector(params)
-        return _core.predict_momentum(
-            [c.lr for c in curves],
-            [c.steps for c in curves],
-            list(vec),
-            warmup_steps=[c.warmup_steps for c in curves],
-            **self._core_kwargs(),
-        )
+        return _core.predict_momentum(core_curves(curves), list(vec), law=self._core_options())
 
     def predict(
         self,
@@ -232,6 +222,6 @@ class MomentumLaw(Law):
         """
         lr_arr, w, query, inverse = schedule_query(lr, steps, warmup_steps)
         pred = _core.predict_momentum(
-            [lr_arr], [query], list(self.params_vector(params)), warmup_steps=[w], **self._core_kwargs()
+            _core.Curves([lr_arr], [query], [w]), list(self.params_vector(params)), law=self._core_options()
         )
         return pred if inverse is None else pred[inverse]

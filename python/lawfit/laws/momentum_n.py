@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import run_solver
+from lawfit._options import core_curves, run_solver
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 from lawfit.laws.base import WARMUP_MODES, Law, curve_size, schedule_query
@@ -61,6 +61,9 @@ class MomentumLawN(Law):
     def options(self) -> dict[str, Any]:
         return {"decay": self.decay, "warmup": self.warmup}
 
+    def _core_options(self) -> _core.MomentumOptions:
+        return _core.MomentumOptions(warmup=self.warmup, decay=self.decay)
+
     @staticmethod
     def _sizes(curves: Sequence[Curve]) -> list[float]:
         sizes = []
@@ -108,22 +111,13 @@ class MomentumLawN(Law):
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
         """Run the Rust multi-start solver; returns its report dict."""
-        return run_solver(_core.fit_momentum_n, [c.lr for c in curves], [c.steps for c in curves],
-                          self._sizes(curves), targets, weights,
-                          warmup_steps=[c.warmup_steps for c in curves], warmup=self.warmup, decay=self.decay,
-                          size=curve_size(curves), **kwargs)
+        return run_solver(_core.fit_momentum_n, core_curves(curves), self._sizes(curves), targets, weights,
+                          law=self._core_options(), size=curve_size(curves), **kwargs)
 
     def predict_curves(self, params: Mapping[str, float], curves: Sequence[Curve]) -> np.ndarray:
         """Predicted loss at the logged steps of ``curves`` (concatenated)."""
-        return _core.predict_momentum_n(
-            [c.lr for c in curves],
-            [c.steps for c in curves],
-            self._sizes(curves),
-            list(self.params_vector(params)),
-            warmup_steps=[c.warmup_steps for c in curves],
-            warmup=self.warmup,
-            decay=self.decay,
-        )
+        return _core.predict_momentum_n(core_curves(curves), self._sizes(curves),
+                                        list(self.params_vector(params)), law=self._core_options())
 
     def predict(
         self,
@@ -137,12 +131,7 @@ class MomentumLawN(Law):
         """Predicted loss of a model of size ``N`` under schedule ``lr`` at ``steps`` (default all)."""
         lr_arr, w, query, inverse = schedule_query(lr, steps, warmup_steps)
         pred = _core.predict_momentum_n(
-            [lr_arr],
-            [query],
-            [float(N)],
-            list(self.params_vector(params)),
-            warmup_steps=[int(w)],
-            warmup=self.warmup,
-            decay=self.decay,
+            _core.Curves([lr_arr], [query], [int(w)]), [float(N)], list(self.params_vector(params)),
+            law=self._core_options(),
         )
         return pred if inverse is None else pred[inverse]

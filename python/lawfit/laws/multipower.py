@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from lawfit import _core
-from lawfit._options import run_solver
+from lawfit._options import core_curves, run_solver
 from lawfit._stats import ConvergenceWarning
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
@@ -357,9 +357,12 @@ class MultiPowerLaw(Law):
     def _fit_rust(
         self, curves: Sequence[Curve], targets: np.ndarray, weights: np.ndarray | None, **kwargs: Any
     ) -> dict[str, Any]:
-        return run_solver(_core.fit_multipower, [c.lr for c in curves], [c.steps - 1 for c in curves],
-                          targets, weights, exact=self.exact, s1_form=self.s1_form,
-                          warmup_steps=self._warmup(curves), size=curve_size(curves), **kwargs)
+        kwargs["warm_start"] = kwargs.pop("polish", False)
+        return run_solver(_core.fit_multipower, core_curves(curves), targets, weights,
+                          law=self._core_options(self._warmup(curves)), size=curve_size(curves), **kwargs)
+
+    def _core_options(self, warmup_steps: int | None) -> _core.MultiPowerOptions:
+        return _core.MultiPowerOptions(exact=self.exact, s1_form=self.s1_form, warmup_steps=warmup_steps)
 
     @staticmethod
     def _block_curve(c: Curve, k: int) -> Curve:
@@ -384,15 +387,8 @@ class MultiPowerLaw(Law):
 
     def _at_curves(self, params: Mapping[str, float], curves: Sequence[Curve], *, gradients: bool) -> Any:
         """Values at the logged steps of ``curves`` (and, with ``gradients``, the (n, 7) Jacobian)."""
-        return _core.multipower_predict(
-            [c.lr for c in curves],
-            [c.steps - 1 for c in curves],
-            self.params_vector(params).tolist(),
-            exact=self.exact,
-            gradients=gradients,
-            s1_form=self.s1_form,
-            warmup_steps=self._warmup(curves),
-        )
+        return _core.multipower_predict(core_curves(curves), self.params_vector(params).tolist(),
+                                        law=self._core_options(self._warmup(curves)), gradients=gradients)
 
     def predict(
         self, params: Mapping[str, float], lr: Any, steps: Any = None, *, warmup_steps: int | None = None
@@ -406,12 +402,7 @@ class MultiPowerLaw(Law):
         ok = s1 > 0
         pred = np.full(query.size, np.inf)
         if ok.any():
-            pred[ok] = _core.multipower_predict(
-                [lr_arr],
-                [query[ok] - 1],
-                self.params_vector(params).tolist(),
-                exact=self.exact,
-                s1_form=self.s1_form,
-                warmup_steps=(w or None),
-            )
+            pred[ok] = _core.multipower_predict(_core.Curves([lr_arr], [query[ok]]),
+                                                self.params_vector(params).tolist(),
+                                                law=self._core_options(w or None))
         return pred if inverse is None else pred[inverse]
