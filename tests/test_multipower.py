@@ -418,7 +418,7 @@ def test_multilevel_polish_reaches_the_direct_fit_and_reports_the_full_objective
 
 
 @pytest.mark.parametrize(
-    ("every", "expected"), [(1, [333, 33]), (50, [350, 50]), (128, [384, 128]), (7, [336, 35])]
+    ("every", "expected"), [(1, [333, 33]), (50, [350, 50]), (128, [384, 128]), (7, [336, 35, 7])]
 )
 def test_coarse_levels_of_a_regular_log_end_every_block_at_a_logged_step(every, expected):
     """Block lengths are multiples of the logging interval, so that every block's point (its last
