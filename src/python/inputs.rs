@@ -62,6 +62,17 @@ impl Curves {
                 arr.to_owned_array().into_pyarray(arr.py()).unbind()
             };
             let raw = cow_slice(pts);
+            // A per-step log (base, base + 1, …, base + n − 1) is stored as "every step": checked on
+            // the raw values, so a 10⁷-step log allocates no index array (80 MB) at all.
+            let every_step =
+                raw.len() == n && raw.first() == Some(&base) && raw.windows(2).all(|w| w[1] == w[0] + 1);
+            if every_step {
+                out.n_points += n;
+                out.lrs.push(arr);
+                out.n_steps.push(n);
+                out.indices.push(None);
+                continue;
+            }
             let idx = raw
                 .iter()
                 .enumerate()
