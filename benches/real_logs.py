@@ -61,7 +61,7 @@ def llmc_curve() -> lawfit.Curve:
                             schedule="cosine:total=19560,peak=6e-4,warmup=700,final=0", name="llmc_124m")
     # The warmup ramp starts at LR 0: points with no LR area yet (S1 = 0) are not in the law's domain.
     keep = np.cumsum(c.lr)[c.steps - 1] > 0
-    return lawfit.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name)
+    return c.subset(keep)
 
 
 

@@ -43,7 +43,7 @@ def trimmed(c: lawfit.Curve) -> lawfit.Curve:
     """The curve from step max(warmup, SKIP·T) + 1 on (T = its schedule length)."""
     first = max(c.warmup_steps, int(SKIP * c.lr.size))
     keep = c.steps > first
-    return lawfit.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name)
+    return c.subset(keep)
 
 
 def section(title: str, train: list[lawfit.Curve], test: list[lawfit.Curve], *,

@@ -93,3 +93,16 @@ def test_parquet(tmp_path):
     (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(lf.LawfitInputError, match="Parquet"):
         lf.read_log(tmp_path / "bad.parquet")
+
+
+def test_curve_subset_keeps_schedule_warmup_name_and_size():
+    import lawfit as lf
+
+    lr = np.linspace(1e-3, 1e-4, 100)
+    c = lf.Curve(np.arange(10, 101, 10), np.linspace(3.0, 2.0, 10), lr, warmup_steps=5, name="run", N=1e8)
+    for keep in (c.steps > 50, np.array([5, 7, 9])):
+        s = c.subset(keep)
+        np.testing.assert_array_equal(s.steps, c.steps[keep])
+        np.testing.assert_array_equal(s.loss, c.loss[keep])
+        np.testing.assert_array_equal(s.lr, c.lr)
+        assert (s.warmup_steps, s.name, s.N, s.warmup_inferred) == (5, "run", 1e8, c.warmup_inferred)

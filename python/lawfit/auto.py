@@ -48,10 +48,6 @@ def _pred_e(law: Any, params: dict[str, float], curve: Curve) -> float:
     return accuracy(pred, curve.loss)["pred_e"] if bool(np.all(np.isfinite(pred))) else math.inf
 
 
-def _part(c: Curve, keep: np.ndarray) -> Curve:
-    return Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name)
-
-
 def horizon_split(curves: Sequence[Curve]) -> tuple[list[np.ndarray], list[Curve]] | None:
     """Every curve cut at ``HORIZON_FRACTION`` of its last logged step: the masks of the fitted
     heads (one per curve) and the non-empty tails to predict.
@@ -65,7 +61,7 @@ def horizon_split(curves: Sequence[Curve]) -> tuple[list[np.ndarray], list[Curve
             return None
         masks.append(seen)
         if int((~seen).sum()) >= HORIZON_MIN_POINTS:
-            tails.append(_part(c, ~seen))
+            tails.append(c.subset(~seen))
     return (masks, tails) if tails else None
 
 
@@ -91,7 +87,7 @@ def _held_out_errors(law: Any, curves: list[Curve], weights: list[np.ndarray] | 
     split = horizon_split(curves)
     if split is not None:
         masks, tails = split
-        heads = [_part(c, m) for c, m in zip(curves, masks, strict=True)]
+        heads = [c.subset(m) for c, m in zip(curves, masks, strict=True)]
         w = None if weights is None else [wc[m] for wc, m in zip(weights, masks, strict=True)]
         params = refit(heads, w)
         out["horizon"] = float(np.mean([_pred_e(law, params, t) for t in tails]))

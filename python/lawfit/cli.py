@@ -246,9 +246,7 @@ def _cut_fit_from(curves: Sequence[Any], text: str, n_params: int) -> list:
         if keep.all():
             out.append(c)
         else:
-            out.append(
-                lf.Curve(c.steps[keep], c.loss[keep], c.lr, warmup_steps=c.warmup_steps, name=c.name, N=c.N)
-            )
+            out.append(c.subset(keep))
     return out
 
 

@@ -181,6 +181,19 @@ class Curve:
     def __len__(self) -> int:
         return int(self.steps.size)
 
+    def subset(self, keep: Any) -> Curve:
+        """The curve at the logged points ``keep`` selects, with the same schedule, warmup, name and N.
+
+        Parameters
+        ----------
+        keep : array_like of bool, shape (n,), or of int, shape (k,)
+            A mask over the curve's n logged points, or the indices of the points to keep (increasing).
+        """
+        out = Curve(self.steps[keep], self.loss[keep], self.lr, warmup_steps=self.warmup_steps,
+                    name=self.name, N=self.N)
+        out.warmup_inferred = self.warmup_inferred
+        return out
+
     def _repr_html_(self) -> str:
         """A summary table for notebooks: points, step range, loss range, schedule length."""
         from html import escape

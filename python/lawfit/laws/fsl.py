@@ -184,7 +184,7 @@ class FunctionalScalingLaw(Law):
                 idx = _strided_index(c.steps.size, stride)
                 picked.append(w_all[at + idx])
                 at += c.steps.size
-                coarse[i] = Curve(c.steps[idx], c.loss[idx], c.lr, name=c.name, warmup_steps=c.warmup_steps)
+                coarse[i] = c.subset(idx)
             # Each kept point stands for `stride` points: the data keep their total weight (against a prior).
             w = np.concatenate(picked) * stride
         return k, coarse, w, k > 1 or strided
