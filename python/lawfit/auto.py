@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from lawfit._stats import ConvergenceWarning, accuracy
+from lawfit._stats import ConvergenceWarning, accuracy, check_weights
 from lawfit._validate import LawfitInputError
 from lawfit.curve import Curve
 from lawfit.laws import LAWS
@@ -123,14 +123,9 @@ def fit_auto(auto: AutoLaw, curves: Sequence[Curve], fit: Callable[..., Any], **
     curve_list = list(curves)
     if any(k in kwargs for k in ("fix", "bounds", "starts")):
         raise LawfitInputError("fix=, bounds= and starts= name one law's parameters; pass a law, not 'auto'")
-    weights = kwargs.pop("weights", None)
-    per_curve = None
-    if weights is not None:
-        w = np.asarray(weights, dtype=np.float64)
-        sizes = [c.steps.size for c in curve_list]
-        if w.ndim != 1 or w.size != sum(sizes):
-            raise LawfitInputError(f"weights has shape {w.shape}, expected ({sum(sizes)},) (one per point)")
-        per_curve = np.split(w, np.cumsum(sizes)[:-1])
+    sizes = [c.steps.size for c in curve_list]
+    weights = check_weights(kwargs.pop("weights", None), sum(sizes))
+    per_curve = None if weights is None else np.split(weights, np.cumsum(sizes)[:-1])
     errors: dict[str, dict[str, float]] = {}
     seconds: dict[str, float] = {}
     costs: dict[str, float] = {}
